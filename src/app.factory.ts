@@ -1,0 +1,139 @@
+import helmet from '@fastify/helmet';
+import proxyAddr from '@fastify/proxy-addr';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { getSchemaPath } from '@nestjs/swagger';
+import type { FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { Logger } from 'nestjs-pino';
+import { AppModule, AppOptions } from './app.module';
+import { MethodRouter } from './common/method-router';
+import { ProblemDetailsFilter } from './common/problem-details.filter';
+import { ProblemDetailsDto } from './common/problem.dto';
+import { AppValidationPipe } from './common/validation';
+import { AppConfig, TrustProxy } from './config/app-config';
+
+export const BODY_LIMIT = 100 * 1024;
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+
+/** The caller's X-Request-Id when it is sane, else a new one. */
+function requestId(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  const id = typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+  (req as IncomingMessage & { id: string }).id = id;
+  return id;
+}
+
+/** Builds the whole application, ready to listen; main.ts and the e2e tests share it. */
+export async function createApp(options: AppOptions = {}): Promise<NestFastifyApplication> {
+  // Fastify needs the proxy rule at construction, before configuration is loaded.
+  let trust: (address: string, hop: number) => boolean = () => false;
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT,
+    trustProxy: (address: string, hop: number) => trust(address, hop),
+    genReqId: requestId,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    return503OnClosing: true,
+  });
+  const methods = new MethodRouter();
+  const fastify = adapter.getInstance() as unknown as FastifyInstance;
+  fastify.addHook('onRoute', (route) => methods.add(route.method, route.url));
+
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(options), adapter, {
+    bufferLogs: true,
+    bodyParser: false,
+    abortOnError: false,
+  });
+  app.useLogger(app.get(Logger));
+  app.flushLogs();
+  const config = app.get(AppConfig);
+  trust = trustFunction(config.trustProxy);
+
+  configureBodyParsing(fastify);
+  fastify.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  fastify.addHook('onSend', async (request, reply) => {
+    if (!request.url.startsWith('/docs') && !reply.hasHeader('cache-control')) {
+      void reply.header('cache-control', 'no-store');
+    }
+  });
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: [`'self'`],
+        styleSrc: [`'self'`, `'unsafe-inline'`],
+        imgSrc: [`'self'`, 'data:', 'validator.swagger.io'],
+        scriptSrc: [`'self'`],
+      },
+    },
+  });
+  app.enableCors(corsOptions(config.corsOrigins));
+  app.useGlobalFilters(new ProblemDetailsFilter(methods));
+  app.useGlobalPipes(new AppValidationPipe());
+  if (config.docsEnabled) setupSwagger(app);
+  app.enableShutdownHooks();
+  await app.init();
+  await fastify.ready();
+  return app;
+}
+
+/** JSON only: anything else with a body is 415; an empty JSON body counts as none. */
+function configureBodyParsing(fastify: FastifyInstance): void {
+  fastify.removeAllContentTypeParsers();
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.addContentTypeParser(
+    /^application\/([a-z0-9.+-]+\+)?json$/i,
+    { parseAs: 'string', bodyLimit: BODY_LIMIT },
+    (request, body, done) => {
+      if ((body as string).trim() === '') return done(null, undefined);
+      parseJson(request, body as string, done);
+    },
+  );
+}
+
+function trustFunction(rule: TrustProxy): (address: string, hop: number) => boolean {
+  if (rule === false) return () => false;
+  if (rule === true) return () => true;
+  if (typeof rule === 'number') return (_address, hop) => hop < rule;
+  return proxyAddr.compile(rule);
+}
+
+function corsOptions(origins: string[]) {
+  if (origins.includes('*')) return { origin: '*', credentials: false };
+  return {
+    origin: origins.length > 0 ? origins : false,
+    credentials: true,
+    exposedHeaders: ['X-Request-Id', 'Retry-After', 'Idempotent-Replayed', 'Content-Disposition'],
+  };
+}
+
+function setupSwagger(app: NestFastifyApplication): void {
+  const problem = (description: string) => ({
+    description,
+    content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDetailsDto) } } },
+  });
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Bank API')
+      .setDescription(
+        'Clients, joint accounts and an exact ledger. Log in with POST /api/v1/auth/login, ' +
+          'then press Authorize and paste the accessToken. Errors are RFC 9457 problem details.',
+      )
+      .setVersion('1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+      .addGlobalResponse(
+        { status: 500, ...problem('INTERNAL: unexpected error (quote the request id)') },
+        { status: 503, ...problem('SERVICE_UNAVAILABLE: the database is unreachable') },
+      )
+      .build(),
+    { extraModels: [ProblemDetailsDto] },
+  );
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs-json',
+    swaggerOptions: { persistAuthorization: true },
+  });
+}

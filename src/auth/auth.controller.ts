@@ -1,0 +1,107 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiOkResponse, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import { ApiProblems, ReqClient, RequestClient } from '../common/api-problems';
+import { Auth, AuthUser, CurrentUser, Public } from '../common/auth.decorators';
+import { ProblemDetailsDto } from '../common/problem.dto';
+import { ParseIdPipe } from '../common/validation';
+import { AuthService } from './auth.service';
+import {
+  ChangePasswordDto,
+  LoginDto,
+  MeDto,
+  RefreshDto,
+  SessionDto,
+  TokenPairDto,
+  VerifyDto,
+  VerifyResultDto,
+} from './dto/auth.dto';
+import { SessionsService } from './sessions.service';
+
+@ApiTags('auth')
+@Controller('api/v1/auth')
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly sessions: SessionsService,
+  ) {}
+
+  /** Logs in and starts a session. Five failures for one username from one address within 15 minutes lock that pair out (429). */
+  @Public()
+  @Post('login')
+  @HttpCode(200)
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiProblems([400, 'Invalid body'], [401, 'INVALID_CREDENTIALS'])
+  @ApiTooManyRequestsResponse({ description: 'TOO_MANY_REQUESTS, with Retry-After', type: ProblemDetailsDto })
+  login(@Body() dto: LoginDto, @ReqClient() client: RequestClient): Promise<TokenPairDto> {
+    return this.auth.login(dto, client);
+  }
+
+  /** Consumes the refresh token and returns a new pair in the same session. */
+  @Public()
+  @Post('refresh')
+  @HttpCode(200)
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiProblems([400, 'Invalid body'], [401, 'TOKEN_INVALID, or REFRESH_TOKEN_REUSED (the session is revoked)'])
+  refresh(@Body() dto: RefreshDto): Promise<TokenPairDto> {
+    return this.auth.refresh(dto.refreshToken);
+  }
+
+  /** Ends this session: its access and refresh tokens stop working at once. */
+  @Auth()
+  @Post('logout')
+  @HttpCode(204)
+  logout(@CurrentUser() user: AuthUser): Promise<void> {
+    return this.auth.logout(user);
+  }
+
+  /** Ends every session of the caller. */
+  @Auth()
+  @Post('logout-all')
+  @HttpCode(204)
+  logoutAll(@CurrentUser() user: AuthUser): Promise<void> {
+    return this.auth.logoutAll(user);
+  }
+
+  /** Says whether an access or refresh token is still good (signature, claims and session). */
+  @Public()
+  @Post('verify')
+  @HttpCode(200)
+  @ApiOkResponse({ type: VerifyResultDto })
+  @ApiProblems([400, 'Invalid body'], [401, 'TOKEN_INVALID or TOKEN_EXPIRED'])
+  verify(@Body() dto: VerifyDto): Promise<VerifyResultDto> {
+    return this.auth.verify(dto.token);
+  }
+
+  @Auth()
+  @Get('me')
+  @ApiOkResponse({ type: MeDto })
+  me(@CurrentUser() user: AuthUser): MeDto {
+    return this.auth.me(user);
+  }
+
+  /** The caller's live sessions. */
+  @Auth()
+  @Get('sessions')
+  @ApiOkResponse({ type: [SessionDto] })
+  listSessions(@CurrentUser() user: AuthUser): Promise<SessionDto[]> {
+    return this.sessions.list(user);
+  }
+
+  /** Ends one of the caller's sessions. */
+  @Auth()
+  @Delete('sessions/:id')
+  @HttpCode(204)
+  @ApiProblems([400, 'Malformed id'], [404, 'No such live session of yours'])
+  deleteSession(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe) id: string): Promise<void> {
+    return this.sessions.revokeOwn(user, id);
+  }
+
+  /** Changes the caller's password and ends every other session. */
+  @Auth()
+  @Post('password')
+  @HttpCode(204)
+  @ApiProblems([400, 'Invalid body (new password 12 to 128 characters)'], [403, 'WRONG_PASSWORD'])
+  changePassword(@CurrentUser() user: AuthUser, @Body() dto: ChangePasswordDto): Promise<void> {
+    return this.auth.changePassword(user, dto);
+  }
+}

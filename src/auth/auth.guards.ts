@@ -1,0 +1,48 @@
+import { ExecutionContext, Injectable, CanActivate } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
+import { JsonWebTokenError, TokenExpiredError } from '@nestjs/jwt';
+import { AuthUser, IS_PUBLIC, ROLES } from '../common/auth.decorators';
+import { ApiError } from '../common/problem';
+import { Role } from '../users/role';
+
+/** Global: every route needs a valid access token unless marked @Public(). */
+@Injectable()
+export class JwtAuthGuard extends AuthGuard('jwt') {
+  constructor(private readonly reflector: Reflector) {
+    super();
+  }
+
+  override canActivate(context: ExecutionContext) {
+    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    return isPublic ? true : super.canActivate(context);
+  }
+
+  override handleRequest<T = AuthUser>(err: unknown, user: T | false, info: unknown): T {
+    if (err) throw err;
+    if (user) return user;
+    if (info instanceof TokenExpiredError) throw new ApiError('TOKEN_EXPIRED', 'The access token has expired');
+    if (info instanceof JsonWebTokenError) throw new ApiError('TOKEN_INVALID', 'The access token is not valid');
+    throw new ApiError('UNAUTHENTICATED', 'A bearer access token is required');
+  }
+}
+
+/** Global: enforces @Auth(...roles) after authentication. */
+@Injectable()
+export class RolesGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (!roles || roles.length === 0) return true;
+    const user = context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
+    if (user && roles.includes(user.role)) return true;
+    throw new ApiError('FORBIDDEN', 'Your role may not do this');
+  }
+}

@@ -1,0 +1,35 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { User } from '../users/user.entity';
+import { AuthController } from './auth.controller';
+import { JwtAuthGuard, RolesGuard } from './auth.guards';
+import { AuthService } from './auth.service';
+import { JwksController } from './jwks.controller';
+import { JwtKeys } from './jwt-keys';
+import { JwtStrategy } from './jwt.strategy';
+import { LoginThrottleService } from './login-throttle.service';
+import { PasswordService } from './password.service';
+import { SessionsService } from './sessions.service';
+import { SimpleJwtController } from './simplejwt.controller';
+import { TokensService } from './tokens.service';
+
+@Module({
+  imports: [PassportModule, JwtModule.register({}), TypeOrmModule.forFeature([User])],
+  controllers: [AuthController, SimpleJwtController, JwksController],
+  providers: [
+    AuthService,
+    JwtKeys,
+    JwtStrategy,
+    LoginThrottleService,
+    PasswordService,
+    SessionsService,
+    TokensService,
+    { provide: APP_GUARD, useClass: JwtAuthGuard },
+    { provide: APP_GUARD, useClass: RolesGuard },
+  ],
+  exports: [PasswordService, SessionsService],
+})
+export class AuthModule {}

@@ -1,0 +1,99 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { AuthUser } from '../common/auth.decorators';
+import { ApiError } from '../common/problem';
+import { AppConfig } from '../config/app-config';
+import { User } from '../users/user.entity';
+import { ChangePasswordDto, LoginDto, MeDto, TokenPairDto, VerifyResultDto } from './dto/auth.dto';
+import { LoginThrottleService } from './login-throttle.service';
+import { PasswordService } from './password.service';
+import { IssuedRefresh, SessionsService } from './sessions.service';
+import { TokensService } from './tokens.service';
+
+export interface ClientInfo {
+  ip: string;
+  userAgent?: string;
+}
+
+const invalidCredentials = () => new ApiError('INVALID_CREDENTIALS', 'The username or password is wrong');
+
+@Injectable()
+export class AuthService {
+  constructor(
+    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly sessions: SessionsService,
+    private readonly tokens: TokensService,
+    private readonly passwords: PasswordService,
+    private readonly throttle: LoginThrottleService,
+    private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Unknown user, disabled user and wrong password all answer the same, after
+   * the same argon2 work. Throttled attempts are refused before any hashing.
+   */
+  async login(dto: LoginDto, client: ClientInfo): Promise<TokenPairDto> {
+    await this.throttle.check(dto.username, client.ip);
+    const user = await this.users
+      .createQueryBuilder('u')
+      .where('lower(u.username) = lower(:username)', { username: dto.username })
+      .getOne();
+    const passwordOk = await this.passwords.verify(user?.passwordHash, dto.password);
+    if (!user || !passwordOk || user.disabled) {
+      await this.throttle.recordFailure(dto.username, client.ip);
+      throw invalidCredentials();
+    }
+    await this.users.update({ id: user.id }, { lastLoginAt: () => 'now()' });
+    return this.pair(await this.sessions.create(user.id, client.userAgent, client.ip));
+  }
+
+  async refresh(refreshToken: string): Promise<TokenPairDto> {
+    return this.pair(await this.sessions.rotate(refreshToken));
+  }
+
+  async logout(user: AuthUser): Promise<void> {
+    await this.sessions.revoke(user.sessionId, 'logout');
+  }
+
+  async logoutAll(user: AuthUser): Promise<void> {
+    await this.sessions.revokeAll(user.id, 'logout_all');
+  }
+
+  /** Valid only when signature, claims and session are all still good. */
+  async verify(token: string): Promise<VerifyResultDto> {
+    const refresh = await this.sessions.findLiveRefresh(token);
+    if (refresh) {
+      return { valid: true, type: 'refresh', sub: refresh.userId, exp: Math.floor(refresh.expiresAt.getTime() / 1000) };
+    }
+    const claims = this.tokens.verifyAccess(token);
+    if (!(await this.sessions.authenticate(claims.sid, claims.sub))) {
+      throw new ApiError('TOKEN_INVALID', 'The session of this token has ended');
+    }
+    return { valid: true, type: 'access', sub: claims.sub, exp: claims.exp };
+  }
+
+  me(user: AuthUser): MeDto {
+    return { id: user.id, username: user.username, role: user.role, clientId: user.clientId };
+  }
+
+  /** Changing one's password ends every other session of the user. */
+  async changePassword(user: AuthUser, dto: ChangePasswordDto): Promise<void> {
+    const row = await this.users.findOneByOrFail({ id: user.id });
+    if (!(await this.passwords.verify(row.passwordHash, dto.currentPassword))) {
+      throw new ApiError('WRONG_PASSWORD', 'The current password is wrong');
+    }
+    await this.users.update({ id: user.id }, { passwordHash: await this.passwords.hash(dto.newPassword) });
+    await this.sessions.revokeAll(user.id, 'password_changed', user.sessionId);
+  }
+
+  private pair(issued: IssuedRefresh): TokenPairDto {
+    return {
+      accessToken: this.tokens.signAccess(issued.userId, issued.sessionId),
+      refreshToken: issued.refreshToken,
+      tokenType: 'Bearer',
+      expiresIn: this.config.jwt.accessTtl,
+      refreshExpiresIn: Math.max(0, Math.floor((issued.expiresAt.getTime() - Date.now()) / 1000)),
+    };
+  }
+}

@@ -1,0 +1,44 @@
+import { Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { ExtractJwt, Strategy } from 'passport-jwt';
+import { AuthUser } from '../common/auth.decorators';
+import { ApiError } from '../common/problem';
+import { AppConfig } from '../config/app-config';
+import { JwtKeys } from './jwt-keys';
+import { SessionsService } from './sessions.service';
+import { decodeHeader, isAccessClaims } from './tokens.service';
+
+/**
+ * Verifies the access token (pinned algorithm, issuer, audience, expiry) and
+ * then checks its session in the database on every request.
+ */
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  constructor(
+    keys: JwtKeys,
+    config: AppConfig,
+    private readonly sessions: SessionsService,
+  ) {
+    super({
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      secretOrKeyProvider: (_request: unknown, rawJwt: string, done: (err: unknown, key?: string) => void) => {
+        const key = keys.verificationKey(decodeHeader(rawJwt)?.kid);
+        if (key) done(null, key);
+        else done(new ApiError('TOKEN_INVALID', 'The access token is signed with an unknown key'));
+      },
+      algorithms: [keys.algorithm],
+      issuer: config.jwt.issuer,
+      audience: config.jwt.audience,
+      ignoreExpiration: false,
+    });
+  }
+
+  async validate(payload: unknown): Promise<AuthUser> {
+    if (!isAccessClaims(payload)) {
+      throw new ApiError('TOKEN_INVALID', 'The token is not an access token');
+    }
+    const user = await this.sessions.authenticate(payload.sid, payload.sub);
+    if (!user) throw new ApiError('TOKEN_INVALID', 'The session of this token has ended');
+    return user;
+  }
+}

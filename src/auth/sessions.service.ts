@@ -1,0 +1,190 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { AuthUser } from '../common/auth.decorators';
+import { ApiError, notFound } from '../common/problem';
+import { AppConfig } from '../config/app-config';
+import { Role } from '../users/role';
+import { TokensService } from './tokens.service';
+
+export interface IssuedRefresh {
+  userId: string;
+  sessionId: string;
+  refreshToken: string;
+  expiresAt: Date;
+}
+
+export interface SessionView {
+  id: string;
+  createdAt: Date;
+  lastUsedAt: Date;
+  userAgent: string | null;
+  ip: string | null;
+  current: boolean;
+}
+
+const invalidRefresh = () => new ApiError('TOKEN_INVALID', 'The refresh token is not valid');
+
+/**
+ * Sessions live in the database, so logout, disabling a user and a role
+ * change take effect at the next request on every instance.
+ */
+@Injectable()
+export class SessionsService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly tokens: TokensService,
+    private readonly config: AppConfig,
+  ) {}
+
+  async create(userId: string, userAgent: string | undefined, ip: string): Promise<IssuedRefresh> {
+    const sessionId = randomUUID();
+    const refreshToken = this.tokens.refreshToken(sessionId, 0);
+    const rows: Array<{ expires_at: Date }> = await this.db.query(
+      `INSERT INTO sessions (id, user_id, last_used_at, expires_at, refresh_generation, refresh_hash, user_agent, ip)
+       VALUES ($1, $2, now(), now() + make_interval(secs => $3), 0, $4, $5, $6)
+       RETURNING expires_at`,
+      [sessionId, userId, this.config.jwt.refreshTtl, this.tokens.hashRefresh(refreshToken), userAgent?.slice(0, 512) ?? null, ip],
+    );
+    return { userId, sessionId, refreshToken, expiresAt: rows[0].expires_at };
+  }
+
+  /**
+   * Consumes a refresh token and returns its successor. The conditional
+   * update makes rotation atomic: of many parallel refreshes one rotates, the
+   * others find the token just rotated and, inside the grace window, get the
+   * same successor. Any other replay of a consumed token revokes the session.
+   */
+  async rotate(token: string): Promise<IssuedRefresh> {
+    const parts = this.tokens.parseRefresh(token);
+    if (!parts) throw invalidRefresh();
+    const { sessionId, generation } = parts;
+    const successor = this.tokens.refreshToken(sessionId, generation + 1);
+    const [rotated] = (await this.db.query(
+      `UPDATE sessions s
+          SET refresh_generation = refresh_generation + 1, refresh_hash = $3,
+              rotated_at = now(), last_used_at = now(), expires_at = now() + make_interval(secs => $4)
+        WHERE s.id = $1 AND s.refresh_hash = $2 AND s.revoked_at IS NULL AND s.expires_at > now()
+          AND EXISTS (SELECT 1 FROM users u WHERE u.id = s.user_id AND NOT u.disabled)
+        RETURNING s.user_id, s.expires_at`,
+      [sessionId, this.tokens.hashRefresh(token), this.tokens.hashRefresh(successor), this.config.jwt.refreshTtl],
+    )) as [Array<{ user_id: string; expires_at: Date }>, number];
+    if (rotated.length === 1) {
+      return { userId: rotated[0].user_id, sessionId, refreshToken: successor, expiresAt: rotated[0].expires_at };
+    }
+
+    const rows: Array<{
+      user_id: string;
+      refresh_generation: number;
+      expires_at: Date;
+      live: boolean;
+      in_grace: boolean;
+    }> = await this.db.query(
+      `SELECT s.user_id, s.refresh_generation, s.expires_at,
+              (s.revoked_at IS NULL AND s.expires_at > now() AND NOT u.disabled) AS live,
+              (s.rotated_at IS NOT NULL AND s.rotated_at > now() - make_interval(secs => $2)) AS in_grace
+         FROM sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.id = $1`,
+      [sessionId, this.config.jwt.refreshReuseGrace],
+    );
+    const session = rows[0];
+    if (!session || !session.live) throw invalidRefresh();
+    if (session.refresh_generation === generation + 1 && session.in_grace) {
+      return { userId: session.user_id, sessionId, refreshToken: successor, expiresAt: session.expires_at };
+    }
+    if (generation < session.refresh_generation) {
+      await this.revoke(sessionId, 'refresh_reuse');
+      throw new ApiError(
+        'REFRESH_TOKEN_REUSED',
+        'This refresh token was already used; the session has been revoked',
+      );
+    }
+    throw invalidRefresh();
+  }
+
+  /**
+   * The per-request check: the session is live and its user enabled, with the
+   * user's current role. Touches last_used_at at most once a minute.
+   */
+  async authenticate(sessionId: string, userId: string): Promise<AuthUser | null> {
+    const rows: Array<{ id: string; username: string; role: Role; client_id: string | null }> =
+      await this.db.query(
+        `WITH live AS (
+           SELECT u.id, u.username, u.role, u.client_id, s.last_used_at
+             FROM sessions s JOIN users u ON u.id = s.user_id
+            WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL
+              AND s.expires_at > now() AND NOT u.disabled
+         ), touched AS (
+           UPDATE sessions SET last_used_at = now()
+            WHERE id = $1 AND EXISTS (SELECT 1 FROM live WHERE last_used_at < now() - interval '60 seconds')
+         )
+         SELECT id, username, role, client_id FROM live`,
+        [sessionId, userId],
+      );
+    const row = rows[0];
+    return row ? { id: row.id, username: row.username, role: row.role, clientId: row.client_id, sessionId } : null;
+  }
+
+  /** The user and expiry of a refresh token that is the live one of an active session. */
+  async findLiveRefresh(token: string): Promise<{ userId: string; expiresAt: Date } | null> {
+    const parts = this.tokens.parseRefresh(token);
+    if (!parts) return null;
+    const rows: Array<{ user_id: string; expires_at: Date }> = await this.db.query(
+      `SELECT s.user_id, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.id = $1 AND s.refresh_hash = $2 AND s.revoked_at IS NULL
+          AND s.expires_at > now() AND NOT u.disabled`,
+      [parts.sessionId, this.tokens.hashRefresh(token)],
+    );
+    return rows[0] ? { userId: rows[0].user_id, expiresAt: rows[0].expires_at } : null;
+  }
+
+  async revoke(sessionId: string, reason: string): Promise<void> {
+    await this.db.query(
+      `UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL`,
+      [sessionId, reason],
+    );
+  }
+
+  /** Revokes every live session of a user, except one when given. */
+  async revokeAll(userId: string, reason: string, exceptSessionId: string | null = null): Promise<void> {
+    await this.db.query(
+      `UPDATE sessions SET revoked_at = now(), revoked_reason = $2
+        WHERE user_id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3::uuid)`,
+      [userId, reason, exceptSessionId],
+    );
+  }
+
+  /** Revokes one of the user's own live sessions; anyone else's is not found. */
+  async revokeOwn(user: AuthUser, sessionId: string): Promise<void> {
+    const [revoked] = (await this.db.query(
+      `UPDATE sessions SET revoked_at = now(), revoked_reason = 'deleted'
+        WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > now()
+        RETURNING id`,
+      [sessionId, user.id],
+    )) as [unknown[], number];
+    if (revoked.length === 0) throw notFound('Session');
+  }
+
+  async list(user: AuthUser): Promise<SessionView[]> {
+    const rows: Array<{
+      id: string;
+      created_at: Date;
+      last_used_at: Date;
+      user_agent: string | null;
+      ip: string | null;
+    }> = await this.db.query(
+      `SELECT id, created_at, last_used_at, user_agent, ip FROM sessions
+        WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()
+        ORDER BY last_used_at DESC`,
+      [user.id],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      createdAt: r.created_at,
+      lastUsedAt: r.last_used_at,
+      userAgent: r.user_agent,
+      ip: r.ip,
+      current: r.id === user.sessionId,
+    }));
+  }
+}

@@ -1,0 +1,218 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { QueryFailedError } from 'typeorm';
+import { MethodRouter } from './method-router';
+import { ApiError, ErrorCode, ERROR_CODES, FieldError, ProblemDetails } from './problem';
+
+interface Resolved {
+  code: ErrorCode;
+  detail: string;
+  errors?: FieldError[];
+  headers?: Record<string, string>;
+}
+
+const DEFAULT_CODE: Record<number, ErrorCode> = {
+  400: 'VALIDATION_FAILED',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'TOO_MANY_REQUESTS',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+  '53300', // too_many_connections
+]);
+
+/** True for errors that mean "the database cannot be reached right now". */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const driver = (error instanceof QueryFailedError ? error.driverError : error) as {
+    code?: string;
+    message?: string;
+  };
+  if (driver.code && UNAVAILABLE_CODES.has(driver.code)) return true;
+  return /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error|Connection is not established/i.test(
+    error.message,
+  );
+}
+
+/**
+ * Turns anything thrown while handling a request into RFC 9457 problem
+ * details. Unexpected errors become a 500 that shows nothing internal and is
+ * logged with the request id.
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  constructor(private readonly methods: MethodRouter) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    this.send(exception, request, reply);
+  }
+
+  send(exception: unknown, request: FastifyRequest, reply: FastifyReply): void {
+    const resolved = this.resolve(exception, request);
+    const status = ERROR_CODES[resolved.code];
+    if (status >= 500 && resolved.code !== 'SERVICE_UNAVAILABLE') {
+      this.logger.error(
+        { err: loggable(exception), reqId: request.id },
+        `Unhandled error on ${request.method} ${request.url}`,
+      );
+    } else if (resolved.code === 'SERVICE_UNAVAILABLE') {
+      this.logger.warn({ reqId: request.id, err: loggable(exception) }, 'Database unavailable');
+    }
+    if (resolved.errors?.length === 0) delete resolved.errors;
+    const body: ProblemDetails = {
+      type: `urn:problem-type:${resolved.code.toLowerCase().replace(/_/g, '-')}`,
+      title: STATUS_CODES[status] ?? 'Error',
+      status,
+      detail: resolved.detail,
+      code: resolved.code,
+      instance: request.url.split('?')[0],
+      requestId: String(request.id),
+      ...(resolved.errors ? { errors: resolved.errors } : {}),
+    };
+    if (reply.sent) return;
+    const simple = isSimpleJwtRoute(request.url) ? simpleJwtBody(resolved) : null;
+    if (simple) {
+      void reply
+        .status(status)
+        .headers({ ...resolved.headers, 'content-type': 'application/json; charset=utf-8' })
+        .send(simple);
+      return;
+    }
+    void reply
+      .status(status)
+      .headers({ ...resolved.headers, 'content-type': 'application/problem+json' })
+      .send(body);
+  }
+
+  private resolve(exception: unknown, request: FastifyRequest): Resolved {
+    if (exception instanceof ApiError) {
+      return {
+        code: exception.code,
+        detail: exception.message,
+        errors: exception.extra.errors,
+        headers: exception.extra.headers,
+      };
+    }
+    if (isDatabaseUnavailable(exception)) {
+      return {
+        code: 'SERVICE_UNAVAILABLE',
+        detail: 'The database is unavailable; try again shortly',
+        headers: { 'retry-after': '5' },
+      };
+    }
+    if (exception instanceof QueryFailedError) {
+      const code = (exception.driverError as { code?: string }).code;
+      if (code === '23505') return { code: 'CONFLICT', detail: 'The resource already exists' };
+      if (code === '23503') {
+        return { code: 'CONFLICT', detail: 'The resource is still referenced by another one' };
+      }
+      if (code === '40001' || code === '40P01') {
+        return { code: 'CONFLICT', detail: 'A concurrent change conflicted; retry the request' };
+      }
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      if (status === HttpStatus.NOT_FOUND && !request.routeOptions?.url) {
+        const allowed = this.methods.allowed(request.url);
+        if (allowed.length > 0) {
+          return {
+            code: 'METHOD_NOT_ALLOWED',
+            detail: `${request.method} is not allowed here; allowed: ${allowed.join(', ')}`,
+            headers: { allow: allowed.join(', ') },
+          };
+        }
+        return { code: 'NOT_FOUND', detail: `No route for ${request.method} ${request.url.split('?')[0]}` };
+      }
+      return this.fromStatus(status, httpExceptionMessage(exception));
+    }
+    const fastifyError = exception as { statusCode?: number; code?: string; message?: string };
+    if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode < 500) {
+      return this.fromStatus(fastifyError.statusCode, fastifyMessage(fastifyError));
+    }
+    return { code: 'INTERNAL', detail: 'An unexpected error occurred; quote the request id to support' };
+  }
+
+  private fromStatus(status: number, detail: string): Resolved {
+    const code = DEFAULT_CODE[status] ?? (status >= 500 ? 'INTERNAL' : 'VALIDATION_FAILED');
+    return { code, detail: status >= 500 && code === 'INTERNAL' ? 'An unexpected error occurred' : detail };
+  }
+}
+
+function httpExceptionMessage(exception: HttpException): string {
+  const response = exception.getResponse();
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  if (Array.isArray(message)) return message.join('; ');
+  return typeof message === 'string' ? message : exception.message;
+}
+
+function fastifyMessage(error: { code?: string; message?: string }): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'The request body is larger than 100 KiB';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'Request bodies must be application/json';
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'The request body is not valid JSON';
+    default:
+      return error.message ?? 'Bad request';
+  }
+}
+
+const isSimpleJwtRoute = (url: string) => /^\/api\/token(\/|$|\?)/.test(url);
+
+/** djangorestframework-simplejwt's error bodies, for clients of the Django original. */
+function simpleJwtBody(resolved: Resolved): object | null {
+  switch (resolved.code) {
+    case 'INVALID_CREDENTIALS':
+      return { detail: 'No active account found with the given credentials' };
+    case 'TOKEN_INVALID':
+    case 'TOKEN_EXPIRED':
+    case 'REFRESH_TOKEN_REUSED':
+      return { detail: 'Token is invalid or expired', code: 'token_not_valid' };
+    case 'TOO_MANY_REQUESTS':
+      return {
+        detail: `Request was throttled. Expected available in ${resolved.headers?.['retry-after'] ?? '60'} seconds.`,
+      };
+    case 'VALIDATION_FAILED':
+      if (resolved.errors?.length) {
+        const byField: Record<string, string[]> = {};
+        for (const e of resolved.errors) (byField[e.field] ??= []).push(e.message);
+        return byField;
+      }
+      return { detail: resolved.detail };
+    default:
+      return null;
+  }
+}
+
+/** What an error log may hold: never query parameters (they can carry hashes or personal data). */
+function loggable(error: unknown): object {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const driverCode = error instanceof QueryFailedError ? (error.driverError as { code?: string }).code : undefined;
+  return { type: error.name, message: error.message, code: driverCode, stack: error.stack };
+}

@@ -1,0 +1,110 @@
+import { randomBytes, createHmac } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Env } from './env';
+
+export type TrustProxy = boolean | number | string[];
+
+/**
+ * Typed, validated configuration. Built once from the environment; code reads
+ * this, never process.env.
+ */
+export class AppConfig {
+  readonly nodeEnv: Env['NODE_ENV'];
+  readonly isProduction: boolean;
+  readonly port: number;
+  readonly host: string;
+  readonly logLevel: Env['LOG_LEVEL'];
+  readonly docsEnabled: boolean;
+  readonly defaultCurrency: string;
+  readonly corsOrigins: string[];
+  readonly trustProxy: TrustProxy;
+  readonly pruneIntervalSeconds: number;
+  readonly database: {
+    url?: string;
+    poolSize: number;
+    /** Folder of the embedded database, or memory:// for a throwaway one. */
+    dataDir: string;
+  };
+  readonly jwt: {
+    algorithm: Env['JWT_ALGORITHM'];
+    secret: string;
+    privateKeyPem?: string;
+    retiredPublicKeysFile?: string;
+    issuer: string;
+    audience: string;
+    accessTtl: number;
+    refreshTtl: number;
+    refreshReuseGrace: number;
+  };
+  /** Key for the HMAC that refresh tokens carry; derived, never the signing key itself. */
+  readonly refreshTokenKey: Buffer;
+  readonly adminPassword?: string;
+
+  constructor(env: Env) {
+    this.nodeEnv = env.NODE_ENV;
+    this.isProduction = env.NODE_ENV === 'production';
+    this.port = env.PORT;
+    this.host = env.HOST;
+    this.logLevel = env.LOG_LEVEL;
+    this.docsEnabled = env.DOCS_ENABLED;
+    this.defaultCurrency = env.DEFAULT_CURRENCY;
+    this.corsOrigins = env.CORS_ORIGINS.split(',')
+      .map((o) => o.trim())
+      .filter(Boolean);
+    this.trustProxy = parseTrustProxy(env.TRUST_PROXY);
+    this.pruneIntervalSeconds = env.PRUNE_INTERVAL;
+    const dataDir = env.DATA_DIR.startsWith('memory://') ? env.DATA_DIR : resolve(env.DATA_DIR);
+    this.database = { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE, dataDir };
+    const privateKeyPem =
+      env.JWT_PRIVATE_KEY?.replace(/\\n/g, '\n') ??
+      (env.JWT_PRIVATE_KEY_FILE ? readFileSync(env.JWT_PRIVATE_KEY_FILE, 'utf8') : undefined);
+    const secret = env.JWT_SECRET ?? devSecret(dataDir);
+    this.jwt = {
+      algorithm: env.JWT_ALGORITHM,
+      secret,
+      privateKeyPem: env.JWT_ALGORITHM === 'HS256' ? undefined : privateKeyPem,
+      retiredPublicKeysFile: env.JWT_RETIRED_PUBLIC_KEYS_FILE,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      accessTtl: env.ACCESS_TOKEN_TTL,
+      refreshTtl: env.REFRESH_TOKEN_TTL,
+      refreshReuseGrace: env.REFRESH_REUSE_GRACE,
+    };
+    const keyMaterial = env.JWT_ALGORITHM === 'HS256' ? secret : (privateKeyPem ?? secret);
+    this.refreshTokenKey = createHmac('sha256', keyMaterial).update('refresh-token-key/v1').digest();
+    this.adminPassword = env.ADMIN_PASSWORD;
+  }
+}
+
+export function parseTrustProxy(text: string): TrustProxy {
+  const value = text.trim();
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+}
+
+/**
+ * Outside production a missing JWT_SECRET is generated once and kept in the
+ * data folder, so tokens survive a restart of a development server.
+ */
+function devSecret(dataDir: string): string {
+  if (dataDir.startsWith('memory://')) return randomBytes(32).toString('base64url');
+  const file = join(dataDir, 'jwt-secret');
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    mkdirSync(dataDir, { recursive: true });
+    const secret = randomBytes(48).toString('base64url');
+    try {
+      writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
+      return secret;
+    } catch {
+      return readFileSync(file, 'utf8').trim();
+    }
+  }
+}

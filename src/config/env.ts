@@ -1,0 +1,123 @@
+import Joi from 'joi';
+import { parseDuration } from './duration';
+
+export const NODE_ENVS = ['development', 'production', 'test'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const JWT_ALGORITHMS = ['HS256', 'RS256'] as const;
+
+/** Secrets that appear in this repository's examples: never acceptable in production. */
+export const EXAMPLE_SECRETS = new Set([
+  'change-me-to-at-least-32-random-bytes-of-secret',
+  'docker-compose-example-secret-change-me-please',
+]);
+
+// Joi does not run custom rules on defaults, so the default is given already parsed.
+const duration = (fallback: string) =>
+  Joi.string()
+    .default(parseDuration(fallback))
+    .custom((value: string, helpers) => {
+      const seconds = parseDuration(value);
+      if (seconds === null || seconds <= 0) return helpers.error('duration.invalid');
+      return seconds;
+    })
+    .messages({
+      'duration.invalid': '{{#label}} must be whole seconds or a number with s, m, h or d (e.g. 900, 15m, 15d)',
+    });
+
+const boolean = (fallback: boolean) =>
+  Joi.boolean().truthy('1', 'yes', 'on').falsy('0', 'no', 'off', '').default(fallback);
+
+export const envSchema = Joi.object({
+  NODE_ENV: Joi.string()
+    .valid(...NODE_ENVS)
+    .default('development'),
+  PORT: Joi.number().integer().min(0).max(65535).default(3000),
+  HOST: Joi.string().default('0.0.0.0'),
+  DATABASE_URL: Joi.string()
+    .uri({ scheme: ['postgres', 'postgresql'] })
+    .empty(''),
+  DATABASE_POOL_SIZE: Joi.number().integer().min(1).max(200).default(10),
+  DATA_DIR: Joi.string().default('./data'),
+  JWT_ALGORITHM: Joi.string()
+    .valid(...JWT_ALGORITHMS)
+    .default('HS256'),
+  JWT_SECRET: Joi.string().empty(''),
+  JWT_PRIVATE_KEY: Joi.string().empty(''),
+  JWT_PRIVATE_KEY_FILE: Joi.string().empty(''),
+  JWT_RETIRED_PUBLIC_KEYS_FILE: Joi.string().empty(''),
+  JWT_ISSUER: Joi.string().default('bank-api'),
+  JWT_AUDIENCE: Joi.string().default('bank-api'),
+  ACCESS_TOKEN_TTL: duration('15m'),
+  REFRESH_TOKEN_TTL: duration('15d'),
+  REFRESH_REUSE_GRACE: duration('10s'),
+  ADMIN_PASSWORD: Joi.string().min(12).max(128).empty(''),
+  CORS_ORIGINS: Joi.string().allow('').default(''),
+  TRUST_PROXY: Joi.string().allow('').default(''),
+  LOG_LEVEL: Joi.string()
+    .valid(...LOG_LEVELS)
+    .default('info'),
+  DOCS_ENABLED: boolean(true),
+  DEFAULT_CURRENCY: Joi.string()
+    .pattern(/^[A-Z]{3}$/)
+    .default('EUR')
+    .messages({ 'string.pattern.base': '{{#label}} must be an ISO 4217 code such as EUR' }),
+  PRUNE_INTERVAL: duration('1h'),
+})
+  .unknown(true)
+  .custom((env: Record<string, unknown>, helpers) => {
+    if (env.JWT_ALGORITHM === 'HS256' && env.NODE_ENV === 'production') {
+      const secret = env.JWT_SECRET as string | undefined;
+      if (!secret) return helpers.error('secret.missing');
+      if (Buffer.byteLength(secret) < 32) return helpers.error('secret.short');
+      if (EXAMPLE_SECRETS.has(secret)) return helpers.error('secret.example');
+    }
+    if (env.JWT_SECRET && Buffer.byteLength(env.JWT_SECRET as string) < 32) {
+      return helpers.error('secret.short');
+    }
+    if (env.JWT_ALGORITHM !== 'HS256' && !env.JWT_PRIVATE_KEY && !env.JWT_PRIVATE_KEY_FILE) {
+      return helpers.error('key.missing');
+    }
+    return env;
+  })
+  .messages({
+    'secret.missing': 'JWT_SECRET is required in production',
+    'secret.short': 'JWT_SECRET must be at least 32 bytes',
+    'secret.example': 'JWT_SECRET is an example value; generate a real secret for production',
+    'key.missing': 'JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE is required when JWT_ALGORITHM is RS256',
+  });
+
+export interface Env {
+  NODE_ENV: (typeof NODE_ENVS)[number];
+  PORT: number;
+  HOST: string;
+  DATABASE_URL?: string;
+  DATABASE_POOL_SIZE: number;
+  DATA_DIR: string;
+  JWT_ALGORITHM: (typeof JWT_ALGORITHMS)[number];
+  JWT_SECRET?: string;
+  JWT_PRIVATE_KEY?: string;
+  JWT_PRIVATE_KEY_FILE?: string;
+  JWT_RETIRED_PUBLIC_KEYS_FILE?: string;
+  JWT_ISSUER: string;
+  JWT_AUDIENCE: string;
+  ACCESS_TOKEN_TTL: number;
+  REFRESH_TOKEN_TTL: number;
+  REFRESH_REUSE_GRACE: number;
+  ADMIN_PASSWORD?: string;
+  CORS_ORIGINS: string;
+  TRUST_PROXY: string;
+  LOG_LEVEL: (typeof LOG_LEVELS)[number];
+  DOCS_ENABLED: boolean;
+  DEFAULT_CURRENCY: string;
+  PRUNE_INTERVAL: number;
+}
+
+/** Validates the environment; throws one error that names every bad variable. */
+export function validateEnv(raw: Record<string, unknown>): Env {
+  const { value, error } = envSchema.validate(raw, { abortEarly: false, convert: true });
+  if (error) {
+    const lines = error.details.map((d) => `  - ${d.message.replace(/"/g, '')}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return value as Env;
+}

@@ -1,0 +1,85 @@
+import { Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../config/app-config';
+import { EmbeddedPostgres } from './embedded-postgres';
+import { dataSourceOptions } from './schema';
+
+/** Where the database is: DATABASE_URL, or an embedded PostgreSQL started here. */
+@Injectable()
+export class DatabaseLocation implements OnApplicationShutdown {
+  private readonly logger = new Logger('Database');
+  private embedded?: EmbeddedPostgres;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  get poolSize(): number {
+    return this.config.database.url ? this.config.database.poolSize : 1;
+  }
+
+  async url(): Promise<string> {
+    if (this.config.database.url) return this.config.database.url;
+    if (!this.embedded) {
+      this.embedded = await EmbeddedPostgres.start(this.config.database.dataDir);
+      this.logger.log(
+        `Embedded PostgreSQL (PGlite) with data in ${this.config.database.dataDir}; set DATABASE_URL for a PostgreSQL server`,
+      );
+    }
+    return this.embedded.url;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (!this.embedded) return;
+    const dataSource = this.moduleRef.get(DataSource, { strict: false });
+    if (dataSource.isInitialized) await dataSource.destroy();
+    await this.embedded.stop();
+    this.embedded = undefined;
+  }
+}
+
+/**
+ * Applies pending migrations. On a server several instances may start at
+ * once, so an advisory lock makes them take turns.
+ */
+export async function migrate(dataSource: DataSource, serialised: boolean): Promise<void> {
+  if (!serialised) {
+    await dataSource.runMigrations({ transaction: 'each' });
+    return;
+  }
+  const runner = dataSource.createQueryRunner();
+  try {
+    await runner.query(`SELECT pg_advisory_lock(hashtext('bank-api:migrations'))`);
+    await dataSource.runMigrations({ transaction: 'each' });
+  } finally {
+    await runner.query(`SELECT pg_advisory_unlock(hashtext('bank-api:migrations'))`).catch(() => undefined);
+    await runner.release();
+  }
+}
+
+@Module({ providers: [DatabaseLocation], exports: [DatabaseLocation] })
+class DatabaseLocationModule {}
+
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      imports: [DatabaseLocationModule],
+      inject: [DatabaseLocation],
+      useFactory: async (location: DatabaseLocation) => ({
+        ...dataSourceOptions(await location.url(), location.poolSize),
+        retryAttempts: 5,
+        retryDelay: 2000,
+      }),
+      dataSourceFactory: async (options) => {
+        const dataSource = await new DataSource(options!).initialize();
+        const poolSize = (options as { extra?: { max?: number } }).extra?.max ?? 1;
+        await migrate(dataSource, poolSize > 1);
+        return dataSource;
+      },
+    }),
+  ],
+})
+export class DatabaseModule {}

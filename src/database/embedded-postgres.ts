@@ -1,0 +1,69 @@
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * A PostgreSQL (PGlite) inside this process, served on a loopback port so the
+ * ordinary `pg` driver and the same migrations work against it. For
+ * development, demos and tests; production uses a PostgreSQL server.
+ */
+export class EmbeddedPostgres {
+  private constructor(
+    private readonly db: PGlite,
+    private readonly server: PGLiteSocketServer,
+    private readonly lockFile: string | null,
+    readonly url: string,
+  ) {}
+
+  static async start(dataDir: string): Promise<EmbeddedPostgres> {
+    const lockFile = dataDir.startsWith('memory://') ? null : acquireLock(dataDir);
+    try {
+      const db = await PGlite.create(lockFile ? join(dataDir, 'pgdata') : dataDir);
+      const server = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1' });
+      await server.start();
+      const url = `postgresql://postgres@${server.getServerConn()}/postgres`;
+      return new EmbeddedPostgres(db, server, lockFile, url);
+    } catch (error) {
+      if (lockFile) rmSync(lockFile, { force: true });
+      throw error;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.server.stop();
+    await this.db.close();
+    if (this.lockFile) rmSync(this.lockFile, { force: true });
+  }
+}
+
+/** Two processes on one PGlite folder would corrupt it: refuse the second. */
+function acquireLock(dataDir: string): string {
+  mkdirSync(dataDir, { recursive: true });
+  const lockFile = join(dataDir, 'embedded.pid');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      return lockFile;
+    } catch {
+      const pid = Number(readFileSync(lockFile, 'utf8'));
+      if (pid && pid !== process.pid && isAlive(pid)) {
+        throw new Error(
+          `The embedded database in ${dataDir} is in use by process ${pid}. ` +
+            'Stop that process, or set DATABASE_URL to use a PostgreSQL server.',
+        );
+      }
+      rmSync(lockFile, { force: true });
+    }
+  }
+  throw new Error(`Could not lock the embedded database in ${dataDir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,49 @@
+import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiProblems } from '../common/api-problems';
+import { Auth } from '../common/auth.decorators';
+import { Page, PageOf } from '../common/pagination';
+import { ParseIdPipe } from '../common/validation';
+import { CreateUserDto, ListUsersQuery, UpdateUserDto, UserDto } from './dto/users.dto';
+import { Role } from './role';
+import { UsersService } from './users.service';
+
+@ApiTags('users')
+@Auth(Role.Admin)
+@Controller('api/v1/users')
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Post()
+  @ApiCreatedResponse({ type: UserDto })
+  @ApiProblems([400, 'Invalid body, or role and clientId do not fit, or unknown clientId'], [409, 'Username taken'])
+  create(@Body() dto: CreateUserDto): Promise<UserDto> {
+    return this.users.create(dto);
+  }
+
+  @Get()
+  @ApiOkResponse({ type: PageOf(UserDto) })
+  @ApiProblems([400, 'Invalid page, limit or role'])
+  list(@Query() query: ListUsersQuery): Promise<Page<UserDto>> {
+    return this.users.list(query);
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: UserDto })
+  @ApiProblems([400, 'Malformed id'], [404, 'No such user'])
+  get(@Param('id', ParseIdPipe) id: string): Promise<UserDto> {
+    return this.users.get(id);
+  }
+
+  /** Disabling or setting a password revokes the user's sessions; a role change applies at their next request. */
+  @Patch(':id')
+  @ApiOkResponse({ type: UserDto })
+  @ApiProblems(
+    [400, 'Invalid body, or role and clientId do not fit, or unknown clientId'],
+    [404, 'No such user'],
+    [409, 'Would leave no active admin'],
+  )
+  update(@Param('id', ParseIdPipe) id: string, @Body() dto: UpdateUserDto): Promise<UserDto> {
+    return this.users.update(id, dto);
+  }
+}

@@ -1,0 +1,144 @@
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomBytes } from 'node:crypto';
+import { DataSource, QueryFailedError, Repository } from 'typeorm';
+import { PasswordService } from '../auth/password.service';
+import { SessionsService } from '../auth/sessions.service';
+import { Client } from '../clients/client.entity';
+import { Page } from '../common/pagination';
+import { ApiError, notFound, validationFailed } from '../common/problem';
+import { AppConfig } from '../config/app-config';
+import { CreateUserDto, ListUsersQuery, UpdateUserDto, UserDto } from './dto/users.dto';
+import { Role } from './role';
+import { User } from './user.entity';
+
+@Injectable()
+export class UsersService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(UsersService.name);
+
+  constructor(
+    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly db: DataSource,
+    private readonly passwords: PasswordService,
+    private readonly sessions: SessionsService,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** On an empty database, creates `admin` with ADMIN_PASSWORD or a random password shown once. */
+  async onApplicationBootstrap(): Promise<void> {
+    if ((await this.users.count({ take: 1 })) > 0) return;
+    const password = this.config.adminPassword ?? randomBytes(18).toString('base64url');
+    const hash = await this.passwords.hash(password);
+    const inserted: unknown[] = await this.db.query(
+      `INSERT INTO users (username, password_hash, role)
+       SELECT 'admin', $1, 'admin' WHERE NOT EXISTS (SELECT 1 FROM users)
+       ON CONFLICT DO NOTHING RETURNING id`,
+      [hash],
+    );
+    if (inserted.length === 0) return;
+    if (this.config.adminPassword) {
+      this.logger.warn('Created the first user "admin" with the password from ADMIN_PASSWORD');
+    } else {
+      this.logger.warn(`Generated admin password (shown only once): log in as "admin" with ${password}`);
+    }
+  }
+
+  async create(dto: CreateUserDto): Promise<UserDto> {
+    const clientId = dto.clientId ?? null;
+    await this.checkRoleAndClient(dto.role, clientId);
+    const user = this.users.create({
+      username: dto.username,
+      passwordHash: await this.passwords.hash(dto.password),
+      role: dto.role,
+      clientId,
+    });
+    try {
+      return toUserDto(await this.users.save(user));
+    } catch (error) {
+      throw uniqueUsername(error);
+    }
+  }
+
+  async list(query: ListUsersQuery): Promise<Page<UserDto>> {
+    const [rows, total] = await this.users.findAndCount({
+      where: query.role ? { role: query.role } : {},
+      order: { createdAt: 'ASC', id: 'ASC' },
+      skip: (query.page - 1) * query.limit,
+      take: query.limit,
+    });
+    return { items: rows.map(toUserDto), page: query.page, limit: query.limit, total };
+  }
+
+  async get(id: string): Promise<UserDto> {
+    return toUserDto(await this.find(id));
+  }
+
+  async update(id: string, dto: UpdateUserDto): Promise<UserDto> {
+    const user = await this.find(id);
+    const role = dto.role ?? user.role;
+    const clientId = dto.clientId !== undefined ? dto.clientId : user.clientId;
+    if (dto.role !== undefined || dto.clientId !== undefined) {
+      await this.checkRoleAndClient(role, clientId);
+    }
+    const disabled = dto.disabled ?? user.disabled;
+    if (user.role === Role.Admin && !user.disabled && (role !== Role.Admin || disabled)) {
+      await this.ensureAnotherAdmin(user.id);
+    }
+    user.role = role;
+    user.clientId = clientId;
+    user.disabled = disabled;
+    if (dto.password !== undefined) user.passwordHash = await this.passwords.hash(dto.password);
+    const saved = await this.users.save(user);
+    if (dto.disabled === true) await this.sessions.revokeAll(user.id, 'user_disabled');
+    else if (dto.password !== undefined) await this.sessions.revokeAll(user.id, 'password_reset');
+    return toUserDto(saved);
+  }
+
+  private async find(id: string): Promise<User> {
+    const user = await this.users.findOneBy({ id });
+    if (!user) throw notFound('User');
+    return user;
+  }
+
+  /** A customer is linked to exactly one existing client; staff to none. */
+  private async checkRoleAndClient(role: Role, clientId: string | null): Promise<void> {
+    if (role === Role.Customer && !clientId) {
+      throw validationFailed([{ field: 'clientId', message: 'a customer needs a clientId' }]);
+    }
+    if (role !== Role.Customer && clientId) {
+      throw validationFailed([{ field: 'clientId', message: `a ${role} must not have a clientId` }]);
+    }
+    if (clientId && !(await this.db.getRepository(Client).existsBy({ id: clientId }))) {
+      throw validationFailed([{ field: 'clientId', message: 'no client has this id' }]);
+    }
+  }
+
+  private async ensureAnotherAdmin(exceptId: string): Promise<void> {
+    const rows: unknown[] = await this.db.query(
+      `SELECT 1 FROM users WHERE role = 'admin' AND NOT disabled AND id <> $1 LIMIT 1`,
+      [exceptId],
+    );
+    if (rows.length === 0) {
+      throw new ApiError('CONFLICT', 'This is the last active admin; create another admin first');
+    }
+  }
+}
+
+export function toUserDto(user: User): UserDto {
+  return {
+    id: user.id,
+    username: user.username,
+    role: user.role,
+    clientId: user.clientId,
+    disabled: user.disabled,
+    createdAt: user.createdAt,
+    lastLoginAt: user.lastLoginAt,
+  };
+}
+
+function uniqueUsername(error: unknown): unknown {
+  if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '23505') {
+    return new ApiError('CONFLICT', 'This username is taken');
+  }
+  return error;
+}
