@@ -1,0 +1,17 @@
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../../src/database/schema';
+import { adminQuery, databaseUrl, onServer, TEMPLATE_DB } from './databases';
+
+/** On a PostgreSQL server: migrate one template database for the whole run. */
+export default async function globalSetup(): Promise<void> {
+  if (!onServer) return;
+  await adminQuery(`DROP DATABASE IF EXISTS ${TEMPLATE_DB} WITH (FORCE)`);
+  await adminQuery(`CREATE DATABASE ${TEMPLATE_DB}`);
+  const dataSource = await new DataSource(dataSourceOptions(databaseUrl(TEMPLATE_DB), 1)).initialize();
+  try {
+    await dataSource.runMigrations({ transaction: 'each' });
+  } finally {
+    await dataSource.destroy();
+  }
+}
