@@ -1,0 +1,101 @@
+import { JwtService } from '@nestjs/jwt';
+import { randomUUID } from 'node:crypto';
+import { AppConfig } from '../config/app-config';
+import { validateEnv } from '../config/env';
+import { JwtKeys } from './jwt-keys';
+import { TokensService } from './tokens.service';
+
+function service(env: Record<string, string> = {}) {
+  const config = new AppConfig(
+    validateEnv({ DATA_DIR: 'memory://', JWT_SECRET: 'unit-test-secret-that-is-long-enough-123', ...env }),
+  );
+  return { tokens: new TokensService(new JwtService({}), new JwtKeys(config), config), config };
+}
+
+const decode = (jwt: string, part: 0 | 1): Record<string, unknown> =>
+  JSON.parse(Buffer.from(jwt.split('.')[part], 'base64url').toString()) as Record<string, unknown>;
+
+describe('TokensService', () => {
+  const { tokens } = service();
+  const userId = randomUUID();
+  const sessionId = randomUUID();
+
+  describe('access tokens', () => {
+    it('carry sub, sid, jti, typ, iat, exp, iss and aud, signed HS256', () => {
+      const jwt = tokens.signAccess(userId, sessionId);
+      expect(decode(jwt, 0)).toEqual({ alg: 'HS256', typ: 'JWT' });
+      const claims = decode(jwt, 1);
+      expect(claims).toMatchObject({ sub: userId, sid: sessionId, typ: 'access', iss: 'bank-api', aud: 'bank-api' });
+      expect(claims.exp).toBe((claims.iat as number) + 900);
+      expect(claims.jti).toMatch(/^[0-9a-f-]{36}$/);
+      expect(tokens.verifyAccess(jwt)).toMatchObject({ sub: userId, sid: sessionId });
+    });
+
+    it('get a new jti each time', () => {
+      expect(decode(tokens.signAccess(userId, sessionId), 1).jti).not.toBe(
+        decode(tokens.signAccess(userId, sessionId), 1).jti,
+      );
+    });
+
+    it('are refused with another secret, issuer or audience', () => {
+      const jwt = tokens.signAccess(userId, sessionId);
+      const variants: Array<Record<string, string>> = [
+        { JWT_SECRET: 'another-secret-that-is-also-long-enough-1' },
+        { JWT_ISSUER: 'someone-else' },
+        { JWT_AUDIENCE: 'another-api' },
+      ];
+      for (const env of variants) {
+        expect(() => service(env).tokens.verifyAccess(jwt)).toThrow(expect.objectContaining({ code: 'TOKEN_INVALID' }));
+      }
+    });
+
+    it('are refused with alg none', () => {
+      const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+      const payload = tokens.signAccess(userId, sessionId).split('.')[1];
+      expect(() => tokens.verifyAccess(`${header}.${payload}.`)).toThrow(
+        expect.objectContaining({ code: 'TOKEN_INVALID' }),
+      );
+    });
+
+    it('say TOKEN_EXPIRED once expired', () => {
+      const expired = new JwtService({}).sign(
+        { sid: sessionId, typ: 'access', exp: Math.floor(Date.now() / 1000) - 10 },
+        { secret: 'unit-test-secret-that-is-long-enough-123', subject: userId, jwtid: randomUUID(), issuer: 'bank-api', audience: 'bank-api' },
+      );
+      expect(() => tokens.verifyAccess(expired)).toThrow(expect.objectContaining({ code: 'TOKEN_EXPIRED' }));
+    });
+  });
+
+  describe('refresh tokens', () => {
+    it('round-trip the session and generation', () => {
+      const token = tokens.refreshToken(sessionId, 7);
+      expect(tokens.parseRefresh(token)).toEqual({ sessionId, generation: 7 });
+    });
+
+    it('carry a 256-bit MAC and are deterministic per session and generation', () => {
+      const token = tokens.refreshToken(sessionId, 1);
+      expect(Buffer.from(token, 'base64url').length).toBe(52);
+      expect(tokens.refreshToken(sessionId, 1)).toBe(token);
+      expect(tokens.refreshToken(sessionId, 2)).not.toBe(token);
+      expect(tokens.refreshToken(randomUUID(), 1)).not.toBe(token);
+    });
+
+    it('cannot be forged without the server key', () => {
+      const token = tokens.refreshToken(sessionId, 3);
+      const raw = Buffer.from(token, 'base64url');
+      raw.writeUInt32BE(4, 16); // bump the generation, keep the old MAC
+      expect(tokens.parseRefresh(raw.toString('base64url'))).toBeNull();
+      expect(service({ JWT_SECRET: 'another-secret-that-is-also-long-enough-1' }).tokens.parseRefresh(token)).toBeNull();
+    });
+
+    it('are never taken for access tokens, nor the reverse', () => {
+      const refresh = tokens.refreshToken(sessionId, 0);
+      expect(() => tokens.verifyAccess(refresh)).toThrow(expect.objectContaining({ code: 'TOKEN_INVALID' }));
+      expect(tokens.parseRefresh(tokens.signAccess(userId, sessionId))).toBeNull();
+    });
+
+    it.each(['', 'x', 'a'.repeat(70), '!'.repeat(70)])('parse garbage %j as null', (garbage) => {
+      expect(tokens.parseRefresh(garbage)).toBeNull();
+    });
+  });
+});

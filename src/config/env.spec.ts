@@ -1,0 +1,91 @@
+import { AppConfig, parseTrustProxy } from './app-config';
+import { validateEnv } from './env';
+
+const SECRET = 'a-production-secret-that-is-long-enough-0123456789';
+
+describe('validateEnv', () => {
+  it('fills the documented defaults', () => {
+    const env = validateEnv({});
+    expect(env).toMatchObject({
+      NODE_ENV: 'development',
+      PORT: 3000,
+      ACCESS_TOKEN_TTL: 900,
+      REFRESH_TOKEN_TTL: 15 * 86400,
+      REFRESH_REUSE_GRACE: 10,
+      JWT_ALGORITHM: 'HS256',
+      DEFAULT_CURRENCY: 'EUR',
+      DOCS_ENABLED: true,
+      LOG_LEVEL: 'info',
+    });
+    expect(env.DATABASE_URL).toBeUndefined();
+  });
+
+  it('reads durations with units', () => {
+    const env = validateEnv({ ACCESS_TOKEN_TTL: '5m', REFRESH_TOKEN_TTL: '2d', REFRESH_REUSE_GRACE: '3' });
+    expect([env.ACCESS_TOKEN_TTL, env.REFRESH_TOKEN_TTL, env.REFRESH_REUSE_GRACE]).toEqual([300, 172800, 3]);
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ ACCESS_TOKEN_TTL: '15 minutes' }, 'ACCESS_TOKEN_TTL'],
+    [{ REFRESH_TOKEN_TTL: '0' }, 'REFRESH_TOKEN_TTL'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
+    [{ DATABASE_URL: 'mysql://x@y/z' }, 'DATABASE_URL'],
+    [{ DEFAULT_CURRENCY: 'euro' }, 'DEFAULT_CURRENCY'],
+    [{ ADMIN_PASSWORD: 'short' }, 'ADMIN_PASSWORD'],
+    [{ DOCS_ENABLED: 'maybe' }, 'DOCS_ENABLED'],
+    [{ JWT_SECRET: 'too-short' }, 'JWT_SECRET'],
+  ])('stops the boot naming the variable for %j', (raw, name) => {
+    expect(() => validateEnv(raw)).toThrow(name);
+  });
+
+  it('names every bad variable at once', () => {
+    expect(() => validateEnv({ PORT: 'x', LOG_LEVEL: 'y' })).toThrow(/PORT[\s\S]*LOG_LEVEL/);
+  });
+
+  describe('in production', () => {
+    it('refuses a missing JWT_SECRET', () => {
+      expect(() => validateEnv({ NODE_ENV: 'production' })).toThrow('JWT_SECRET is required');
+    });
+
+    it('refuses a short JWT_SECRET', () => {
+      expect(() => validateEnv({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(31) })).toThrow(
+        'at least 32 bytes',
+      );
+    });
+
+    it('refuses the example JWT_SECRET', () => {
+      expect(() =>
+        validateEnv({ NODE_ENV: 'production', JWT_SECRET: 'change-me-to-at-least-32-random-bytes-of-secret' }),
+      ).toThrow('example');
+    });
+
+    it('accepts a real secret', () => {
+      expect(validateEnv({ NODE_ENV: 'production', JWT_SECRET: SECRET }).JWT_SECRET).toBe(SECRET);
+    });
+
+    it('requires a private key for RS256', () => {
+      expect(() => validateEnv({ NODE_ENV: 'production', JWT_ALGORITHM: 'RS256' })).toThrow('JWT_PRIVATE_KEY');
+    });
+  });
+
+  it('generates a development secret when none is set, and keeps it in memory for memory://', () => {
+    const a = new AppConfig(validateEnv({ DATA_DIR: 'memory://' }));
+    expect(Buffer.byteLength(a.jwt.secret)).toBeGreaterThanOrEqual(32);
+  });
+});
+
+describe('parseTrustProxy', () => {
+  it.each([
+    ['', false],
+    ['false', false],
+    ['true', true],
+    ['2', 2],
+    ['10.0.0.1, 10.0.0.0/8', ['10.0.0.1', '10.0.0.0/8']],
+    ['loopback', ['loopback']],
+  ])('reads %j', (text, expected) => {
+    expect(parseTrustProxy(text)).toEqual(expected);
+  });
+});
