@@ -38,14 +38,18 @@ export async function createApp(options: AppOptions = {}): Promise<NestFastifyAp
     return503OnClosing: true,
   });
   const methods = new MethodRouter();
-  const fastify = adapter.getInstance() as unknown as FastifyInstance;
+  const fastify: FastifyInstance = adapter.getInstance();
   fastify.addHook('onRoute', (route) => methods.add(route.method, route.url));
 
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(options), adapter, {
-    bufferLogs: true,
-    bodyParser: false,
-    abortOnError: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.register(options),
+    adapter,
+    {
+      bufferLogs: true,
+      bodyParser: false,
+      abortOnError: false,
+    },
+  );
   app.useLogger(app.get(Logger));
   app.flushLogs();
   const config = app.get(AppConfig);
@@ -89,7 +93,7 @@ function configureBodyParsing(fastify: FastifyInstance): void {
     { parseAs: 'string', bodyLimit: BODY_LIMIT },
     (request, body, done) => {
       if ((body as string).trim() === '') return done(null, undefined);
-      parseJson(request, body as string, done);
+      void parseJson(request, body as string, done);
     },
   );
 }

@@ -4,7 +4,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onServer } from './helpers/databases';
-import { ADMIN_PASSWORD, TEST_JWT_SECRET, TestApp, TokenPair, USER_PASSWORD, bearer, freshAddress } from './helpers/app';
+import {
+  ADMIN_PASSWORD,
+  TEST_JWT_SECRET,
+  TestApp,
+  TokenPair,
+  USER_PASSWORD,
+  bearer,
+  freshAddress,
+} from './helpers/app';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const claimsOf = (jwt: string) =>
@@ -22,7 +30,8 @@ describe('auth', () => {
     await t.close();
   });
 
-  const refresh = (refreshToken: string) => t.http.post('/api/v1/auth/refresh').send({ refreshToken });
+  const refresh = (refreshToken: string) =>
+    t.http.post('/api/v1/auth/refresh').send({ refreshToken });
   const me = (accessToken: string) => t.http.get('/api/v1/auth/me').set(bearer(accessToken));
   let userCount = 0;
   async function newUser(role = 'teller'): Promise<{ id: string; username: string }> {
@@ -33,7 +42,9 @@ describe('auth', () => {
 
   describe('login', () => {
     it('returns a token pair with lifetimes in seconds, not cacheable', async () => {
-      const res = await t.http.post('/api/v1/auth/login').send({ username: 'admin', password: ADMIN_PASSWORD });
+      const res = await t.http
+        .post('/api/v1/auth/login')
+        .send({ username: 'admin', password: ADMIN_PASSWORD });
       expect(res.status).toBe(200);
       expect(res.headers['cache-control']).toBe('no-store');
       expect(res.body).toEqual({
@@ -47,17 +58,25 @@ describe('auth', () => {
       const claims = claimsOf(res.body.accessToken);
       expect(claims).toMatchObject({ typ: 'access', iss: 'bank-api', aud: 'bank-api' });
       for (const claim of ['sub', 'sid', 'jti', 'iat', 'exp']) expect(claims[claim]).toBeDefined();
-      expect(Buffer.from(res.body.refreshToken, 'base64url').length * 8).toBeGreaterThanOrEqual(256);
+      expect(Buffer.from(res.body.refreshToken, 'base64url').length * 8).toBeGreaterThanOrEqual(
+        256,
+      );
     });
 
     it('accepts the username in any case', async () => {
-      const res = await t.http.post('/api/v1/auth/login').send({ username: 'ADMIN', password: ADMIN_PASSWORD });
+      const res = await t.http
+        .post('/api/v1/auth/login')
+        .send({ username: 'ADMIN', password: ADMIN_PASSWORD });
       expect(res.status).toBe(200);
     });
 
     it('answers unknown user, wrong password and disabled user identically', async () => {
       const disabled = await newUser();
-      await t.http.patch(`/api/v1/users/${disabled.id}`).set(bearer(admin)).send({ disabled: true }).expect(200);
+      await t.http
+        .patch(`/api/v1/users/${disabled.id}`)
+        .set(bearer(admin))
+        .send({ disabled: true })
+        .expect(200);
       const attempts = [
         { username: 'nobody-here', password: USER_PASSWORD },
         { username: 'admin', password: 'wrong-password-123' },
@@ -65,7 +84,10 @@ describe('auth', () => {
       ];
       const bodies = [];
       for (const attempt of attempts) {
-        const res = await t.http.post('/api/v1/auth/login').set('X-Forwarded-For', freshAddress()).send(attempt);
+        const res = await t.http
+          .post('/api/v1/auth/login')
+          .set('X-Forwarded-For', freshAddress())
+          .send(attempt);
         expect(res.status).toBe(401);
         expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
         const { requestId, ...rest } = res.body;
@@ -78,7 +100,9 @@ describe('auth', () => {
     });
 
     it('refuses a password over 128 characters with 400, before any hashing', async () => {
-      const res = await t.http.post('/api/v1/auth/login').send({ username: 'admin', password: 'x'.repeat(129) });
+      const res = await t.http
+        .post('/api/v1/auth/login')
+        .send({ username: 'admin', password: 'x'.repeat(129) });
       expect(res.status).toBe(400);
       expect(res.body.code).toBe('VALIDATION_FAILED');
       expect(res.body.errors).toEqual([{ field: 'password', message: expect.any(String) }]);
@@ -139,7 +163,9 @@ describe('auth', () => {
 
     it('20 parallel refreshes all succeed with one successor, the only live token', async () => {
       const first = await t.login('admin', ADMIN_PASSWORD);
-      const results = await Promise.all(Array.from({ length: 20 }, () => refresh(first.refreshToken)));
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () => refresh(first.refreshToken)),
+      );
       expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
       const successors = new Set(results.map((r) => r.body.refreshToken as string));
       expect(successors.size).toBe(1);
@@ -184,8 +210,11 @@ describe('auth', () => {
       pair = await t.login('admin', ADMIN_PASSWORD);
       claims = claimsOf(pair.accessToken);
     });
-    const forge = (overrides: Record<string, unknown>, secret = TEST_JWT_SECRET, algorithm: 'HS256' | 'HS512' = 'HS256') =>
-      jwt.sign({ ...claims, jti: randomUUID(), ...overrides }, { secret, algorithm });
+    const forge = (
+      overrides: Record<string, unknown>,
+      secret = TEST_JWT_SECRET,
+      algorithm: 'HS256' | 'HS512' = 'HS256',
+    ) => jwt.sign({ ...claims, jti: randomUUID(), ...overrides }, { secret, algorithm });
 
     it('works as a bearer token (the control for the cases below)', async () => {
       await me(forge({})).expect(200);
@@ -211,9 +240,15 @@ describe('auth', () => {
     it('refuses alg none and a tampered signature or payload', async () => {
       const [header, payload, signature] = pair.accessToken.split('.');
       const none = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
-      const tamperedPayload = Buffer.from(JSON.stringify({ ...claims, sub: randomUUID() })).toString('base64url');
+      const tamperedPayload = Buffer.from(
+        JSON.stringify({ ...claims, sub: randomUUID() }),
+      ).toString('base64url');
       const flipped = signature.slice(0, -2) + (signature.endsWith('AA') ? 'BB' : 'AA');
-      for (const token of [`${none}.${payload}.`, `${header}.${tamperedPayload}.${signature}`, `${header}.${payload}.${flipped}`]) {
+      for (const token of [
+        `${none}.${payload}.`,
+        `${header}.${tamperedPayload}.${signature}`,
+        `${header}.${payload}.${flipped}`,
+      ]) {
         const res = await me(token);
         expect(res.status).toBe(401);
         expect(res.body.code).toBe('TOKEN_INVALID');
@@ -275,7 +310,11 @@ describe('auth', () => {
       const pair = await t.login('admin', ADMIN_PASSWORD);
       const res = await t.http.post('/api/v1/auth/verify').send({ token: pair.refreshToken });
       expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({ valid: true, type: 'refresh', sub: claimsOf(pair.accessToken).sub });
+      expect(res.body).toMatchObject({
+        valid: true,
+        type: 'refresh',
+        sub: claimsOf(pair.accessToken).sub,
+      });
       const expected = Math.floor(Date.now() / 1000) + pair.refreshExpiresIn;
       expect(Math.abs(res.body.exp - expected)).toBeLessThanOrEqual(3);
     });
@@ -298,7 +337,12 @@ describe('auth', () => {
       const user = await newUser();
       const pair = await t.login(user.username, USER_PASSWORD);
       const res = await me(pair.accessToken);
-      expect(res.body).toEqual({ id: user.id, username: user.username, role: 'teller', clientId: null });
+      expect(res.body).toEqual({
+        id: user.id,
+        username: user.username,
+        role: 'teller',
+        clientId: null,
+      });
     });
 
     it('lists live sessions with the current one marked, and deletes one', async () => {
@@ -324,7 +368,10 @@ describe('auth', () => {
         current: true,
       });
       const otherId = claimsOf(b.accessToken).sid as string;
-      await t.http.delete(`/api/v1/auth/sessions/${otherId}`).set(bearer(a.accessToken)).expect(204);
+      await t.http
+        .delete(`/api/v1/auth/sessions/${otherId}`)
+        .set(bearer(a.accessToken))
+        .expect(204);
       await me(b.accessToken).expect(401);
       await refresh(b.refreshToken).expect(401);
       await me(a.accessToken).expect(200);
@@ -336,12 +383,17 @@ describe('auth', () => {
       const user = await newUser();
       const pair = await t.login(user.username, USER_PASSWORD);
       const adminSession = claimsOf(admin).sid as string;
-      const res = await t.http.delete(`/api/v1/auth/sessions/${adminSession}`).set(bearer(pair.accessToken));
+      const res = await t.http
+        .delete(`/api/v1/auth/sessions/${adminSession}`)
+        .set(bearer(pair.accessToken));
       expect(res.status).toBe(404);
       expect(res.body.code).toBe('NOT_FOUND');
       await me(admin).expect(200);
       await t.http.delete('/api/v1/auth/sessions/nope').set(bearer(pair.accessToken)).expect(400);
-      await t.http.delete(`/api/v1/auth/sessions/${randomUUID()}`).set(bearer(pair.accessToken)).expect(404);
+      await t.http
+        .delete(`/api/v1/auth/sessions/${randomUUID()}`)
+        .set(bearer(pair.accessToken))
+        .expect(404);
     });
   });
 
@@ -393,12 +445,16 @@ describe('auth', () => {
 
   describe('login throttling', () => {
     const attempt = (username: string, password: string, address: string) =>
-      t.http.post('/api/v1/auth/login').set('X-Forwarded-For', address).send({ username, password });
+      t.http
+        .post('/api/v1/auth/login')
+        .set('X-Forwarded-For', address)
+        .send({ username, password });
 
     it('after 5 failures for a username from an address, refuses even the right password with 429', async () => {
       const user = await newUser();
       const address = freshAddress();
-      for (let i = 0; i < 5; i++) await attempt(user.username, 'wrong-password-x', address).expect(401);
+      for (let i = 0; i < 5; i++)
+        await attempt(user.username, 'wrong-password-x', address).expect(401);
       const res = await attempt(user.username, USER_PASSWORD, address);
       expect(res.status).toBe(429);
       expect(res.body.code).toBe('TOO_MANY_REQUESTS');
@@ -411,7 +467,8 @@ describe('auth', () => {
     it('a success does not erase earlier failures', async () => {
       const user = await newUser();
       const address = freshAddress();
-      for (let i = 0; i < 4; i++) await attempt(user.username, 'wrong-password-x', address).expect(401);
+      for (let i = 0; i < 4; i++)
+        await attempt(user.username, 'wrong-password-x', address).expect(401);
       await attempt(user.username, USER_PASSWORD, address).expect(200);
       await attempt(user.username, 'wrong-password-x', address).expect(401);
       await attempt(user.username, USER_PASSWORD, address).expect(429);
@@ -419,7 +476,8 @@ describe('auth', () => {
 
     it('after 20 failures from an address, refuses every login from it', async () => {
       const address = freshAddress();
-      for (let i = 0; i < 20; i++) await attempt(`ghost${i}`, 'wrong-password-x', address).expect(401);
+      for (let i = 0; i < 20; i++)
+        await attempt(`ghost${i}`, 'wrong-password-x', address).expect(401);
       const res = await attempt('admin', ADMIN_PASSWORD, address);
       expect(res.status).toBe(429);
       expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
@@ -428,7 +486,8 @@ describe('auth', () => {
 
     it('after 50 failures for a username, refuses it from every address', async () => {
       const user = await newUser();
-      for (let i = 0; i < 50; i++) await attempt(user.username, 'wrong-password-x', freshAddress()).expect(401);
+      for (let i = 0; i < 50; i++)
+        await attempt(user.username, 'wrong-password-x', freshAddress()).expect(401);
       await attempt(user.username, USER_PASSWORD, freshAddress()).expect(429);
       await attempt('admin', ADMIN_PASSWORD, freshAddress()).expect(200);
     });
@@ -436,7 +495,9 @@ describe('auth', () => {
 
   describe('simplejwt-compatible aliases', () => {
     it('POST /api/token/ gives {access, refresh}', async () => {
-      const res = await t.http.post('/api/token/').send({ username: 'admin', password: ADMIN_PASSWORD });
+      const res = await t.http
+        .post('/api/token/')
+        .send({ username: 'admin', password: ADMIN_PASSWORD });
       expect(res.status).toBe(200);
       expect(Object.keys(res.body).sort()).toEqual(['access', 'refresh']);
       await me(res.body.access).expect(200);
@@ -503,7 +564,10 @@ describe('revocation across restarts and instances', () => {
       const second = await TestApp.start({ DATA_DIR: dataDir }, database ? { database } : {});
       try {
         await second.http.get('/api/v1/auth/me').set(bearer(pair.accessToken)).expect(401);
-        await second.http.post('/api/v1/auth/refresh').send({ refreshToken: pair.refreshToken }).expect(401);
+        await second.http
+          .post('/api/v1/auth/refresh')
+          .send({ refreshToken: pair.refreshToken })
+          .expect(401);
         await second.http.get('/api/v1/auth/me').set(bearer(kept.accessToken)).expect(200);
       } finally {
         await second.app.close();
@@ -522,7 +586,10 @@ describe('revocation across restarts and instances', () => {
       await b.http.get('/api/v1/auth/me').set(bearer(pair.accessToken)).expect(200);
       await a.http.post('/api/v1/auth/logout').set(bearer(pair.accessToken)).expect(204);
       await b.http.get('/api/v1/auth/me').set(bearer(pair.accessToken)).expect(401);
-      await b.http.post('/api/v1/auth/refresh').send({ refreshToken: pair.refreshToken }).expect(401);
+      await b.http
+        .post('/api/v1/auth/refresh')
+        .send({ refreshToken: pair.refreshToken })
+        .expect(401);
     } finally {
       await b.app.close();
       await a.close();

@@ -31,7 +31,10 @@ export class AuthController {
   @HttpCode(200)
   @ApiOkResponse({ type: TokenPairDto })
   @ApiProblems([400, 'Invalid body'], [401, 'INVALID_CREDENTIALS'])
-  @ApiTooManyRequestsResponse({ description: 'TOO_MANY_REQUESTS, with Retry-After', type: ProblemDetailsDto })
+  @ApiTooManyRequestsResponse({
+    description: 'TOO_MANY_REQUESTS, with Retry-After',
+    type: ProblemDetailsDto,
+  })
   login(@Body() dto: LoginDto, @ReqClient() client: RequestClient): Promise<TokenPairDto> {
     return this.auth.login(dto, client);
   }
@@ -41,7 +44,10 @@ export class AuthController {
   @Post('refresh')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenPairDto })
-  @ApiProblems([400, 'Invalid body'], [401, 'TOKEN_INVALID, or REFRESH_TOKEN_REUSED (the session is revoked)'])
+  @ApiProblems(
+    [400, 'Invalid body'],
+    [401, 'TOKEN_INVALID, or REFRESH_TOKEN_REUSED (the session is revoked)'],
+  )
   refresh(@Body() dto: RefreshDto): Promise<TokenPairDto> {
     return this.auth.refresh(dto.refreshToken);
   }
@@ -92,7 +98,10 @@ export class AuthController {
   @Delete('sessions/:id')
   @HttpCode(204)
   @ApiProblems([400, 'Malformed id'], [404, 'No such live session of yours'])
-  deleteSession(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe) id: string): Promise<void> {
+  deleteSession(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseIdPipe) id: string,
+  ): Promise<void> {
     return this.sessions.revokeOwn(user, id);
   }
 

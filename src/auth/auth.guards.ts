@@ -22,10 +22,13 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   }
 
   override handleRequest<T = AuthUser>(err: unknown, user: T | false, info: unknown): T {
-    if (err) throw err;
+    if (err instanceof Error) throw err;
+    if (err) throw new ApiError('TOKEN_INVALID', 'The access token is not valid');
     if (user) return user;
-    if (info instanceof TokenExpiredError) throw new ApiError('TOKEN_EXPIRED', 'The access token has expired');
-    if (info instanceof JsonWebTokenError) throw new ApiError('TOKEN_INVALID', 'The access token is not valid');
+    if (info instanceof TokenExpiredError)
+      throw new ApiError('TOKEN_EXPIRED', 'The access token has expired');
+    if (info instanceof JsonWebTokenError)
+      throw new ApiError('TOKEN_INVALID', 'The access token is not valid');
     throw new ApiError('UNAUTHENTICATED', 'A bearer access token is required');
   }
 }

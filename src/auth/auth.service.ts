@@ -16,7 +16,8 @@ export interface ClientInfo {
   userAgent?: string;
 }
 
-const invalidCredentials = () => new ApiError('INVALID_CREDENTIALS', 'The username or password is wrong');
+const invalidCredentials = () =>
+  new ApiError('INVALID_CREDENTIALS', 'The username or password is wrong');
 
 @Injectable()
 export class AuthService {
@@ -64,7 +65,12 @@ export class AuthService {
   async verify(token: string): Promise<VerifyResultDto> {
     const refresh = await this.sessions.findLiveRefresh(token);
     if (refresh) {
-      return { valid: true, type: 'refresh', sub: refresh.userId, exp: Math.floor(refresh.expiresAt.getTime() / 1000) };
+      return {
+        valid: true,
+        type: 'refresh',
+        sub: refresh.userId,
+        exp: Math.floor(refresh.expiresAt.getTime() / 1000),
+      };
     }
     const claims = this.tokens.verifyAccess(token);
     if (!(await this.sessions.authenticate(claims.sid, claims.sub))) {
@@ -83,7 +89,10 @@ export class AuthService {
     if (!(await this.passwords.verify(row.passwordHash, dto.currentPassword))) {
       throw new ApiError('WRONG_PASSWORD', 'The current password is wrong');
     }
-    await this.users.update({ id: user.id }, { passwordHash: await this.passwords.hash(dto.newPassword) });
+    await this.users.update(
+      { id: user.id },
+      { passwordHash: await this.passwords.hash(dto.newPassword) },
+    );
     await this.sessions.revokeAll(user.id, 'password_changed', user.sessionId);
   }
 

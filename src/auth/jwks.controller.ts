@@ -12,7 +12,11 @@ export class JwksController {
   /** Public keys that verify access tokens (empty with HS256, whose secret is never published). */
   @Get('jwks.json')
   @Header('cache-control', 'public, max-age=300')
-  @ApiOkResponse({ schema: { example: { keys: [{ kty: 'RSA', kid: '…', alg: 'RS256', use: 'sig', n: '…', e: 'AQAB' }] } } })
+  @ApiOkResponse({
+    schema: {
+      example: { keys: [{ kty: 'RSA', kid: '…', alg: 'RS256', use: 'sig', n: '…', e: 'AQAB' }] },
+    },
+  })
   jwks(): { keys: PublicJwk[] } {
     return { keys: this.keys.publishedKeys() };
   }

@@ -43,7 +43,8 @@ export class JwtKeys {
     this.published.push(current);
     if (config.jwt.retiredPublicKeysFile) {
       const text = readFileSync(config.jwt.retiredPublicKeysFile, 'utf8');
-      for (const pem of text.match(/-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g) ?? []) {
+      for (const pem of text.match(/-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g) ??
+        []) {
         const entry = publicEntry(createPublicKey(pem), this.algorithm);
         if (!this.published.some((p) => p.jwk.kid === entry.jwk.kid)) this.published.push(entry);
       }

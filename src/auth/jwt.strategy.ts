@@ -21,7 +21,11 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKeyProvider: (_request: unknown, rawJwt: string, done: (err: unknown, key?: string) => void) => {
+      secretOrKeyProvider: (
+        _request: unknown,
+        rawJwt: string,
+        done: (err: unknown, key?: string) => void,
+      ) => {
         const key = keys.verificationKey(decodeHeader(rawJwt)?.kid);
         if (key) done(null, key);
         else done(new ApiError('TOKEN_INVALID', 'The access token is signed with an unknown key'));

@@ -40,7 +40,10 @@ export class LoginThrottleService {
   }
 
   async recordFailure(username: string, ip: string): Promise<void> {
-    await this.db.query(`INSERT INTO login_failures (username, ip) VALUES ($1, $2)`, [key(username), ip]);
+    await this.db.query(`INSERT INTO login_failures (username, ip) VALUES ($1, $2)`, [
+      key(username),
+      ip,
+    ]);
   }
 }
 

@@ -44,7 +44,14 @@ export class SessionsService {
       `INSERT INTO sessions (id, user_id, last_used_at, expires_at, refresh_generation, refresh_hash, user_agent, ip)
        VALUES ($1, $2, now(), now() + make_interval(secs => $3), 0, $4, $5, $6)
        RETURNING expires_at`,
-      [sessionId, userId, this.config.jwt.refreshTtl, this.tokens.hashRefresh(refreshToken), userAgent?.slice(0, 512) ?? null, ip],
+      [
+        sessionId,
+        userId,
+        this.config.jwt.refreshTtl,
+        this.tokens.hashRefresh(refreshToken),
+        userAgent?.slice(0, 512) ?? null,
+        ip,
+      ],
     );
     return { userId, sessionId, refreshToken, expiresAt: rows[0].expires_at };
   }
@@ -60,17 +67,27 @@ export class SessionsService {
     if (!parts) throw invalidRefresh();
     const { sessionId, generation } = parts;
     const successor = this.tokens.refreshToken(sessionId, generation + 1);
-    const [rotated] = (await this.db.query(
+    const [rotated] = await this.db.query<[Array<{ user_id: string; expires_at: Date }>, number]>(
       `UPDATE sessions s
           SET refresh_generation = refresh_generation + 1, refresh_hash = $3,
               rotated_at = now(), last_used_at = now(), expires_at = now() + make_interval(secs => $4)
         WHERE s.id = $1 AND s.refresh_hash = $2 AND s.revoked_at IS NULL AND s.expires_at > now()
           AND EXISTS (SELECT 1 FROM users u WHERE u.id = s.user_id AND NOT u.disabled)
         RETURNING s.user_id, s.expires_at`,
-      [sessionId, this.tokens.hashRefresh(token), this.tokens.hashRefresh(successor), this.config.jwt.refreshTtl],
-    )) as [Array<{ user_id: string; expires_at: Date }>, number];
+      [
+        sessionId,
+        this.tokens.hashRefresh(token),
+        this.tokens.hashRefresh(successor),
+        this.config.jwt.refreshTtl,
+      ],
+    );
     if (rotated.length === 1) {
-      return { userId: rotated[0].user_id, sessionId, refreshToken: successor, expiresAt: rotated[0].expires_at };
+      return {
+        userId: rotated[0].user_id,
+        sessionId,
+        refreshToken: successor,
+        expiresAt: rotated[0].expires_at,
+      };
     }
 
     const rows: Array<{
@@ -90,7 +107,12 @@ export class SessionsService {
     const session = rows[0];
     if (!session || !session.live) throw invalidRefresh();
     if (session.refresh_generation === generation + 1 && session.in_grace) {
-      return { userId: session.user_id, sessionId, refreshToken: successor, expiresAt: session.expires_at };
+      return {
+        userId: session.user_id,
+        sessionId,
+        refreshToken: successor,
+        expiresAt: session.expires_at,
+      };
     }
     if (generation < session.refresh_generation) {
       await this.revoke(sessionId, 'refresh_reuse');
@@ -122,7 +144,9 @@ export class SessionsService {
         [sessionId, userId],
       );
     const row = rows[0];
-    return row ? { id: row.id, username: row.username, role: row.role, clientId: row.client_id, sessionId } : null;
+    return row
+      ? { id: row.id, username: row.username, role: row.role, clientId: row.client_id, sessionId }
+      : null;
   }
 
   /** The user and expiry of a refresh token that is the live one of an active session. */
@@ -146,7 +170,11 @@ export class SessionsService {
   }
 
   /** Revokes every live session of a user, except one when given. */
-  async revokeAll(userId: string, reason: string, exceptSessionId: string | null = null): Promise<void> {
+  async revokeAll(
+    userId: string,
+    reason: string,
+    exceptSessionId: string | null = null,
+  ): Promise<void> {
     await this.db.query(
       `UPDATE sessions SET revoked_at = now(), revoked_reason = $2
         WHERE user_id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3::uuid)`,
@@ -156,12 +184,12 @@ export class SessionsService {
 
   /** Revokes one of the user's own live sessions; anyone else's is not found. */
   async revokeOwn(user: AuthUser, sessionId: string): Promise<void> {
-    const [revoked] = (await this.db.query(
+    const [revoked] = await this.db.query<[unknown[], number]>(
       `UPDATE sessions SET revoked_at = now(), revoked_reason = 'deleted'
         WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > now()
         RETURNING id`,
       [sessionId, user.id],
-    )) as [unknown[], number];
+    );
     if (revoked.length === 0) throw notFound('Session');
   }
 

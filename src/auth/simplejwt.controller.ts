@@ -3,7 +3,12 @@ import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagg
 import { ReqClient, RequestClient } from '../common/api-problems';
 import { Public } from '../common/auth.decorators';
 import { AuthService } from './auth.service';
-import { SimpleJwtLoginDto, SimpleJwtPairDto, SimpleJwtRefreshDto, VerifyDto } from './dto/auth.dto';
+import {
+  SimpleJwtLoginDto,
+  SimpleJwtPairDto,
+  SimpleJwtRefreshDto,
+  VerifyDto,
+} from './dto/auth.dto';
 
 const TOKEN_NOT_VALID = {
   status: 401,
@@ -30,7 +35,10 @@ export class SimpleJwtController {
     description: 'Wrong credentials',
     schema: { example: { detail: 'No active account found with the given credentials' } },
   })
-  async obtain(@Body() dto: SimpleJwtLoginDto, @ReqClient() client: RequestClient): Promise<SimpleJwtPairDto> {
+  async obtain(
+    @Body() dto: SimpleJwtLoginDto,
+    @ReqClient() client: RequestClient,
+  ): Promise<SimpleJwtPairDto> {
     const pair = await this.auth.login(dto, client);
     return { access: pair.accessToken, refresh: pair.refreshToken };
   }

@@ -25,6 +25,11 @@ describe('retryAfterSeconds', () => {
   });
 
   it('has the contract limits', () => {
-    expect(LOGIN_THROTTLE).toEqual({ windowSeconds: 900, perUsernameAndAddress: 5, perAddress: 20, perUsername: 50 });
+    expect(LOGIN_THROTTLE).toEqual({
+      windowSeconds: 900,
+      perUsernameAndAddress: 5,
+      perAddress: 20,
+      perUsername: 50,
+    });
   });
 });

@@ -7,7 +7,11 @@ import { TokensService } from './tokens.service';
 
 function service(env: Record<string, string> = {}) {
   const config = new AppConfig(
-    validateEnv({ DATA_DIR: 'memory://', JWT_SECRET: 'unit-test-secret-that-is-long-enough-123', ...env }),
+    validateEnv({
+      DATA_DIR: 'memory://',
+      JWT_SECRET: 'unit-test-secret-that-is-long-enough-123',
+      ...env,
+    }),
   );
   return { tokens: new TokensService(new JwtService({}), new JwtKeys(config), config), config };
 }
@@ -25,7 +29,13 @@ describe('TokensService', () => {
       const jwt = tokens.signAccess(userId, sessionId);
       expect(decode(jwt, 0)).toEqual({ alg: 'HS256', typ: 'JWT' });
       const claims = decode(jwt, 1);
-      expect(claims).toMatchObject({ sub: userId, sid: sessionId, typ: 'access', iss: 'bank-api', aud: 'bank-api' });
+      expect(claims).toMatchObject({
+        sub: userId,
+        sid: sessionId,
+        typ: 'access',
+        iss: 'bank-api',
+        aud: 'bank-api',
+      });
       expect(claims.exp).toBe((claims.iat as number) + 900);
       expect(claims.jti).toMatch(/^[0-9a-f-]{36}$/);
       expect(tokens.verifyAccess(jwt)).toMatchObject({ sub: userId, sid: sessionId });
@@ -45,7 +55,9 @@ describe('TokensService', () => {
         { JWT_AUDIENCE: 'another-api' },
       ];
       for (const env of variants) {
-        expect(() => service(env).tokens.verifyAccess(jwt)).toThrow(expect.objectContaining({ code: 'TOKEN_INVALID' }));
+        expect(() => service(env).tokens.verifyAccess(jwt)).toThrow(
+          expect.objectContaining({ code: 'TOKEN_INVALID' }),
+        );
       }
     });
 
@@ -60,9 +72,17 @@ describe('TokensService', () => {
     it('say TOKEN_EXPIRED once expired', () => {
       const expired = new JwtService({}).sign(
         { sid: sessionId, typ: 'access', exp: Math.floor(Date.now() / 1000) - 10 },
-        { secret: 'unit-test-secret-that-is-long-enough-123', subject: userId, jwtid: randomUUID(), issuer: 'bank-api', audience: 'bank-api' },
+        {
+          secret: 'unit-test-secret-that-is-long-enough-123',
+          subject: userId,
+          jwtid: randomUUID(),
+          issuer: 'bank-api',
+          audience: 'bank-api',
+        },
       );
-      expect(() => tokens.verifyAccess(expired)).toThrow(expect.objectContaining({ code: 'TOKEN_EXPIRED' }));
+      expect(() => tokens.verifyAccess(expired)).toThrow(
+        expect.objectContaining({ code: 'TOKEN_EXPIRED' }),
+      );
     });
   });
 
@@ -85,12 +105,18 @@ describe('TokensService', () => {
       const raw = Buffer.from(token, 'base64url');
       raw.writeUInt32BE(4, 16); // bump the generation, keep the old MAC
       expect(tokens.parseRefresh(raw.toString('base64url'))).toBeNull();
-      expect(service({ JWT_SECRET: 'another-secret-that-is-also-long-enough-1' }).tokens.parseRefresh(token)).toBeNull();
+      expect(
+        service({ JWT_SECRET: 'another-secret-that-is-also-long-enough-1' }).tokens.parseRefresh(
+          token,
+        ),
+      ).toBeNull();
     });
 
     it('are never taken for access tokens, nor the reverse', () => {
       const refresh = tokens.refreshToken(sessionId, 0);
-      expect(() => tokens.verifyAccess(refresh)).toThrow(expect.objectContaining({ code: 'TOKEN_INVALID' }));
+      expect(() => tokens.verifyAccess(refresh)).toThrow(
+        expect.objectContaining({ code: 'TOKEN_INVALID' }),
+      );
       expect(tokens.parseRefresh(tokens.signAccess(userId, sessionId))).toBeNull();
     });
 

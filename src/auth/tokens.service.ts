@@ -75,7 +75,8 @@ export class TokensService {
       }
       throw new ApiError('TOKEN_INVALID', 'The token is not valid');
     }
-    if (!isAccessClaims(claims)) throw new ApiError('TOKEN_INVALID', 'The token is not an access token');
+    if (!isAccessClaims(claims))
+      throw new ApiError('TOKEN_INVALID', 'The token is not an access token');
     return claims;
   }
 
@@ -124,8 +125,8 @@ export function isAccessClaims(claims: unknown): claims is AccessClaims {
 
 export function decodeHeader(token: string): { kid?: string } | null {
   try {
-    const header: unknown = JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8'));
-    return typeof header === 'object' && header !== null ? (header as { kid?: string }) : null;
+    const header: unknown = JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString());
+    return typeof header === 'object' && header !== null ? header : null;
   } catch {
     return null;
   }

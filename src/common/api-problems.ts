@@ -9,7 +9,9 @@ export function ApiProblems(...entries: Array<[number, string]>) {
       ApiResponse({
         status,
         description,
-        content: { 'application/problem+json': { schema: { $ref: getSchemaPath('ProblemDetailsDto') } } },
+        content: {
+          'application/problem+json': { schema: { $ref: getSchemaPath('ProblemDetailsDto') } },
+        },
       }),
     ),
   );
@@ -21,7 +23,9 @@ export interface RequestClient {
 }
 
 /** The caller's address (from the socket, or a trusted proxy) and user agent. */
-export const ReqClient = createParamDecorator((_: unknown, ctx: ExecutionContext): RequestClient => {
-  const request = ctx.switchToHttp().getRequest<FastifyRequest>();
-  return { ip: request.ip, userAgent: request.headers['user-agent'] };
-});
+export const ReqClient = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): RequestClient => {
+    const request = ctx.switchToHttp().getRequest<FastifyRequest>();
+    return { ip: request.ip, userAgent: request.headers['user-agent'] };
+  },
+);

@@ -1,4 +1,9 @@
-import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import {
+  applyDecorators,
+  createParamDecorator,
+  ExecutionContext,
+  SetMetadata,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { Role } from '../users/role';
 import { ProblemDetailsDto } from './problem.dto';
@@ -26,10 +31,18 @@ export function Auth(...roles: Role[]) {
   const decorators = [
     SetMetadata(ROLES, roles),
     ApiBearerAuth(),
-    ApiUnauthorizedResponse({ description: 'Missing, invalid, expired or revoked access token', type: ProblemDetailsDto }),
+    ApiUnauthorizedResponse({
+      description: 'Missing, invalid, expired or revoked access token',
+      type: ProblemDetailsDto,
+    }),
   ];
   if (roles.length > 0) {
-    decorators.push(ApiForbiddenResponse({ description: `Requires role: ${roles.join(' or ')}`, type: ProblemDetailsDto }));
+    decorators.push(
+      ApiForbiddenResponse({
+        description: `Requires role: ${roles.join(' or ')}`,
+        type: ProblemDetailsDto,
+      }),
+    );
   }
   return applyDecorators(...decorators);
 }

@@ -1,4 +1,4 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryFailedError } from 'typeorm';
@@ -135,7 +135,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
-      if (status === HttpStatus.NOT_FOUND && !request.routeOptions?.url) {
+      if (status === 404 && !request.routeOptions?.url) {
         const allowed = this.methods.allowed(request.url);
         if (allowed.length > 0) {
           return {
@@ -144,7 +144,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
             headers: { allow: allowed.join(', ') },
           };
         }
-        return { code: 'NOT_FOUND', detail: `No route for ${request.method} ${request.url.split('?')[0]}` };
+        return {
+          code: 'NOT_FOUND',
+          detail: `No route for ${request.method} ${request.url.split('?')[0]}`,
+        };
       }
       return this.fromStatus(status, httpExceptionMessage(exception));
     }
@@ -152,12 +155,18 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode < 500) {
       return this.fromStatus(fastifyError.statusCode, fastifyMessage(fastifyError));
     }
-    return { code: 'INTERNAL', detail: 'An unexpected error occurred; quote the request id to support' };
+    return {
+      code: 'INTERNAL',
+      detail: 'An unexpected error occurred; quote the request id to support',
+    };
   }
 
   private fromStatus(status: number, detail: string): Resolved {
     const code = DEFAULT_CODE[status] ?? (status >= 500 ? 'INTERNAL' : 'VALIDATION_FAILED');
-    return { code, detail: status >= 500 && code === 'INTERNAL' ? 'An unexpected error occurred' : detail };
+    return {
+      code,
+      detail: status >= 500 && code === 'INTERNAL' ? 'An unexpected error occurred' : detail,
+    };
   }
 }
 
@@ -213,6 +222,7 @@ function simpleJwtBody(resolved: Resolved): object | null {
 /** What an error log may hold: never query parameters (they can carry hashes or personal data). */
 function loggable(error: unknown): object {
   if (!(error instanceof Error)) return { message: String(error) };
-  const driverCode = error instanceof QueryFailedError ? (error.driverError as { code?: string }).code : undefined;
+  const driverCode =
+    error instanceof QueryFailedError ? (error.driverError as { code?: string }).code : undefined;
   return { type: error.name, message: error.message, code: driverCode, stack: error.stack };
 }

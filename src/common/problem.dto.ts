@@ -29,7 +29,10 @@ export class ProblemDetailsDto {
   @ApiProperty({ example: '/api/v1/auth/login' })
   instance!: string;
 
-  @ApiProperty({ description: 'Also in the X-Request-Id header and in the logs', example: 'b3c1f0e2-5d7a-4c1e-9f0a-2b8e4d6c8a10' })
+  @ApiProperty({
+    description: 'Also in the X-Request-Id header and in the logs',
+    example: 'b3c1f0e2-5d7a-4c1e-9f0a-2b8e4d6c8a10',
+  })
   requestId!: string;
 
   @ApiPropertyOptional({ type: [FieldErrorDto] })

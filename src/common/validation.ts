@@ -1,4 +1,10 @@
-import { ArgumentMetadata, Injectable, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
+import {
+  ArgumentMetadata,
+  Injectable,
+  PipeTransform,
+  ValidationError,
+  ValidationPipe,
+} from '@nestjs/common';
 import { isUUID } from 'class-validator';
 import { FieldError, validationFailed } from './problem';
 
@@ -46,7 +52,10 @@ export class ParseIdPipe implements PipeTransform<string, string> {
   transform(value: string, metadata: ArgumentMetadata): string {
     if (!isUUID(value)) {
       const field = metadata.data ?? 'id';
-      throw validationFailed([{ field, message: `${field} must be a UUID` }], `${field} is not a valid id`);
+      throw validationFailed(
+        [{ field, message: `${field} must be a UUID` }],
+        `${field} is not a valid id`,
+      );
     }
     return value.toLowerCase();
   }

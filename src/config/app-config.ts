@@ -72,7 +72,9 @@ export class AppConfig {
       refreshReuseGrace: env.REFRESH_REUSE_GRACE,
     };
     const keyMaterial = env.JWT_ALGORITHM === 'HS256' ? secret : (privateKeyPem ?? secret);
-    this.refreshTokenKey = createHmac('sha256', keyMaterial).update('refresh-token-key/v1').digest();
+    this.refreshTokenKey = createHmac('sha256', keyMaterial)
+      .update('refresh-token-key/v1')
+      .digest();
     this.adminPassword = env.ADMIN_PASSWORD;
   }
 }

@@ -21,8 +21,14 @@ describe('validateEnv', () => {
   });
 
   it('reads durations with units', () => {
-    const env = validateEnv({ ACCESS_TOKEN_TTL: '5m', REFRESH_TOKEN_TTL: '2d', REFRESH_REUSE_GRACE: '3' });
-    expect([env.ACCESS_TOKEN_TTL, env.REFRESH_TOKEN_TTL, env.REFRESH_REUSE_GRACE]).toEqual([300, 172800, 3]);
+    const env = validateEnv({
+      ACCESS_TOKEN_TTL: '5m',
+      REFRESH_TOKEN_TTL: '2d',
+      REFRESH_REUSE_GRACE: '3',
+    });
+    expect([env.ACCESS_TOKEN_TTL, env.REFRESH_TOKEN_TTL, env.REFRESH_REUSE_GRACE]).toEqual([
+      300, 172800, 3,
+    ]);
   });
 
   it.each([
@@ -58,7 +64,10 @@ describe('validateEnv', () => {
 
     it('refuses the example JWT_SECRET', () => {
       expect(() =>
-        validateEnv({ NODE_ENV: 'production', JWT_SECRET: 'change-me-to-at-least-32-random-bytes-of-secret' }),
+        validateEnv({
+          NODE_ENV: 'production',
+          JWT_SECRET: 'change-me-to-at-least-32-random-bytes-of-secret',
+        }),
       ).toThrow('example');
     });
 
@@ -67,7 +76,9 @@ describe('validateEnv', () => {
     });
 
     it('requires a private key for RS256', () => {
-      expect(() => validateEnv({ NODE_ENV: 'production', JWT_ALGORITHM: 'RS256' })).toThrow('JWT_PRIVATE_KEY');
+      expect(() => validateEnv({ NODE_ENV: 'production', JWT_ALGORITHM: 'RS256' })).toThrow(
+        'JWT_PRIVATE_KEY',
+      );
     });
   });
 

@@ -21,7 +21,8 @@ const duration = (fallback: string) =>
       return seconds;
     })
     .messages({
-      'duration.invalid': '{{#label}} must be whole seconds or a number with s, m, h or d (e.g. 900, 15m, 15d)',
+      'duration.invalid':
+        '{{#label}} must be whole seconds or a number with s, m, h or d (e.g. 900, 15m, 15d)',
     });
 
 const boolean = (fallback: boolean) =>
@@ -83,7 +84,8 @@ export const envSchema = Joi.object({
     'secret.missing': 'JWT_SECRET is required in production',
     'secret.short': 'JWT_SECRET must be at least 32 bytes',
     'secret.example': 'JWT_SECRET is an example value; generate a real secret for production',
-    'key.missing': 'JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE is required when JWT_ALGORITHM is RS256',
+    'key.missing':
+      'JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE is required when JWT_ALGORITHM is RS256',
   });
 
 export interface Env {
@@ -114,10 +116,10 @@ export interface Env {
 
 /** Validates the environment; throws one error that names every bad variable. */
 export function validateEnv(raw: Record<string, unknown>): Env {
-  const { value, error } = envSchema.validate(raw, { abortEarly: false, convert: true });
-  if (error) {
-    const lines = error.details.map((d) => `  - ${d.message.replace(/"/g, '')}`);
+  const result = envSchema.validate(raw, { abortEarly: false, convert: true });
+  if (result.error) {
+    const lines = result.error.details.map((d) => `  - ${d.message.replace(/"/g, '')}`);
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
-  return value as Env;
+  return result.value as Env;
 }

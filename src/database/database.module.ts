@@ -55,7 +55,9 @@ export async function migrate(dataSource: DataSource, serialised: boolean): Prom
     await runner.query(`SELECT pg_advisory_lock(hashtext('bank-api:migrations'))`);
     await dataSource.runMigrations({ transaction: 'each' });
   } finally {
-    await runner.query(`SELECT pg_advisory_unlock(hashtext('bank-api:migrations'))`).catch(() => undefined);
+    await runner
+      .query(`SELECT pg_advisory_unlock(hashtext('bank-api:migrations'))`)
+      .catch(() => undefined);
     await runner.release();
   }
 }

@@ -33,7 +33,7 @@ export class PruneService implements OnApplicationBootstrap, OnApplicationShutdo
     const removed: Record<string, number> = {};
     try {
       for (const [table, sql] of Object.entries(this.statements())) {
-        const [, count] = (await this.db.query(sql)) as [unknown, number];
+        const [, count] = await this.db.query<[unknown, number]>(sql);
         removed[table] = count;
       }
       this.logger.log({ removed }, 'Pruned expired rows');

@@ -16,7 +16,10 @@ export class UsersController {
 
   @Post()
   @ApiCreatedResponse({ type: UserDto })
-  @ApiProblems([400, 'Invalid body, or role and clientId do not fit, or unknown clientId'], [409, 'Username taken'])
+  @ApiProblems(
+    [400, 'Invalid body, or role and clientId do not fit, or unknown clientId'],
+    [409, 'Username taken'],
+  )
   create(@Body() dto: CreateUserDto): Promise<UserDto> {
     return this.users.create(dto);
   }

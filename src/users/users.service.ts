@@ -39,7 +39,9 @@ export class UsersService implements OnApplicationBootstrap {
     if (this.config.adminPassword) {
       this.logger.warn('Created the first user "admin" with the password from ADMIN_PASSWORD');
     } else {
-      this.logger.warn(`Generated admin password (shown only once): log in as "admin" with ${password}`);
+      this.logger.warn(
+        `Generated admin password (shown only once): log in as "admin" with ${password}`,
+      );
     }
   }
 
@@ -106,7 +108,9 @@ export class UsersService implements OnApplicationBootstrap {
       throw validationFailed([{ field: 'clientId', message: 'a customer needs a clientId' }]);
     }
     if (role !== Role.Customer && clientId) {
-      throw validationFailed([{ field: 'clientId', message: `a ${role} must not have a clientId` }]);
+      throw validationFailed([
+        { field: 'clientId', message: `a ${role} must not have a clientId` },
+      ]);
     }
     if (clientId && !(await this.db.getRepository(Client).existsBy({ id: clientId }))) {
       throw validationFailed([{ field: 'clientId', message: 'no client has this id' }]);
@@ -137,7 +141,10 @@ export function toUserDto(user: User): UserDto {
 }
 
 function uniqueUsername(error: unknown): unknown {
-  if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '23505') {
+  if (
+    error instanceof QueryFailedError &&
+    (error.driverError as { code?: string }).code === '23505'
+  ) {
     return new ApiError('CONFLICT', 'This username is taken');
   }
   return error;

@@ -38,7 +38,10 @@ export class TestApp {
    * Starts the app. `database` joins an existing server database (a second
    * instance); otherwise a fresh one is made.
    */
-  static async start(env: Record<string, string> = {}, options: { database?: string } = {}): Promise<TestApp> {
+  static async start(
+    env: Record<string, string> = {},
+    options: { database?: string } = {},
+  ): Promise<TestApp> {
     const database = onServer ? (options.database ?? (await cloneTemplate())) : null;
     const next: Record<string, string | undefined> = {
       ...ORIGINAL_ENV,
@@ -53,7 +56,7 @@ export class TestApp {
     };
     delete next.DATABASE_URL;
     if (database) next.DATABASE_URL = databaseUrl(database);
-    process.env = next as NodeJS.ProcessEnv;
+    process.env = next;
     try {
       const app = await createApp({ envFile: false });
       return new TestApp(app, database, database !== null && options.database === undefined);
@@ -74,7 +77,8 @@ export class TestApp {
       .post('/api/v1/auth/login')
       .set('X-Forwarded-For', address)
       .send({ username, password });
-    if (res.status !== 200) throw new Error(`login ${username} failed: ${res.status} ${JSON.stringify(res.body)}`);
+    if (res.status !== 200)
+      throw new Error(`login ${username} failed: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body as TokenPair;
   }
 
@@ -91,7 +95,8 @@ export class TestApp {
       .post('/api/v1/users')
       .auth(adminToken, { type: 'bearer' })
       .send({ password: USER_PASSWORD, ...user });
-    if (res.status !== 201) throw new Error(`create user failed: ${res.status} ${JSON.stringify(res.body)}`);
+    if (res.status !== 201)
+      throw new Error(`create user failed: ${res.status} ${JSON.stringify(res.body)}`);
     return (res.body as { id: string }).id;
   }
 

@@ -8,7 +8,9 @@ export default async function globalSetup(): Promise<void> {
   if (!onServer) return;
   await adminQuery(`DROP DATABASE IF EXISTS ${TEMPLATE_DB} WITH (FORCE)`);
   await adminQuery(`CREATE DATABASE ${TEMPLATE_DB}`);
-  const dataSource = await new DataSource(dataSourceOptions(databaseUrl(TEMPLATE_DB), 1)).initialize();
+  const dataSource = await new DataSource(
+    dataSourceOptions(databaseUrl(TEMPLATE_DB), 1),
+  ).initialize();
   try {
     await dataSource.runMigrations({ transaction: 'each' });
   } finally {

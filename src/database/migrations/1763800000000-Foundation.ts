@@ -57,7 +57,9 @@ export class Foundation1763800000000 implements MigrationInterface {
         ip varchar(64) NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now()
       )`);
-    await q.query(`CREATE INDEX login_failures_username_idx ON login_failures (username, created_at)`);
+    await q.query(
+      `CREATE INDEX login_failures_username_idx ON login_failures (username, created_at)`,
+    );
     await q.query(`CREATE INDEX login_failures_ip_idx ON login_failures (ip, created_at)`);
   }
 
