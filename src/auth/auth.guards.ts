@@ -22,8 +22,8 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   }
 
   override handleRequest<T = AuthUser>(err: unknown, user: T | false, info: unknown): T {
-    if (err instanceof Error) throw err;
-    if (err) throw new ApiError('TOKEN_INVALID', 'The access token is not valid');
+    // Passed on as is: an ApiError from the strategy, or a database failure for the filter to map.
+    if (err) throw err as Error;
     if (user) return user;
     if (info instanceof TokenExpiredError)
       throw new ApiError('TOKEN_EXPIRED', 'The access token has expired');

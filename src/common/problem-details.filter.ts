@@ -42,14 +42,18 @@ const UNAVAILABLE_CODES = new Set([
 
 /** True for errors that mean "the database cannot be reached right now". */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const driver = (error instanceof QueryFailedError ? error.driverError : error) as {
-    code?: string;
-    message?: string;
+  // Duck-typed: errors raised by Node's own sockets may come from another realm.
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = (error instanceof QueryFailedError ? error.driverError : error) as {
+    code?: unknown;
+    message?: unknown;
   };
-  if (driver.code && UNAVAILABLE_CODES.has(driver.code)) return true;
-  return /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error|Connection is not established/i.test(
-    error.message,
+  if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+  return (
+    typeof message === 'string' &&
+    /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error|Connection is not established/i.test(
+      message,
+    )
   );
 }
 

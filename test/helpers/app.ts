@@ -54,8 +54,10 @@ export class TestApp {
       DOCS_ENABLED: 'true',
       ...env,
     };
-    delete next.DATABASE_URL;
-    if (database) next.DATABASE_URL = databaseUrl(database);
+    if (!env.DATABASE_URL) {
+      delete next.DATABASE_URL;
+      if (database) next.DATABASE_URL = databaseUrl(database);
+    }
     process.env = next;
     try {
       const app = await createApp({ envFile: false });

@@ -1,0 +1,213 @@
+import { generateKeyPairSync, createPublicKey, createVerify } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, Server, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { PruneService } from '../src/maintenance/prune.service';
+import { ADMIN_PASSWORD, TestApp, bearer } from './helpers/app';
+import {
+  cloneTemplate,
+  databaseUrl,
+  dropDatabase,
+  onServer,
+  SERVER_URL,
+} from './helpers/databases';
+
+const rsaPem = () =>
+  generateKeyPairSync('rsa', { modulusLength: 2048 })
+    .privateKey.export({ type: 'pkcs8', format: 'pem' })
+    .toString();
+
+describe('RS256 signing with a published JWKS', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bank-keys-'));
+  const current = rsaPem();
+  const retired = rsaPem();
+  let t: TestApp;
+  beforeAll(async () => {
+    writeFileSync(
+      join(dir, 'retired.pem'),
+      createPublicKey(retired).export({ type: 'spki', format: 'pem' }),
+    );
+    t = await TestApp.start({
+      JWT_ALGORITHM: 'RS256',
+      JWT_PRIVATE_KEY: current,
+      JWT_RETIRED_PUBLIC_KEYS_FILE: join(dir, 'retired.pem'),
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('signs access tokens that verify offline with the published key of their kid', async () => {
+    const pair = await t.login('admin', ADMIN_PASSWORD);
+    const [header, payload, signature] = pair.accessToken.split('.');
+    const { alg, kid } = JSON.parse(Buffer.from(header, 'base64url').toString()) as {
+      alg: string;
+      kid: string;
+    };
+    expect(alg).toBe('RS256');
+    const jwks = await t.http.get('/.well-known/jwks.json').expect(200);
+    expect(jwks.body.keys).toHaveLength(2);
+    const jwk = jwks.body.keys.find((k: { kid: string }) => k.kid === kid);
+    expect(jwk).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig', e: 'AQAB' });
+    expect(JSON.stringify(jwks.body)).not.toMatch(/"d"|PRIVATE/);
+    const key = createPublicKey({ key: jwk, format: 'jwk' });
+    const ok = createVerify('RSA-SHA256')
+      .update(`${header}.${payload}`)
+      .verify(key, Buffer.from(signature, 'base64url'));
+    expect(ok).toBe(true);
+    await t.http.get('/api/v1/auth/me').set(bearer(pair.accessToken)).expect(200);
+  });
+
+  it('refuses an HS256 token even when signed with the public key as secret', async () => {
+    const pair = await t.login('admin', ADMIN_PASSWORD);
+    const claims = pair.accessToken.split('.')[1];
+    const jwks = await t.http.get('/.well-known/jwks.json');
+    const { createHmac } = await import('node:crypto');
+    const header = Buffer.from(
+      JSON.stringify({ alg: 'HS256', typ: 'JWT', kid: jwks.body.keys[0].kid }),
+    ).toString('base64url');
+    const pem = createPublicKey({ key: jwks.body.keys[0], format: 'jwk' }).export({
+      type: 'spki',
+      format: 'pem',
+    });
+    const sig = createHmac('sha256', pem).update(`${header}.${claims}`).digest('base64url');
+    await t.http
+      .get('/api/v1/auth/me')
+      .set(bearer(`${header}.${claims}.${sig}`))
+      .expect(401);
+  });
+});
+
+describe('JWKS with HS256', () => {
+  it('publishes no key (the shared secret is never published)', async () => {
+    const t = await TestApp.start();
+    try {
+      const res = await t.http.get('/.well-known/jwks.json').expect(200);
+      expect(res.body).toEqual({ keys: [] });
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('schema', () => {
+  it('the entities match the migrations exactly (nothing for migration:generate to add)', async () => {
+    const t = await TestApp.start();
+    try {
+      const sql = await t.app.get(DataSource).driver.createSchemaBuilder().log();
+      expect(sql.upQueries.map((q) => q.query)).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('pruning', () => {
+  it('removes ended sessions and login failures older than the throttling window', async () => {
+    const t = await TestApp.start();
+    try {
+      const db = t.app.get(DataSource);
+      const live = await t.login('admin', ADMIN_PASSWORD);
+      const [{ id: userId }] = await db.query<Array<{ id: string }>>(
+        `SELECT id FROM users WHERE username = 'admin'`,
+      );
+      await db.query(
+        `INSERT INTO sessions (id, user_id, last_used_at, expires_at, refresh_hash, revoked_at)
+         VALUES (gen_random_uuid(), $1, now(), now() - interval '2 days', '\\x00', NULL),
+                (gen_random_uuid(), $1, now(), now() + interval '1 day', '\\x00', now() - interval '2 days')`,
+        [userId],
+      );
+      await db.query(
+        `INSERT INTO login_failures (username, ip, created_at)
+         VALUES ('old', '192.0.2.1', now() - interval '16 minutes'), ('new', '192.0.2.1', now())`,
+      );
+      const removed = await t.app.get(PruneService).run();
+      expect(removed).toEqual({ sessions: 2, login_failures: 1 });
+      const failures = await db.query<Array<{ username: string }>>(
+        `SELECT username FROM login_failures`,
+      );
+      expect(failures.map((f) => f.username)).toEqual(['new']);
+      await t.http.get('/api/v1/auth/me').set(bearer(live.accessToken)).expect(200);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+/** A TCP relay to PostgreSQL that the test can cut, to play a database outage. */
+class Relay {
+  private server?: Server;
+  private readonly sockets = new Set<Socket>();
+  constructor(
+    readonly port: number,
+    private readonly target: { host: string; port: number },
+  ) {}
+
+  static async start(target: { host: string; port: number }): Promise<Relay> {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const relay = new Relay(port, target);
+    await relay.up();
+    return relay;
+  }
+
+  async up(): Promise<void> {
+    this.server = createServer((client) => {
+      const upstream = new Socket();
+      upstream.connect(this.target.port, this.target.host);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => s.destroy());
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
+  }
+
+  async down(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise((resolve) => this.server?.close(resolve));
+  }
+}
+
+(onServer ? describe : describe.skip)('database outage', () => {
+  it('answers 503 while the database is unreachable and recovers without a restart', async () => {
+    const database = await cloneTemplate();
+    const server = new URL(SERVER_URL!);
+    const relay = await Relay.start({ host: server.hostname, port: Number(server.port || 5432) });
+    const url = new URL(databaseUrl(database));
+    url.host = `127.0.0.1:${relay.port}`;
+    const t = await TestApp.start({ DATABASE_URL: url.toString() }, { database });
+    try {
+      const pair = await t.login('admin', ADMIN_PASSWORD);
+      await t.http.get('/health').expect(200);
+
+      await relay.down();
+      const health = await t.http.get('/health');
+      expect(health.status).toBe(503);
+      const me = await t.http.get('/api/v1/auth/me').set(bearer(pair.accessToken));
+      expect(me.status).toBe(503);
+      expect(me.body).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' });
+      expect(JSON.stringify(me.body)).not.toMatch(/ECONNREFUSED|stack|at /);
+
+      await relay.up();
+      let recovered = 0;
+      for (let i = 0; i < 20 && recovered !== 200; i++) {
+        recovered = (await t.http.get('/health')).status;
+        if (recovered !== 200) await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(recovered).toBe(200);
+      await t.http.get('/api/v1/auth/me').set(bearer(pair.accessToken)).expect(200);
+    } finally {
+      await t.app.close();
+      await relay.down();
+      await dropDatabase(database);
+    }
+  });
+});
