@@ -56,10 +56,8 @@ export async function createApp(options: AppOptions = {}): Promise<NestFastifyAp
   trust = trustFunction(config.trustProxy);
 
   configureBodyParsing(fastify);
-  fastify.addHook('onRequest', async (request, reply) => {
-    void reply.header('x-request-id', request.id);
-  });
   fastify.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
     if (!request.url.startsWith('/docs') && !reply.hasHeader('cache-control')) {
       void reply.header('cache-control', 'no-store');
     }
@@ -89,7 +87,7 @@ function configureBodyParsing(fastify: FastifyInstance): void {
   fastify.removeAllContentTypeParsers();
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.addContentTypeParser(
-    /^application\/([a-z0-9.+-]+\+)?json$/i,
+    /^application\/([a-z0-9.+-]+\+)?json\s*(;.*)?$/i,
     { parseAs: 'string', bodyLimit: BODY_LIMIT },
     (request, body, done) => {
       if ((body as string).trim() === '') return done(null, undefined);

@@ -1,8 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiOkResponse, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, ReqClient, RequestClient } from '../common/api-problems';
 import { Auth, AuthUser, CurrentUser, Public } from '../common/auth.decorators';
-import { ProblemDetailsDto } from '../common/problem.dto';
 import { ParseIdPipe } from '../common/validation';
 import { AuthService } from './auth.service';
 import {
@@ -30,11 +29,11 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenPairDto })
-  @ApiProblems([400, 'Invalid body'], [401, 'INVALID_CREDENTIALS'])
-  @ApiTooManyRequestsResponse({
-    description: 'TOO_MANY_REQUESTS, with Retry-After',
-    type: ProblemDetailsDto,
-  })
+  @ApiProblems(
+    [400, 'Invalid body'],
+    [401, 'INVALID_CREDENTIALS'],
+    [429, 'TOO_MANY_REQUESTS, with Retry-After (seconds)'],
+  )
   login(@Body() dto: LoginDto, @ReqClient() client: RequestClient): Promise<TokenPairDto> {
     return this.auth.login(dto, client);
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AuthUser } from '../common/auth.decorators';
 import { ApiError, notFound } from '../common/problem';
 import { AppConfig } from '../config/app-config';
@@ -174,8 +174,9 @@ export class SessionsService {
     userId: string,
     reason: string,
     exceptSessionId: string | null = null,
+    manager: EntityManager = this.db.manager,
   ): Promise<void> {
-    await this.db.query(
+    await manager.query(
       `UPDATE sessions SET revoked_at = now(), revoked_reason = $2
         WHERE user_id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3::uuid)`,
       [userId, reason, exceptSessionId],

@@ -4,9 +4,9 @@ import {
   ExecutionContext,
   SetMetadata,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth } from '@nestjs/swagger';
 import { Role } from '../users/role';
-import { ProblemDetailsDto } from './problem.dto';
+import { ApiProblems } from './api-problems';
 
 export const IS_PUBLIC = 'auth:public';
 export const ROLES = 'auth:roles';
@@ -28,23 +28,17 @@ export const Public = () => SetMetadata(IS_PUBLIC, true);
  * Also documents the bearer requirement and the 401/403 answers.
  */
 export function Auth(...roles: Role[]) {
-  const decorators = [
+  return applyDecorators(
     SetMetadata(ROLES, roles),
     ApiBearerAuth(),
-    ApiUnauthorizedResponse({
-      description: 'Missing, invalid, expired or revoked access token',
-      type: ProblemDetailsDto,
-    }),
-  ];
-  if (roles.length > 0) {
-    decorators.push(
-      ApiForbiddenResponse({
-        description: `Requires role: ${roles.join(' or ')}`,
-        type: ProblemDetailsDto,
-      }),
-    );
-  }
-  return applyDecorators(...decorators);
+    ApiProblems([
+      401,
+      'UNAUTHENTICATED, TOKEN_INVALID or TOKEN_EXPIRED: missing, invalid, expired or revoked access token',
+    ]),
+    ...(roles.length > 0
+      ? [ApiProblems([403, `FORBIDDEN: requires role ${roles.join(' or ')}`])]
+      : []),
+  );
 }
 
 export const CurrentUser = createParamDecorator((_: unknown, ctx: ExecutionContext): AuthUser => {

@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheck,
   HealthCheckResult,
@@ -7,7 +7,7 @@ import {
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
 import { Public } from '../common/auth.decorators';
-import { ProblemDetailsDto } from '../common/problem.dto';
+import { ApiProblems } from '../common/api-problems';
 
 @ApiTags('health')
 @Public()
@@ -22,7 +22,7 @@ export class HealthController {
   @Get()
   @HealthCheck({ swaggerDocumentation: false })
   @ApiOkResponse({ schema: { example: { status: 'ok', info: { database: { status: 'up' } } } } })
-  @ApiServiceUnavailableResponse({ type: ProblemDetailsDto, description: 'SERVICE_UNAVAILABLE' })
+  @ApiProblems([503, 'SERVICE_UNAVAILABLE: the database is unreachable'])
   check(): Promise<HealthCheckResult> {
     return this.health.check([() => this.database.pingCheck('database', { timeout: 2000 })]);
   }

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
-import { DataSource, QueryFailedError, Repository } from 'typeorm';
+import { DataSource, EntityManager, QueryFailedError, Repository } from 'typeorm';
 import { PasswordService } from '../auth/password.service';
 import { SessionsService } from '../auth/sessions.service';
 import { Client } from '../clients/client.entity';
@@ -76,24 +76,26 @@ export class UsersService implements OnApplicationBootstrap {
   }
 
   async update(id: string, dto: UpdateUserDto): Promise<UserDto> {
-    const user = await this.find(id);
-    const role = dto.role ?? user.role;
-    const clientId = dto.clientId !== undefined ? dto.clientId : user.clientId;
-    if (dto.role !== undefined || dto.clientId !== undefined) {
-      await this.checkRoleAndClient(role, clientId);
-    }
-    const disabled = dto.disabled ?? user.disabled;
-    if (user.role === Role.Admin && !user.disabled && (role !== Role.Admin || disabled)) {
-      await this.ensureAnotherAdmin(user.id);
-    }
-    user.role = role;
-    user.clientId = clientId;
-    user.disabled = disabled;
-    if (dto.password !== undefined) user.passwordHash = await this.passwords.hash(dto.password);
-    const saved = await this.users.save(user);
-    if (dto.disabled === true) await this.sessions.revokeAll(user.id, 'user_disabled');
-    else if (dto.password !== undefined) await this.sessions.revokeAll(user.id, 'password_reset');
-    return toUserDto(saved);
+    const passwordHash =
+      dto.password !== undefined ? await this.passwords.hash(dto.password) : null;
+    return this.db.transaction(async (em) => {
+      const user = await em.findOne(User, { where: { id }, lock: { mode: 'pessimistic_write' } });
+      if (!user) throw notFound('User');
+      const role = dto.role ?? user.role;
+      const clientId = dto.clientId !== undefined ? dto.clientId : user.clientId;
+      if (dto.role !== undefined || dto.clientId !== undefined) {
+        await this.checkRoleAndClient(role, clientId);
+      }
+      const disabled = dto.disabled ?? user.disabled;
+      if (user.role === Role.Admin && !user.disabled && (role !== Role.Admin || disabled)) {
+        await this.ensureAnotherAdmin(em, user.id);
+      }
+      Object.assign(user, { role, clientId, disabled }, passwordHash ? { passwordHash } : {});
+      const saved = await em.save(user);
+      if (dto.disabled === true) await this.sessions.revokeAll(user.id, 'user_disabled', null, em);
+      else if (passwordHash) await this.sessions.revokeAll(user.id, 'password_reset', null, em);
+      return toUserDto(saved);
+    });
   }
 
   private async find(id: string): Promise<User> {
@@ -117,8 +119,14 @@ export class UsersService implements OnApplicationBootstrap {
     }
   }
 
-  private async ensureAnotherAdmin(exceptId: string): Promise<void> {
-    const rows: unknown[] = await this.db.query(
+  /**
+   * Demoting or disabling an admin must leave another active one. The lock
+   * makes two admins stepping down at once take turns, so they cannot both
+   * see the other still in place.
+   */
+  private async ensureAnotherAdmin(em: EntityManager, exceptId: string): Promise<void> {
+    await em.query(`SELECT pg_advisory_xact_lock(hashtext('users:active-admins'))`);
+    const rows: unknown[] = await em.query(
       `SELECT 1 FROM users WHERE role = 'admin' AND NOT disabled AND id <> $1 LIMIT 1`,
       [exceptId],
     );

@@ -7,7 +7,8 @@ import { Client } from 'pg';
  * app gets a fresh in-memory embedded database.
  */
 export const SERVER_URL = process.env.TEST_DATABASE_URL || undefined;
-export const TEMPLATE_DB = process.env.TEST_TEMPLATE_DB ?? 'bank_test_template';
+// One template per run (global setup picks the name), so concurrent runs on one server never collide.
+export const TEMPLATE_DB = () => process.env.TEST_TEMPLATE_DB ?? 'bank_test_template';
 export const onServer = SERVER_URL !== undefined;
 
 export function databaseUrl(name: string): string {
@@ -28,7 +29,7 @@ export async function adminQuery(sql: string): Promise<void> {
 
 export async function cloneTemplate(): Promise<string> {
   const name = `bank_test_${randomBytes(6).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB}`);
+  await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB()}`);
   return name;
 }
 
