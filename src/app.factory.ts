@@ -10,6 +10,8 @@ import type { IncomingMessage } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppOptions } from './app.module';
 import { MethodRouter } from './common/method-router';
+import { hasExponentNumber } from './common/json-body';
+import { validationFailed } from './common/problem';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { ProblemDetailsDto } from './common/problem.dto';
 import { AppValidationPipe } from './common/validation';
@@ -90,8 +92,18 @@ function configureBodyParsing(fastify: FastifyInstance): void {
     /^application\/([a-z0-9.+-]+\+)?json\s*(;.*)?$/i,
     { parseAs: 'string', bodyLimit: BODY_LIMIT },
     (request, body, done) => {
-      if ((body as string).trim() === '') return done(null, undefined);
-      void parseJson(request, body as string, done);
+      const text = body as string;
+      if (text.trim() === '') return done(null, undefined);
+      if (hasExponentNumber(text)) {
+        return done(
+          validationFailed(
+            [],
+            'Numbers in exponent notation are not accepted; write amounts like "1250.00"',
+          ),
+          undefined,
+        );
+      }
+      void parseJson(request, text, done);
     },
   );
 }

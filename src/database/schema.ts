@@ -1,12 +1,25 @@
 import { DataSourceOptions } from 'typeorm';
 import { LoginFailure } from '../auth/login-attempt.entity';
 import { Session } from '../auth/session.entity';
+import { Account, AccountHolder } from '../accounts/account.entity';
 import { Client } from '../clients/client.entity';
+import { IdempotencyKey } from '../idempotency/idempotency-key.entity';
+import { Operation } from '../operations/operation.entity';
 import { User } from '../users/user.entity';
 import { Foundation1763800000000 } from './migrations/1763800000000-Foundation';
+import { Banking1763900000000 } from './migrations/1763900000000-Banking';
 
-export const ENTITIES = [Client, User, Session, LoginFailure];
-export const MIGRATIONS = [Foundation1763800000000];
+export const ENTITIES = [
+  Client,
+  User,
+  Session,
+  LoginFailure,
+  Account,
+  AccountHolder,
+  Operation,
+  IdempotencyKey,
+];
+export const MIGRATIONS = [Foundation1763800000000, Banking1763900000000];
 
 /** The one set of TypeORM options, for the app, the CLI and the tests. */
 export function dataSourceOptions(url: string, poolSize: number): DataSourceOptions {
