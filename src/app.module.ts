@@ -1,11 +1,14 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import { AccountsModule } from './accounts/accounts.module';
 import { AuthModule } from './auth/auth.module';
+import { ClientsModule } from './clients/clients.module';
 import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
+import { OperationsModule } from './operations/operations.module';
 import { UsersModule } from './users/users.module';
 import { loggerOptions } from './logging';
 
@@ -25,6 +28,9 @@ export class AppModule {
         DatabaseModule,
         AuthModule,
         UsersModule,
+        ClientsModule,
+        AccountsModule,
+        OperationsModule,
         HealthModule,
         MaintenanceModule,
       ],

@@ -3,7 +3,15 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryFailedError } from 'typeorm';
 import { MethodRouter } from './method-router';
-import { ApiError, ErrorCode, ERROR_CODES, FieldError, ProblemDetails } from './problem';
+import { ReplayedResponse } from '../idempotency/idempotency';
+import {
+  ApiError,
+  ErrorCode,
+  ERROR_CODES,
+  FieldError,
+  ProblemDetails,
+  problemType,
+} from './problem';
 
 interface Resolved {
   code: ErrorCode;
@@ -75,6 +83,13 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   }
 
   send(exception: unknown, request: FastifyRequest, reply: FastifyReply): void {
+    if (exception instanceof ReplayedResponse) {
+      void reply
+        .status(exception.status)
+        .headers({ 'content-type': exception.contentType, 'idempotent-replayed': 'true' })
+        .send(exception.body);
+      return;
+    }
     const resolved = this.resolve(exception, request);
     const status = ERROR_CODES[resolved.code];
     if (status >= 500 && resolved.code !== 'SERVICE_UNAVAILABLE') {
@@ -87,7 +102,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     if (resolved.errors?.length === 0) delete resolved.errors;
     const body: ProblemDetails = {
-      type: `urn:problem-type:${resolved.code.toLowerCase().replace(/_/g, '-')}`,
+      type: problemType(resolved.code),
       title: STATUS_CODES[status] ?? 'Error',
       status,
       detail: resolved.detail,
@@ -132,6 +147,15 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       if (code === '23505') return { code: 'CONFLICT', detail: 'The resource already exists' };
       if (code === '23503') {
         return { code: 'CONFLICT', detail: 'The resource is still referenced by another one' };
+      }
+      if (code === '23514') {
+        return { code: 'CONFLICT', detail: 'The change would break a rule of the resource' };
+      }
+      if (code === '22003') {
+        return {
+          code: 'VALIDATION_FAILED',
+          detail: 'A number is out of the range this field holds',
+        };
       }
       if (code === '40001' || code === '40P01') {
         return { code: 'CONFLICT', detail: 'A concurrent change conflicted; retry the request' };

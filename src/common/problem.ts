@@ -1,4 +1,5 @@
 import { HttpStatus } from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
 
 export const ERROR_CODES = {
   VALIDATION_FAILED: 400,
@@ -69,3 +70,21 @@ export const notFound = (what: string) => new ApiError('NOT_FOUND', `${what} not
 
 export const validationFailed = (errors: FieldError[], detail = 'The request is not valid') =>
   new ApiError('VALIDATION_FAILED', detail, { errors });
+
+export function problemType(code: ErrorCode): string {
+  return `urn:problem-type:${code.toLowerCase().replace(/_/g, '-')}`;
+}
+
+/** The problem-details body of an expected failure. */
+export function problemBody(error: ApiError, instance: string, requestId: string): ProblemDetails {
+  return {
+    type: problemType(error.code),
+    title: STATUS_CODES[error.status] ?? 'Error',
+    status: error.status,
+    detail: error.message,
+    code: error.code,
+    instance,
+    requestId,
+    ...(error.extra.errors?.length ? { errors: error.extra.errors } : {}),
+  };
+}

@@ -49,6 +49,8 @@ export class PruneService implements OnApplicationBootstrap, OnApplicationShutdo
                     OR revoked_at < now() - interval '1 day'`,
       login_failures: `DELETE FROM login_failures
                         WHERE created_at < now() - make_interval(secs => ${LOGIN_THROTTLE.windowSeconds})`,
+      // Kept at least 24 hours, as the contract promises clients.
+      idempotency_keys: `DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours'`,
     };
   }
 }

@@ -1,0 +1,102 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiProblems } from '../common/api-problems';
+import { Auth, AuthUser, CurrentUser } from '../common/auth.decorators';
+import { Page, PageOf } from '../common/pagination';
+import { ParseIdPipe } from '../common/validation';
+import { Role } from '../users/role';
+import { AccountsService } from './accounts.service';
+import {
+  AccountDto,
+  AddHolderDto,
+  ListAccountsQuery,
+  OpenAccountDto,
+  UpdateAccountDto,
+} from './dto/accounts.dto';
+
+const STAFF = [Role.Admin, Role.Teller];
+
+@ApiTags('accounts')
+@Controller('api/v1/accounts')
+export class AccountsController {
+  constructor(private readonly accounts: AccountsService) {}
+
+  /** Opens an account for one or more holders, at balance 0.00. */
+  @Auth(...STAFF)
+  @Post()
+  @ApiCreatedResponse({ type: AccountDto })
+  @ApiProblems([400, 'Invalid body, unknown holder or currency'])
+  open(@Body() dto: OpenAccountDto): Promise<AccountDto> {
+    return this.accounts.open(dto);
+  }
+
+  /** Staff see every account; a customer the accounts its client holds. */
+  @Auth()
+  @Get()
+  @ApiOkResponse({ type: PageOf(AccountDto) })
+  @ApiProblems([400, 'Invalid filter or paging'])
+  list(
+    @CurrentUser() user: AuthUser,
+    @Query() query: ListAccountsQuery,
+  ): Promise<Page<AccountDto>> {
+    return this.accounts.list(user, query);
+  }
+
+  @Auth()
+  @Get(':id')
+  @ApiOkResponse({ type: AccountDto })
+  @ApiProblems([400, 'Malformed id'], [404, 'No such account (or not yours)'])
+  get(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe) id: string): Promise<AccountDto> {
+    return this.accounts.get(user, id);
+  }
+
+  /** Freeze or unfreeze, or change the overdraft limit. The balance is never writable. */
+  @Auth(...STAFF)
+  @Patch(':id')
+  @ApiOkResponse({ type: AccountDto })
+  @ApiProblems(
+    [400, 'Invalid body (balance is not writable; status active or frozen)'],
+    [404, 'No such account'],
+    [409, 'ACCOUNT_NOT_ACTIVE (closed), or CONFLICT when the balance is below the new limit'],
+  )
+  update(@Param('id', ParseIdPipe) id: string, @Body() dto: UpdateAccountDto): Promise<AccountDto> {
+    return this.accounts.update(id, dto);
+  }
+
+  @Auth(...STAFF)
+  @Post(':id/holders')
+  @HttpCode(200)
+  @ApiOkResponse({ type: AccountDto })
+  @ApiProblems(
+    [400, 'Invalid body or unknown client'],
+    [404, 'No such account'],
+    [409, 'CONFLICT (already a holder) or ACCOUNT_NOT_ACTIVE (closed)'],
+  )
+  addHolder(@Param('id', ParseIdPipe) id: string, @Body() dto: AddHolderDto): Promise<AccountDto> {
+    return this.accounts.addHolder(id, dto.clientId);
+  }
+
+  @Auth(...STAFF)
+  @Delete(':id/holders/:clientId')
+  @HttpCode(204)
+  @ApiProblems([400, 'Malformed id'], [404, 'No such account or holder'], [409, 'LAST_HOLDER'])
+  removeHolder(
+    @Param('id', ParseIdPipe) id: string,
+    @Param('clientId', ParseIdPipe) clientId: string,
+  ): Promise<void> {
+    return this.accounts.removeHolder(id, clientId);
+  }
+
+  /** Closes an account whose balance is 0.00. */
+  @Auth(...STAFF)
+  @Post(':id/close')
+  @HttpCode(200)
+  @ApiOkResponse({ type: AccountDto })
+  @ApiProblems(
+    [404, 'No such account'],
+    [409, 'BALANCE_NOT_ZERO, or ACCOUNT_NOT_ACTIVE when already closed'],
+  )
+  close(@Param('id', ParseIdPipe) id: string): Promise<AccountDto> {
+    return this.accounts.close(id);
+  }
+}

@@ -1,0 +1,254 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuthUser } from '../common/auth.decorators';
+import { formatMoney } from '../common/money';
+import { Page, PageQuery } from '../common/pagination';
+import { ApiError, notFound, validationFailed } from '../common/problem';
+import { accountVisibleSql, visibilityParam } from '../common/visibility';
+import { AppConfig } from '../config/app-config';
+import { ClientsService } from '../clients/clients.service';
+import { accountNumber } from './account-number';
+import { AccountStatus } from './account.entity';
+import {
+  AccountDto,
+  HolderDto,
+  ListAccountsQuery,
+  OpenAccountDto,
+  UpdateAccountDto,
+} from './dto/accounts.dto';
+
+interface AccountRow {
+  id: string;
+  number: string;
+  currency: string;
+  balance: string;
+  overdraft_limit: string;
+  status: AccountStatus;
+  opened_at: Date;
+  closed_at: Date | null;
+}
+
+const notActive = (status: string) =>
+  new ApiError('ACCOUNT_NOT_ACTIVE', `The account is ${status}`);
+
+@Injectable()
+export class AccountsService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly clients: ClientsService,
+    private readonly config: AppConfig,
+  ) {}
+
+  async open(dto: OpenAccountDto): Promise<AccountDto> {
+    const id = await this.db.transaction(async (em) => {
+      // KEY SHARE keeps the clients from being deleted until the account exists.
+      const found = await em.query<Array<{ id: string }>>(
+        `SELECT id FROM clients WHERE id = ANY($1::uuid[]) FOR KEY SHARE`,
+        [dto.holderIds],
+      );
+      const missing = dto.holderIds.filter((h) => !found.some((f) => f.id === h));
+      if (missing.length > 0) {
+        throw validationFailed(
+          missing.map((m) => ({ field: 'holderIds', message: `no client has the id ${m}` })),
+        );
+      }
+      const [{ serial }] = await em.query<Array<{ serial: string }>>(
+        `SELECT nextval('account_number_seq') AS serial`,
+      );
+      const [account] = await em.query<Array<{ id: string }>>(
+        `INSERT INTO accounts (number, currency, overdraft_limit) VALUES ($1, $2, $3) RETURNING id`,
+        [
+          accountNumber(serial),
+          dto.currency ?? this.config.defaultCurrency,
+          (dto.overdraftLimit ?? 0n).toString(),
+        ],
+      );
+      await em.query(
+        `INSERT INTO account_holders (account_id, client_id) SELECT $1, unnest($2::uuid[])`,
+        [account.id, dto.holderIds],
+      );
+      return account.id;
+    });
+    return this.view(id);
+  }
+
+  async list(user: AuthUser, query: ListAccountsQuery): Promise<Page<AccountDto>> {
+    const where = `${accountVisibleSql('a', '$1')}
+      AND ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM account_holders h WHERE h.account_id = a.id AND h.client_id = $2::uuid))
+      AND ($3::varchar IS NULL OR a.status = $3::varchar)`;
+    return this.page(
+      where,
+      [visibilityParam(user), query.holderId ?? null, query.status ?? null],
+      query,
+    );
+  }
+
+  /** The accounts a client holds; the client must be visible to the caller. */
+  async listForClient(
+    user: AuthUser,
+    clientId: string,
+    query: PageQuery,
+  ): Promise<Page<AccountDto>> {
+    await this.clients.findVisible(user, clientId);
+    const where = `EXISTS (SELECT 1 FROM account_holders h WHERE h.account_id = a.id AND h.client_id = $1::uuid)`;
+    return this.page(where, [clientId], query);
+  }
+
+  async get(user: AuthUser, id: string): Promise<AccountDto> {
+    const rows = await this.db.query<AccountRow[]>(
+      `SELECT a.* FROM accounts a WHERE a.id = $2 AND ${accountVisibleSql('a', '$1')}`,
+      [visibilityParam(user), id],
+    );
+    if (rows.length === 0) throw notFound('Account');
+    return (await this.withHolders(rows))[0];
+  }
+
+  async update(id: string, dto: UpdateAccountDto): Promise<AccountDto> {
+    await this.db.transaction(async (em) => {
+      const account = await this.lock(em, id);
+      if (account.status === AccountStatus.Closed) throw notActive('closed');
+      const limit = dto.overdraftLimit ?? BigInt(account.overdraft_limit);
+      if (BigInt(account.balance) < -limit) {
+        throw new ApiError(
+          'CONFLICT',
+          `The balance ${formatMoney(BigInt(account.balance))} is below the new overdraft limit`,
+        );
+      }
+      await em.query(`UPDATE accounts SET status = $2, overdraft_limit = $3 WHERE id = $1`, [
+        id,
+        dto.status ?? account.status,
+        limit.toString(),
+      ]);
+    });
+    return this.view(id);
+  }
+
+  async addHolder(id: string, clientId: string): Promise<AccountDto> {
+    await this.db.transaction(async (em) => {
+      const account = await this.lock(em, id);
+      if (account.status === AccountStatus.Closed) throw notActive('closed');
+      const client = await em.query<unknown[]>(
+        `SELECT 1 FROM clients WHERE id = $1 FOR KEY SHARE`,
+        [clientId],
+      );
+      if (client.length === 0) {
+        throw validationFailed([
+          { field: 'clientId', message: `no client has the id ${clientId}` },
+        ]);
+      }
+      const inserted = await em.query<unknown[]>(
+        `INSERT INTO account_holders (account_id, client_id) VALUES ($1, $2)
+         ON CONFLICT DO NOTHING RETURNING client_id`,
+        [id, clientId],
+      );
+      if (inserted.length === 0)
+        throw new ApiError('CONFLICT', 'The client already holds this account');
+    });
+    return this.view(id);
+  }
+
+  async removeHolder(id: string, clientId: string): Promise<void> {
+    await this.db.transaction(async (em) => {
+      await this.lock(em, id);
+      const holders = await em.query<Array<{ client_id: string }>>(
+        `SELECT client_id FROM account_holders WHERE account_id = $1`,
+        [id],
+      );
+      if (!holders.some((h) => h.client_id === clientId)) throw notFound('Holder');
+      if (holders.length === 1) {
+        throw new ApiError('LAST_HOLDER', 'An account keeps at least one holder');
+      }
+      await em.query(`DELETE FROM account_holders WHERE account_id = $1 AND client_id = $2`, [
+        id,
+        clientId,
+      ]);
+    });
+  }
+
+  async close(id: string): Promise<AccountDto> {
+    await this.db.transaction(async (em) => {
+      const account = await this.lock(em, id);
+      if (account.status === AccountStatus.Closed) throw notActive('closed');
+      if (BigInt(account.balance) !== 0n) {
+        throw new ApiError(
+          'BALANCE_NOT_ZERO',
+          `The balance is ${formatMoney(BigInt(account.balance))}; it must be 0.00 to close`,
+        );
+      }
+      await em.query(`UPDATE accounts SET status = 'closed', closed_at = now() WHERE id = $1`, [
+        id,
+      ]);
+    });
+    return this.view(id);
+  }
+
+  /** An account as its holders and staff see it. */
+  async view(id: string, em: EntityManager = this.db.manager): Promise<AccountDto> {
+    const rows = await em.query<AccountRow[]>(`SELECT * FROM accounts WHERE id = $1`, [id]);
+    if (rows.length === 0) throw notFound('Account');
+    return (await this.withHolders(rows, em))[0];
+  }
+
+  private async lock(em: EntityManager, id: string): Promise<AccountRow> {
+    const rows = await em.query<AccountRow[]>(`SELECT * FROM accounts WHERE id = $1 FOR UPDATE`, [
+      id,
+    ]);
+    if (rows.length === 0) throw notFound('Account');
+    return rows[0];
+  }
+
+  private async page(
+    where: string,
+    params: unknown[],
+    query: PageQuery,
+  ): Promise<Page<AccountDto>> {
+    const n = params.length;
+    const [rows, [{ total }]] = await Promise.all([
+      this.db.query<AccountRow[]>(
+        `SELECT a.* FROM accounts a WHERE ${where} ORDER BY a.opened_at, a.id LIMIT $${n + 1} OFFSET $${n + 2}`,
+        [...params, query.limit, (query.page - 1) * query.limit],
+      ),
+      this.db.query<Array<{ total: number }>>(
+        `SELECT count(*)::int AS total FROM accounts a WHERE ${where}`,
+        params,
+      ),
+    ]);
+    return { items: await this.withHolders(rows), page: query.page, limit: query.limit, total };
+  }
+
+  private async withHolders(
+    rows: AccountRow[],
+    em: EntityManager = this.db.manager,
+  ): Promise<AccountDto[]> {
+    if (rows.length === 0) return [];
+    const holders = await em.query<Array<HolderDto & { account_id: string }>>(
+      `SELECT h.account_id, c.id, c.first_name AS "firstName", c.last_name AS "lastName"
+         FROM account_holders h JOIN clients c ON c.id = h.client_id
+        WHERE h.account_id = ANY($1::uuid[]) ORDER BY h.added_at, c.id`,
+      [rows.map((r) => r.id)],
+    );
+    return rows.map((r) =>
+      toAccountDto(
+        r,
+        holders.filter((h) => h.account_id === r.id),
+      ),
+    );
+  }
+}
+
+export function toAccountDto(
+  r: AccountRow,
+  holders: Array<HolderDto & { account_id?: string }>,
+): AccountDto {
+  return {
+    id: r.id,
+    number: r.number,
+    currency: r.currency,
+    balance: formatMoney(BigInt(r.balance)),
+    overdraftLimit: formatMoney(BigInt(r.overdraft_limit)),
+    status: r.status,
+    holders: holders.map((h) => ({ id: h.id, firstName: h.firstName, lastName: h.lastName })),
+    openedAt: r.opened_at,
+    closedAt: r.closed_at,
+  };
+}

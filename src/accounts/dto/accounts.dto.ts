@@ -1,0 +1,106 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsIn,
+  IsOptional,
+  IsUUID,
+  ValidateBy,
+} from 'class-validator';
+import { IsMoney } from '../../common/money.dto';
+import { PageQuery } from '../../common/pagination';
+import { AccountStatus } from '../account.entity';
+
+const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
+
+export class OpenAccountDto {
+  /** The clients who will hold the account: one, or several for a joint account. */
+  @ApiProperty({
+    type: [String],
+    format: 'uuid',
+    example: ['6f1c2b9e-3a4d-4c5e-8f70-1a2b3c4d5e6f'],
+  })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(10)
+  @ArrayUnique()
+  @IsUUID('all', { each: true })
+  holderIds!: string[];
+
+  /** ISO 4217 code; DEFAULT_CURRENCY when absent. @example EUR */
+  @ApiPropertyOptional({ example: 'EUR' })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? value.toUpperCase() : value,
+  )
+  @ValidateBy({
+    name: 'isCurrency',
+    validator: {
+      validate: (v: unknown) => typeof v === 'string' && /^[A-Z]{3}$/.test(v) && CURRENCIES.has(v),
+      defaultMessage: () => 'currency must be an ISO 4217 code such as EUR',
+    },
+  })
+  currency?: string;
+
+  @IsMoney({ allowZero: true, optional: true, example: '500.00' })
+  overdraftLimit?: bigint;
+}
+
+export class UpdateAccountDto {
+  /** active or frozen (close an account with POST /accounts/{id}/close). */
+  @ApiPropertyOptional({ enum: [AccountStatus.Active, AccountStatus.Frozen] })
+  @IsOptional()
+  @IsIn([AccountStatus.Active, AccountStatus.Frozen], {
+    message: 'status must be active or frozen',
+  })
+  status?: AccountStatus.Active | AccountStatus.Frozen;
+
+  @IsMoney({ allowZero: true, optional: true, example: '500.00' })
+  overdraftLimit?: bigint;
+}
+
+export class AddHolderDto {
+  @IsUUID()
+  clientId!: string;
+}
+
+export class ListAccountsQuery extends PageQuery {
+  /** Accounts held by this client. */
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
+  holderId?: string;
+
+  @ApiPropertyOptional({ enum: AccountStatus })
+  @IsOptional()
+  @IsIn(Object.values(AccountStatus), { message: 'status must be active, frozen or closed' })
+  status?: AccountStatus;
+}
+
+export class HolderDto {
+  id!: string;
+  firstName!: string;
+  lastName!: string;
+}
+
+export class AccountDto {
+  id!: string;
+  /** 10 digits and a Luhn check digit. @example 10000000018 */
+  number!: string;
+  /** @example EUR */
+  currency!: string;
+  /** @example 1250.00 */
+  balance!: string;
+  /** @example 0.00 */
+  overdraftLimit!: string;
+  @ApiProperty({ enum: AccountStatus })
+  status!: AccountStatus;
+  @ApiProperty({ type: [HolderDto] })
+  holders!: HolderDto[];
+  openedAt!: Date;
+  @ApiProperty({ type: Date, nullable: true })
+  closedAt!: Date | null;
+}

@@ -1,0 +1,81 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { AccountsService } from '../accounts/accounts.service';
+import { AccountDto } from '../accounts/dto/accounts.dto';
+import { ApiProblems } from '../common/api-problems';
+import { Auth, AuthUser, CurrentUser } from '../common/auth.decorators';
+import { Page, PageOf, PageQuery } from '../common/pagination';
+import { ParseIdPipe } from '../common/validation';
+import { Role } from '../users/role';
+import { ClientsService } from './clients.service';
+import { ClientDto, CreateClientDto, ListClientsQuery, UpdateClientDto } from './dto/clients.dto';
+
+const STAFF = [Role.Admin, Role.Teller];
+
+@ApiTags('clients')
+@Controller('api/v1/clients')
+export class ClientsController {
+  constructor(
+    private readonly clients: ClientsService,
+    private readonly accounts: AccountsService,
+  ) {}
+
+  @Auth(...STAFF)
+  @Post()
+  @ApiCreatedResponse({ type: ClientDto })
+  @ApiProblems([400, 'Invalid body'], [409, 'CONFLICT: a client with this nationalId exists'])
+  create(@Body() dto: CreateClientDto): Promise<ClientDto> {
+    return this.clients.create(dto);
+  }
+
+  /** Filters are case-insensitive prefixes; q matches any of nationalId, lastName, firstName. */
+  @Auth(...STAFF)
+  @Get()
+  @ApiOkResponse({ type: PageOf(ClientDto) })
+  @ApiProblems([400, 'Invalid filter or paging'])
+  list(@Query() query: ListClientsQuery): Promise<Page<ClientDto>> {
+    return this.clients.list(query);
+  }
+
+  /** Staff, or the customer linked to this client. */
+  @Auth()
+  @Get(':id')
+  @ApiOkResponse({ type: ClientDto })
+  @ApiProblems([400, 'Malformed id'], [404, 'No such client (or not yours)'])
+  get(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe) id: string): Promise<ClientDto> {
+    return this.clients.get(user, id);
+  }
+
+  /** nationalId is immutable. */
+  @Auth(...STAFF)
+  @Patch(':id')
+  @ApiOkResponse({ type: ClientDto })
+  @ApiProblems([400, 'Invalid body (nationalId cannot change)'], [404, 'No such client'])
+  update(@Param('id', ParseIdPipe) id: string, @Body() dto: UpdateClientDto): Promise<ClientDto> {
+    return this.clients.update(id, dto);
+  }
+
+  @Auth(...STAFF)
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiProblems(
+    [404, 'No such client'],
+    [409, 'CLIENT_HAS_ACCOUNTS, or CONFLICT when a customer login is linked to the client'],
+  )
+  remove(@Param('id', ParseIdPipe) id: string): Promise<void> {
+    return this.clients.remove(id);
+  }
+
+  /** Staff, or the customer linked to this client. */
+  @Auth()
+  @Get(':id/accounts')
+  @ApiOkResponse({ type: PageOf(AccountDto) })
+  @ApiProblems([400, 'Malformed id'], [404, 'No such client (or not yours)'])
+  listAccounts(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseIdPipe) id: string,
+    @Query() query: PageQuery,
+  ): Promise<Page<AccountDto>> {
+    return this.accounts.listForClient(user, id, query);
+  }
+}

@@ -1,0 +1,55 @@
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { createHash } from 'node:crypto';
+import { AuthUser } from '../common/auth.decorators';
+import { validationFailed } from '../common/problem';
+
+/** What a money POST knows about its Idempotency-Key, if it has one. */
+export interface IdempotencyRequest {
+  key: string | null;
+  userId: string;
+  /** Method and path: the same key on another route is a reuse. */
+  route: string;
+  /** SHA-256 of the route and the body as sent (keys sorted). */
+  hash: Buffer;
+  requestId: string;
+}
+
+/** Thrown to answer with a stored response; the global filter sends it. */
+export class ReplayedResponse {
+  constructor(
+    readonly status: number,
+    readonly contentType: string,
+    readonly body: string,
+  ) {}
+}
+
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+export const Idempotency = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): IdempotencyRequest => {
+    const request = ctx.switchToHttp().getRequest<FastifyRequest & { user: AuthUser }>();
+    const header = request.headers['idempotency-key'];
+    const route = `${request.method} ${request.url.split('?')[0]}`;
+    const base = { userId: request.user.id, route, requestId: String(request.id) };
+    if (header === undefined) return { ...base, key: null, hash: Buffer.alloc(0) };
+    if (typeof header !== 'string' || header.length < 1 || header.length > 255) {
+      throw validationFailed([
+        { field: 'Idempotency-Key', message: 'Idempotency-Key must be 1 to 255 characters' },
+      ]);
+    }
+    const hash = createHash('sha256')
+      .update(`${route}\n${canonicalJson(request.body ?? null)}`)
+      .digest();
+    return { ...base, key: header, hash };
+  },
+);

@@ -1,0 +1,199 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  IsIn,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  MaxLength,
+  ValidateBy,
+} from 'class-validator';
+import { IsMoney } from '../../common/money.dto';
+import { PageQuery } from '../../common/pagination';
+import { AccountDto } from '../../accounts/dto/accounts.dto';
+import {
+  OPERATION_KINDS,
+  OPERATION_TYPES,
+  OperationKind,
+  OperationType,
+} from '../operation.entity';
+
+/** YYYY-MM-DD (a whole UTC day) or a full ISO 8601 timestamp. */
+export const DATE_OR_TIMESTAMP =
+  /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
+export function parseDayOrInstant(text: string): { start: Date; endExclusive: Date } | null {
+  if (!DATE_OR_TIMESTAMP.test(text)) return null;
+  const isDay = text.length === 10;
+  const start = new Date(isDay ? `${text}T00:00:00.000Z` : text);
+  if (Number.isNaN(start.getTime())) return null;
+  if (isDay && start.toISOString().slice(0, 10) !== text) return null; // 2026-02-30
+  const endExclusive = new Date(start.getTime() + (isDay ? 86_400_000 : 1));
+  return { start, endExclusive };
+}
+
+const IsDayOrInstant = () =>
+  ValidateBy({
+    name: 'isDayOrInstant',
+    validator: {
+      validate: (v: unknown) => typeof v === 'string' && parseDayOrInstant(v) !== null,
+      defaultMessage: (args) =>
+        `${args?.property} must be a date YYYY-MM-DD (UTC) or an ISO 8601 timestamp`,
+    },
+  });
+
+export class MoneyMovementDto {
+  @IsMoney({ example: '100.00' })
+  amount!: bigint;
+
+  /** @example Salary */
+  @ApiPropertyOptional({ maxLength: 255 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  description?: string;
+}
+
+export class TransferDto extends MoneyMovementDto {
+  @IsUUID()
+  fromAccountId!: string;
+
+  @IsUUID()
+  @ValidateBy({
+    name: 'differentAccount',
+    validator: {
+      validate: (value: unknown, args) => value !== (args?.object as TransferDto).fromAccountId,
+      defaultMessage: () => 'toAccountId must differ from fromAccountId',
+    },
+  })
+  toAccountId!: string;
+}
+
+export class ReverseDto {
+  @ApiPropertyOptional({ maxLength: 255, example: 'Entered twice by mistake' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  description?: string;
+}
+
+export class OperationFilters extends PageQuery {
+  @ApiPropertyOptional({ enum: OPERATION_TYPES })
+  @IsOptional()
+  @IsIn(OPERATION_TYPES, { message: 'type must be credit or debit' })
+  type?: OperationType;
+
+  @ApiPropertyOptional({ enum: OPERATION_KINDS })
+  @IsOptional()
+  @IsIn(OPERATION_KINDS, { message: 'kind must be deposit, withdrawal, transfer or reversal' })
+  kind?: OperationKind;
+
+  /** From this day (UTC, inclusive) or instant. @example 2026-01-01 */
+  @IsOptional()
+  @IsDayOrInstant()
+  from?: string;
+
+  /** To this day (UTC, inclusive) or instant. @example 2026-12-31 */
+  @IsOptional()
+  @IsDayOrInstant()
+  to?: string;
+}
+
+export class ListOperationsQuery extends OperationFilters {
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
+  accountId?: string;
+}
+
+export class StatementQuery {
+  /** First day, YYYY-MM-DD (UTC, inclusive); default the opening day. */
+  @IsOptional()
+  @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'from must be a date YYYY-MM-DD' })
+  @IsDayOrInstant()
+  from?: string;
+
+  /** Last day, YYYY-MM-DD (UTC, inclusive); default today. */
+  @IsOptional()
+  @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'to must be a date YYYY-MM-DD' })
+  @IsDayOrInstant()
+  to?: string;
+
+  /** csv for a CSV download (or send Accept: text/csv). */
+  @ApiPropertyOptional({ enum: ['json', 'csv'] })
+  @IsOptional()
+  @IsIn(['json', 'csv'])
+  format?: 'json' | 'csv';
+}
+
+export class OperationDto {
+  id!: string;
+  accountId!: string;
+  @ApiProperty({ enum: OPERATION_TYPES })
+  type!: OperationType;
+  @ApiProperty({ enum: OPERATION_KINDS })
+  kind!: OperationKind;
+  /** @example 100.00 */
+  amount!: string;
+  /** The account's balance right after this operation. @example 1350.00 */
+  balanceAfter!: string;
+  @ApiProperty({ type: String, nullable: true })
+  description!: string | null;
+  /** Shared by the two legs of a transfer. */
+  @ApiProperty({ type: String, nullable: true, format: 'uuid' })
+  transferId!: string | null;
+  /** The operation this one compensates. */
+  @ApiProperty({ type: String, nullable: true, format: 'uuid' })
+  reversalOf!: string | null;
+  /** The operation that compensates this one. */
+  @ApiProperty({ type: String, nullable: true, format: 'uuid' })
+  reversedBy!: string | null;
+  /** The user who did it. */
+  @ApiProperty({ format: 'uuid' })
+  performedBy!: string;
+  createdAt!: Date;
+}
+
+/** The credit leg of a payment into an account the customer does not hold. */
+export class OperationSummaryDto {
+  id!: string;
+  accountId!: string;
+  @ApiProperty({ enum: OPERATION_TYPES })
+  type!: OperationType;
+  amount!: string;
+  createdAt!: Date;
+}
+
+export class TransferResultDto {
+  /** The transfer id (the transferId of both legs). */
+  id!: string;
+  /** @example 25.00 */
+  amount!: string;
+  @ApiProperty({ type: OperationDto })
+  debit!: OperationDto;
+  @ApiProperty({
+    description:
+      'The full operation, or only {id, accountId, type, amount, createdAt} when the caller does not hold the receiving account',
+    type: OperationDto,
+  })
+  credit!: OperationDto | OperationSummaryDto;
+}
+
+export class StatementDto {
+  @ApiProperty({ type: AccountDto })
+  account!: AccountDto;
+  /** @example 2026-01-01 */
+  from!: string;
+  /** @example 2026-01-31 */
+  to!: string;
+  /** @example 1000.00 */
+  openingBalance!: string;
+  /** @example 1250.00 */
+  closingBalance!: string;
+  /** @example 400.00 */
+  totalCredits!: string;
+  /** @example 150.00 */
+  totalDebits!: string;
+  @ApiProperty({ type: [OperationDto], description: 'Oldest first' })
+  operations!: OperationDto[];
+}

@@ -1,0 +1,137 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AccountsService } from '../accounts/accounts.service';
+import { AuthUser } from '../common/auth.decorators';
+import { formatMoney } from '../common/money';
+import { Page } from '../common/pagination';
+import { notFound, validationFailed } from '../common/problem';
+import { accountVisibleSql, visibilityParam } from '../common/visibility';
+import {
+  ListOperationsQuery,
+  OperationDto,
+  OperationFilters,
+  parseDayOrInstant,
+  StatementDto,
+  StatementQuery,
+} from './dto/operations.dto';
+import { OPERATION_COLUMNS, OperationRow, toOperationDto } from './operation-view';
+
+@Injectable()
+export class OperationsQueryService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly accounts: AccountsService,
+  ) {}
+
+  /** An account's operations, newest first; the account must be visible to the caller. */
+  async listForAccount(
+    user: AuthUser,
+    accountId: string,
+    filters: OperationFilters,
+  ): Promise<Page<OperationDto>> {
+    await this.accounts.get(user, accountId);
+    return this.list({ ...filters, accountId } as ListOperationsQuery);
+  }
+
+  async list(query: ListOperationsQuery): Promise<Page<OperationDto>> {
+    const from = query.from ? parseDayOrInstant(query.from)!.start : null;
+    const to = query.to ? parseDayOrInstant(query.to)!.endExclusive : null;
+    if (from && to && from >= to) throw rangeError();
+    const where = `($1::uuid IS NULL OR o.account_id = $1::uuid)
+      AND ($2::varchar IS NULL OR o.type = $2::varchar)
+      AND ($3::varchar IS NULL OR o.kind = $3::varchar)
+      AND ($4::timestamptz IS NULL OR o.created_at >= $4::timestamptz)
+      AND ($5::timestamptz IS NULL OR o.created_at < $5::timestamptz)`;
+    const params = [query.accountId ?? null, query.type ?? null, query.kind ?? null, from, to];
+    const [rows, [{ total }]] = await Promise.all([
+      this.db.query<OperationRow[]>(
+        `SELECT ${OPERATION_COLUMNS} FROM operations o WHERE ${where} ORDER BY o.seq DESC LIMIT $6 OFFSET $7`,
+        [...params, query.limit, (query.page - 1) * query.limit],
+      ),
+      this.db.query<Array<{ total: number }>>(
+        `SELECT count(*)::int AS total FROM operations o WHERE ${where}`,
+        params,
+      ),
+    ]);
+    return { items: rows.map(toOperationDto), page: query.page, limit: query.limit, total };
+  }
+
+  /** Staff, or a holder of the operation's account. */
+  async get(user: AuthUser, id: string): Promise<OperationDto> {
+    const rows = await this.db.query<OperationRow[]>(
+      `SELECT ${OPERATION_COLUMNS} FROM operations o JOIN accounts a ON a.id = o.account_id
+        WHERE o.id = $2 AND ${accountVisibleSql('a', '$1')}`,
+      [visibilityParam(user), id],
+    );
+    if (rows.length === 0) throw notFound('Operation');
+    return toOperationDto(rows[0]);
+  }
+
+  /** Opening and closing balance, totals, and the operations oldest first, for whole UTC days. */
+  async statement(user: AuthUser, accountId: string, query: StatementQuery): Promise<StatementDto> {
+    const account = await this.accounts.get(user, accountId);
+    const from = query.from ?? new Date(account.openedAt).toISOString().slice(0, 10);
+    const to = query.to ?? new Date().toISOString().slice(0, 10);
+    if (from > to) throw rangeError();
+    const start = parseDayOrInstant(from)!.start;
+    const end = parseDayOrInstant(to)!.endExclusive;
+    const [opening] = await this.db.query<Array<{ balance_after: string }>>(
+      `SELECT balance_after FROM operations WHERE account_id = $1 AND created_at < $2 ORDER BY seq DESC LIMIT 1`,
+      [accountId, start],
+    );
+    const rows = await this.db.query<OperationRow[]>(
+      `SELECT ${OPERATION_COLUMNS} FROM operations o
+        WHERE o.account_id = $1 AND o.created_at >= $2 AND o.created_at < $3 ORDER BY o.seq`,
+      [accountId, start, end],
+    );
+    const openingBalance = BigInt(opening?.balance_after ?? 0);
+    let credits = 0n;
+    let debits = 0n;
+    for (const r of rows) {
+      if (r.type === 'credit') credits += BigInt(r.amount);
+      else debits += BigInt(r.amount);
+    }
+    const closing = rows.length > 0 ? BigInt(rows[rows.length - 1].balance_after) : openingBalance;
+    return {
+      account,
+      from,
+      to,
+      openingBalance: formatMoney(openingBalance),
+      closingBalance: formatMoney(closing),
+      totalCredits: formatMoney(credits),
+      totalDebits: formatMoney(debits),
+      operations: rows.map(toOperationDto),
+    };
+  }
+}
+
+const rangeError = () =>
+  validationFailed(
+    [{ field: 'from', message: 'from must not be after to' }],
+    'The date range is empty',
+  );
+
+/** RFC 4180 cell; a leading = + - @ in text is neutralised so spreadsheets do not run it. */
+function csvCell(value: string): string {
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+export function statementCsv(statement: StatementDto): string {
+  const lines = ['date,id,kind,type,description,amount,balanceAfter'];
+  for (const op of statement.operations) {
+    const amount = op.type === 'debit' ? `-${op.amount}` : op.amount;
+    lines.push(
+      [
+        new Date(op.createdAt).toISOString(),
+        op.id,
+        op.kind,
+        op.type,
+        csvCell(op.description ?? ''),
+        amount,
+        op.balanceAfter,
+      ].join(','),
+    );
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { AccountsModule } from '../accounts/accounts.module';
+import { IdempotencyService } from '../idempotency/idempotency.service';
+import { LedgerService } from './ledger.service';
+import { OperationsController } from './operations.controller';
+import { OperationsQueryService } from './operations-query.service';
+
+@Module({
+  imports: [AccountsModule],
+  controllers: [OperationsController],
+  providers: [LedgerService, OperationsQueryService, IdempotencyService],
+})
+export class OperationsModule {}
