@@ -11,7 +11,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule, AppOptions } from './app.module';
 import { MethodRouter } from './common/method-router';
 import { hasExponentNumber } from './common/json-body';
-import { validationFailed } from './common/problem';
+import { ApiError, validationFailed } from './common/problem';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { ProblemDetailsDto } from './common/problem.dto';
 import { AppValidationPipe } from './common/validation';
@@ -37,7 +37,7 @@ export async function createApp(options: AppOptions = {}): Promise<NestFastifyAp
     trustProxy: (address: string, hop: number) => trust(address, hop),
     genReqId: requestId,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
-    return503OnClosing: true,
+    return503OnClosing: false,
   });
   const methods = new MethodRouter();
   const fastify: FastifyInstance = adapter.getInstance();
@@ -58,6 +58,18 @@ export async function createApp(options: AppOptions = {}): Promise<NestFastifyAp
   trust = trustFunction(config.trustProxy);
 
   configureBodyParsing(fastify);
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  fastify.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    void reply.header('connection', 'close');
+    throw new ApiError('SERVICE_UNAVAILABLE', 'The service is shutting down; retry the request', {
+      headers: { 'retry-after': '1' },
+    });
+  });
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
     if (!request.url.startsWith('/docs') && !reply.hasHeader('cache-control')) {
@@ -71,6 +83,8 @@ export async function createApp(options: AppOptions = {}): Promise<NestFastifyAp
         styleSrc: [`'self'`, `'unsafe-inline'`],
         imgSrc: [`'self'`, 'data:', 'validator.swagger.io'],
         scriptSrc: [`'self'`],
+        // Served over plain HTTP too (behind TLS in production): never rewrite to https.
+        upgradeInsecureRequests: null,
       },
     },
   });

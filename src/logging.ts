@@ -25,7 +25,24 @@ export function loggerOptions(config: AppConfig): Params {
       // Fastify already chose the id (the caller's sane X-Request-Id, or a new one).
       genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id: string }).id,
       customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
-        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+        res.statusCode === 503
+          ? 'warn'
+          : err || res.statusCode >= 500
+            ? 'error'
+            : res.statusCode >= 400
+              ? 'warn'
+              : 'info',
+      // pino-http makes up an error with a stack for every 5xx; the filter already logged the real one.
+      customErrorObject: (
+        _req: IncomingMessage,
+        res: ServerResponse,
+        _err: Error,
+        value: Record<string, unknown>,
+      ) => ({
+        ...value,
+        err: undefined,
+        statusCode: res.statusCode,
+      }),
       quietReqLogger: true,
       serializers: {
         req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { Logger } from 'nestjs-pino';
 import { createApp } from './app.factory';
 import { AppConfig } from './config/app-config';
 
@@ -6,8 +7,12 @@ async function main(): Promise<void> {
   const app = await createApp();
   const config = app.get(AppConfig);
   await app.listen(config.port, config.host);
-  const url = await app.getUrl();
-  console.log(`Bank API listening on ${url} (docs: ${url.replace('[::1]', 'localhost')}/docs)`);
+  const where = ['0.0.0.0', '::'].includes(config.host) ? 'localhost' : config.host;
+  app
+    .get(Logger)
+    .log(
+      `Bank API listening on http://${where}:${config.port}${config.docsEnabled ? ` (docs: /docs)` : ''}`,
+    );
 }
 
 main().catch((error: unknown) => {

@@ -32,6 +32,7 @@ const USAGE = `Usage: npm run user:create -- --username NAME --role admin|teller
   --client-id  the client a customer belongs to (required for a customer, refused for staff)
   --password   12 to 128 characters; default: $NEW_USER_PASSWORD, else a random one printed once
 
+From the build: npm run user:create:prod -- ... (node dist/cli/create-user.js ...).
 Uses DATABASE_URL, or the embedded database in DATA_DIR (which must not be in use by a running server).`;
 
 const FLAGS: Record<string, string> = {
@@ -46,6 +47,9 @@ class CliError extends Error {}
 
 /** Nest's logs on stderr, so stdout carries only the JSON result. No stack traces. */
 class CliLogger implements LoggerService {
+  /** Set when UsersService created the first admin (the database had no user). */
+  adminBootstrapped = false;
+
   log(message: unknown, ...rest: unknown[]): void {
     // Only where the embedded database lives is worth telling here.
     if (contextOf(rest) === 'Database') this.print(message, rest);
@@ -53,6 +57,7 @@ class CliLogger implements LoggerService {
 
   warn(message: unknown, ...rest: unknown[]): void {
     // The first admin's password when the database had no user: shown as the server shows it.
+    if (contextOf(rest) === 'UsersService') this.adminBootstrapped = true;
     this.print(message, rest);
   }
 
@@ -177,8 +182,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  const logger = new CliLogger();
   const app = await NestFactory.createApplicationContext(CreateUserCliModule.register(), {
-    logger: new CliLogger(),
+    logger,
     abortOnError: false,
   });
   try {
@@ -187,6 +193,11 @@ async function main(argv: string[]): Promise<number> {
     if (input.generatedPassword) {
       process.stderr.write(
         `Generated password for "${user.username}" (shown only once): ${input.dto.password}\n`,
+      );
+    }
+    if (logger.adminBootstrapped) {
+      process.stderr.write(
+        'The database had no user, so the first user "admin" was created too (see above).\n',
       );
     }
     process.stdout.write(

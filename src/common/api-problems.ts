@@ -1,8 +1,53 @@
 import { applyDecorators, createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import { ERROR_CODES, ErrorCode, problemType } from './problem';
 
-/** Documents problem-details answers: ApiProblems([409, 'Username taken'], [400, '...']). */
+const FALLBACK: Record<number, ErrorCode> = {
+  400: 'VALIDATION_FAILED',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  422: 'INSUFFICIENT_FUNDS',
+  429: 'TOO_MANY_REQUESTS',
+  500: 'INTERNAL',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+/** Every code named in a description, each with its example, for Swagger. */
+function examples(status: number, description: string) {
+  const isCode = (c: string): c is ErrorCode =>
+    c in ERROR_CODES && ERROR_CODES[c as ErrorCode] === status;
+  const named: ErrorCode[] = [];
+  for (const word of description.match(/\b[A-Z][A-Z_]{3,}\b/g) ?? [])
+    if (isCode(word)) named.push(word);
+  const codes: ErrorCode[] = named.length > 0 ? named : [FALLBACK[status] ?? 'VALIDATION_FAILED'];
+  return Object.fromEntries(
+    codes.map((code) => [
+      code,
+      {
+        value: {
+          type: problemType(code),
+          title: STATUS_CODES[status],
+          status,
+          detail: description.replace(/^[A-Z_]+(, [A-Z_]+)*( or [A-Z_]+)?: /, ''),
+          code,
+          instance: '/api/v1/…',
+          requestId: 'b3c1f0e2-5d7a-4c1e-9f0a-2b8e4d6c8a10',
+          ...(code === 'VALIDATION_FAILED'
+            ? { errors: [{ field: 'field', message: 'what is wrong with it' }] }
+            : {}),
+        },
+      },
+    ]),
+  );
+}
+
+/** Documents problem-details answers: ApiProblems([409, 'CONFLICT: username taken'], ...). */
 export function ApiProblems(...entries: Array<[number, string]>) {
   return applyDecorators(
     ...entries.map(([status, description]) =>
@@ -10,7 +55,10 @@ export function ApiProblems(...entries: Array<[number, string]>) {
         status,
         description,
         content: {
-          'application/problem+json': { schema: { $ref: getSchemaPath('ProblemDetailsDto') } },
+          'application/problem+json': {
+            schema: { $ref: getSchemaPath('ProblemDetailsDto') },
+            examples: examples(status, description),
+          },
         },
       }),
     ),

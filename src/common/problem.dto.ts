@@ -2,10 +2,10 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ERROR_CODES } from './problem';
 
 export class FieldErrorDto {
-  @ApiProperty({ example: 'amount' })
+  @ApiProperty({ example: 'password' })
   field!: string;
 
-  @ApiProperty({ example: 'amount must be a positive amount with at most two decimals' })
+  @ApiProperty({ example: 'password must be longer than or equal to 12 characters' })
   message!: string;
 }
 

@@ -16,12 +16,14 @@ export interface IdempotencyRequest {
 }
 
 /** Thrown to answer with a stored response; the global filter sends it. */
-export class ReplayedResponse {
+export class ReplayedResponse extends Error {
   constructor(
     readonly status: number,
     readonly contentType: string,
     readonly body: string,
-  ) {}
+  ) {
+    super('replayed response');
+  }
 }
 
 export function canonicalJson(value: unknown): string {

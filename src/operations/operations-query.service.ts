@@ -30,7 +30,7 @@ export class OperationsQueryService {
     filters: OperationFilters,
   ): Promise<Page<OperationDto>> {
     await this.accounts.get(user, accountId);
-    return this.list({ ...filters, accountId } as ListOperationsQuery);
+    return this.list({ ...filters, accountId });
   }
 
   async list(query: ListOperationsQuery): Promise<Page<OperationDto>> {

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../common/api-problems';
 import { Auth } from '../common/auth.decorators';
 import { Page, PageOf } from '../common/pagination';
@@ -15,6 +15,22 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Post()
+  @ApiBody({
+    type: CreateUserDto,
+    examples: {
+      teller: {
+        value: { username: 'teller1', password: 'a-long-teller-password', role: 'teller' },
+      },
+      customer: {
+        value: {
+          username: 'ada',
+          password: 'a-long-customer-password',
+          role: 'customer',
+          clientId: '<id of a client>',
+        },
+      },
+    },
+  })
   @ApiCreatedResponse({ type: UserDto })
   @ApiProblems(
     [400, 'Invalid body, or role and clientId do not fit, or unknown clientId'],

@@ -84,7 +84,7 @@ export class UsersService implements OnApplicationBootstrap {
       const role = dto.role ?? user.role;
       const clientId = dto.clientId !== undefined ? dto.clientId : user.clientId;
       if (dto.role !== undefined || dto.clientId !== undefined) {
-        await this.checkRoleAndClient(role, clientId);
+        await this.checkRoleAndClient(role, clientId, em);
       }
       const disabled = dto.disabled ?? user.disabled;
       if (user.role === Role.Admin && !user.disabled && (role !== Role.Admin || disabled)) {
@@ -105,7 +105,12 @@ export class UsersService implements OnApplicationBootstrap {
   }
 
   /** A customer is linked to exactly one existing client; staff to none. */
-  private async checkRoleAndClient(role: Role, clientId: string | null): Promise<void> {
+  /** Inside a transaction pass its manager: on a one-connection pool another query would wait for ever. */
+  private async checkRoleAndClient(
+    role: Role,
+    clientId: string | null,
+    em: EntityManager = this.db.manager,
+  ): Promise<void> {
     if (role === Role.Customer && !clientId) {
       throw validationFailed([{ field: 'clientId', message: 'a customer needs a clientId' }]);
     }
@@ -114,7 +119,7 @@ export class UsersService implements OnApplicationBootstrap {
         { field: 'clientId', message: `a ${role} must not have a clientId` },
       ]);
     }
-    if (clientId && !(await this.db.getRepository(Client).existsBy({ id: clientId }))) {
+    if (clientId && !(await em.getRepository(Client).existsBy({ id: clientId }))) {
       throw validationFailed([{ field: 'clientId', message: 'no client has this id' }]);
     }
   }

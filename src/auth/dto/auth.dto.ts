@@ -8,7 +8,7 @@ export class LoginDto {
   @Length(1, 150)
   username!: string;
 
-  /** @example correct-horse-battery-staple */
+  /** @example paste-the-password-here */
   @IsString()
   @MinLength(1)
   @MaxLength(128)

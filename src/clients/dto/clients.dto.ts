@@ -24,7 +24,7 @@ export class CreateClientDto {
   /** National identity number; unique, and never changes. @example 8001015009087 */
   @Transform(trim)
   @IsString()
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9 .\/-]{0,31}$/, {
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9 ./-]{0,31}$/, {
     message: 'nationalId must be 1 to 32 letters, digits, spaces or . / -',
   })
   nationalId!: string;
