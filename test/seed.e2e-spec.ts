@@ -1,0 +1,85 @@
+import { DataSource } from 'typeorm';
+import { DEMO_LOGINS, seedDemo } from '../src/cli/seed-demo';
+import { UsersService } from '../src/users/users.service';
+import { TestApp, bearer } from './helpers/app';
+
+const cents = (money: string) => BigInt(money.replace('.', ''));
+
+describe('demo data (npm run seed:demo)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await TestApp.start();
+    await seedDemo(t.app.get(DataSource), t.app.get(UsersService));
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('gives a teller login that sees joint and single accounts with months of history', async () => {
+    const teller = await t.login(DEMO_LOGINS.teller.username, DEMO_LOGINS.teller.password);
+    const accounts = await t.http
+      .get('/api/v1/accounts?limit=100')
+      .set(bearer(teller.accessToken))
+      .expect(200);
+    expect(accounts.body.total).toBe(5);
+    expect(accounts.body.items.some((a: { holders: unknown[] }) => a.holders.length === 2)).toBe(
+      true,
+    );
+    const ops = await t.http
+      .get('/api/v1/operations?limit=1')
+      .set(bearer(teller.accessToken))
+      .expect(200);
+    expect(ops.body.total).toBeGreaterThan(50);
+    const oldest = await t.http
+      .get(`/api/v1/operations?limit=1&page=${ops.body.total}`)
+      .set(bearer(teller.accessToken));
+    const age = Date.now() - new Date(oldest.body.items[0].createdAt).getTime();
+    expect(age).toBeGreaterThan(60 * 86_400_000);
+  });
+
+  it('keeps every balance equal to its operations, chained, within the overdraft', async () => {
+    const teller = await t.login(DEMO_LOGINS.teller.username, DEMO_LOGINS.teller.password);
+    const accounts = await t.http.get('/api/v1/accounts?limit=100').set(bearer(teller.accessToken));
+    for (const account of accounts.body.items) {
+      const items: Array<{ type: string; amount: string; balanceAfter: string }> = [];
+      for (let page = 1; ; page++) {
+        const res = await t.http
+          .get(`/api/v1/accounts/${account.id}/operations?limit=100&page=${page}`)
+          .set(bearer(teller.accessToken));
+        items.push(...res.body.items);
+        if (items.length >= res.body.total) break;
+      }
+      let balance = 0n;
+      for (const op of items.reverse()) {
+        balance += op.type === 'credit' ? cents(op.amount) : -cents(op.amount);
+        expect(op.balanceAfter).toBe((balance < 0n ? '-' : '') + formatAbs(balance));
+        expect(balance).toBeGreaterThanOrEqual(-cents(account.overdraftLimit));
+      }
+      expect(cents(account.balance)).toBe(balance);
+    }
+  });
+
+  it('gives a customer login that sees only its own accounts', async () => {
+    const customer = await t.login(DEMO_LOGINS.customer.username, DEMO_LOGINS.customer.password);
+    const res = await t.http.get('/api/v1/accounts').set(bearer(customer.accessToken)).expect(200);
+    expect(res.body.total).toBe(2);
+    for (const account of res.body.items) {
+      expect(account.holders.map((h: { firstName: string }) => h.firstName)).toContain('Ada');
+    }
+  });
+
+  it('changes nothing when run again', async () => {
+    const db = t.app.get(DataSource);
+    const before = await db.query<Array<{ n: number }>>(
+      `SELECT count(*)::int AS n FROM operations`,
+    );
+    expect(await seedDemo(db, t.app.get(UsersService))).toMatch(/already there/);
+    const after = await db.query<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM operations`);
+    expect(after[0].n).toBe(before[0].n);
+  });
+});
+
+function formatAbs(value: bigint): string {
+  const abs = value < 0n ? -value : value;
+  return `${abs / 100n}.${(abs % 100n).toString().padStart(2, '0')}`;
+}
