@@ -106,7 +106,7 @@ describe('schema', () => {
 });
 
 describe('pruning', () => {
-  it('removes ended sessions and login failures older than the throttling window', async () => {
+  it('removes ended sessions, login failures past the throttling window, idempotency keys past 24 h', async () => {
     const t = await TestApp.start();
     try {
       const db = t.app.get(DataSource);
@@ -124,8 +124,16 @@ describe('pruning', () => {
         `INSERT INTO login_failures (username, ip, created_at)
          VALUES ('old', '192.0.2.1', now() - interval '16 minutes'), ('new', '192.0.2.1', now())`,
       );
+      await db.query(
+        `INSERT INTO idempotency_keys (user_id, key, route, request_hash, owner, state, created_at)
+         VALUES ($1, 'old', 'POST /x', '\\x00', gen_random_uuid(), 'done', now() - interval '25 hours'),
+                ($1, 'new', 'POST /x', '\\x00', gen_random_uuid(), 'done', now() - interval '23 hours')`,
+        [userId],
+      );
       const removed = await t.app.get(PruneService).run();
-      expect(removed).toEqual({ sessions: 2, login_failures: 1 });
+      expect(removed).toEqual({ sessions: 2, login_failures: 1, idempotency_keys: 1 });
+      const keys = await db.query<Array<{ key: string }>>(`SELECT key FROM idempotency_keys`);
+      expect(keys.map((k) => k.key)).toEqual(['new']);
       const failures = await db.query<Array<{ username: string }>>(
         `SELECT username FROM login_failures`,
       );
