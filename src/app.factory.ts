@@ -2,7 +2,7 @@ import helmet from '@fastify/helmet';
 import proxyAddr from '@fastify/proxy-addr';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { getSchemaPath } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
@@ -14,6 +14,7 @@ import { hasExponentNumber } from './common/json-body';
 import { ApiError, validationFailed } from './common/problem';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { ProblemDetailsDto } from './common/problem.dto';
+import { examples } from './common/api-problems';
 import { AppValidationPipe } from './common/validation';
 import { AppConfig, TrustProxy } from './config/app-config';
 
@@ -139,9 +140,15 @@ function corsOptions(origins: string[]) {
 }
 
 function setupSwagger(app: NestFastifyApplication): void {
-  const problem = (description: string) => ({
+  const problem = (status: number, description: string) => ({
+    status,
     description,
-    content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDetailsDto) } } },
+    content: {
+      'application/problem+json': {
+        schema: { $ref: getSchemaPath(ProblemDetailsDto) },
+        examples: examples(status, description),
+      },
+    },
   });
   const document = SwaggerModule.createDocument(
     app,
@@ -154,14 +161,52 @@ function setupSwagger(app: NestFastifyApplication): void {
       .setVersion('1')
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
       .addGlobalResponse(
-        { status: 500, ...problem('INTERNAL: unexpected error (quote the request id)') },
-        { status: 503, ...problem('SERVICE_UNAVAILABLE: the database is unreachable') },
+        problem(500, 'INTERNAL: an unexpected error; quote the request id'),
+        problem(503, 'SERVICE_UNAVAILABLE: the database is unreachable; retry shortly'),
       )
       .build(),
     { extraModels: [ProblemDetailsDto] },
   );
+  markUuids(document);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
     swaggerOptions: { persistAuthorization: true },
   });
+}
+
+const UUID_FIELDS = new Set([
+  'id',
+  'accountId',
+  'clientId',
+  'holderId',
+  'transferId',
+  'reversalOf',
+  'reversedBy',
+  'performedBy',
+  'fromAccountId',
+  'toAccountId',
+  'sub',
+]);
+
+/** Path ids and id fields are UUIDs: say so once here rather than on every DTO and route. */
+function markUuids(document: OpenAPIObject): void {
+  for (const item of Object.values(document.paths)) {
+    for (const operation of Object.values(item) as Array<{ parameters?: unknown[] }>) {
+      for (const p of operation?.parameters ?? []) {
+        const param = p as { in?: string; name: string; schema?: object; description?: string };
+        if (param.in !== 'path') continue;
+        param.schema = { type: 'string', format: 'uuid' };
+        param.description ??= param.name === 'id' ? 'UUID of the resource' : `UUID (${param.name})`;
+      }
+    }
+  }
+  for (const schema of Object.values(document.components?.schemas ?? {})) {
+    const properties = (
+      schema as { properties?: Record<string, { type?: string; format?: string }> }
+    ).properties;
+    for (const [name, property] of Object.entries(properties ?? {})) {
+      if (UUID_FIELDS.has(name) && property.type === 'string' && !property.format)
+        property.format = 'uuid';
+    }
+  }
 }

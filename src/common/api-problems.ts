@@ -19,7 +19,7 @@ const FALLBACK: Record<number, ErrorCode> = {
 };
 
 /** Every code named in a description, each with its example, for Swagger. */
-function examples(status: number, description: string) {
+export function examples(status: number, description: string) {
   const isCode = (c: string): c is ErrorCode =>
     c in ERROR_CODES && ERROR_CODES[c as ErrorCode] === status;
   const named: ErrorCode[] = [];

@@ -18,7 +18,7 @@ export function IsMoney(
     type: String,
     pattern: MONEY_PATTERN,
     example: options.example ?? '100.00',
-    description: `${what} with at most two decimals and 13 integer digits, e.g. "1250.00"`,
+    description: `${what} with at most two decimals and 13 integer digits, e.g. "1250.00" (a JSON number with at most two decimals is accepted too)`,
   };
   return applyDecorators(
     options.optional ? ApiPropertyOptional(doc) : ApiProperty(doc),

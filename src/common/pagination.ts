@@ -3,14 +3,14 @@ import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 
 export class PageQuery {
-  @ApiPropertyOptional({ minimum: 1, default: 1, example: 1 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, default: 1, example: 1 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
   page: number = 1;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20, example: 20 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20, example: 20 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -31,11 +31,11 @@ export function PageOf<T>(item: new () => T) {
   class PageDto {
     @ApiProperty({ type: [item] })
     items!: T[];
-    @ApiProperty({ example: 1 })
+    @ApiProperty({ type: 'integer', example: 1 })
     page!: number;
-    @ApiProperty({ example: 20 })
+    @ApiProperty({ type: 'integer', example: 20 })
     limit!: number;
-    @ApiProperty({ example: 57 })
+    @ApiProperty({ type: 'integer', example: 57 })
     total!: number;
   }
   Object.defineProperty(PageDto, 'name', { value: `${item.name.replace(/Dto$/, '')}Page` });

@@ -1,5 +1,11 @@
 import { Body, Controller, Get, Headers, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiProblems } from '../common/api-problems';
 import { Auth, AuthUser, CurrentUser } from '../common/auth.decorators';
@@ -18,13 +24,14 @@ import {
   TransferDto,
   TransferResultDto,
 } from './dto/operations.dto';
-import { ApiIdempotent } from './idempotent.decorator';
+import { ApiIdempotent, IN_USE, REUSED } from './idempotent.decorator';
 import { LedgerService } from './ledger.service';
 import { OperationsQueryService, statementCsv } from './operations-query.service';
 
 const STAFF = [Role.Admin, Role.Teller];
 
 @ApiTags('operations')
+@ApiExtraModels(StatementDto)
 @Controller('api/v1')
 export class OperationsController {
   constructor(
@@ -36,7 +43,12 @@ export class OperationsController {
   @Post('accounts/:id/deposits')
   @ApiCreatedResponse({ type: OperationDto, description: 'The credit' })
   @ApiIdempotent()
-  @ApiProblems([400, 'Invalid amount'], [404, 'No such account'], [409, 'ACCOUNT_NOT_ACTIVE'])
+  @ApiProblems(
+    [400, 'Invalid amount'],
+    [404, 'No such account'],
+    [409, `ACCOUNT_NOT_ACTIVE, or ${IN_USE}`],
+    [422, REUSED],
+  )
   deposit(
     @CurrentUser() user: AuthUser,
     @Param('id', ParseIdPipe) id: string,
@@ -53,8 +65,8 @@ export class OperationsController {
   @ApiProblems(
     [400, 'Invalid amount'],
     [404, 'No such account'],
-    [409, 'ACCOUNT_NOT_ACTIVE'],
-    [422, 'INSUFFICIENT_FUNDS: balance + overdraftLimit < amount'],
+    [409, `ACCOUNT_NOT_ACTIVE, or ${IN_USE}`],
+    [422, `INSUFFICIENT_FUNDS when balance + overdraftLimit < amount, or ${REUSED}`],
   )
   withdraw(
     @CurrentUser() user: AuthUser,
@@ -73,8 +85,8 @@ export class OperationsController {
   @ApiProblems(
     [400, 'Invalid body, or the same account twice'],
     [404, 'No such account (or, for a customer, fromAccountId not held)'],
-    [409, 'ACCOUNT_NOT_ACTIVE'],
-    [422, 'INSUFFICIENT_FUNDS or CURRENCY_MISMATCH'],
+    [409, `ACCOUNT_NOT_ACTIVE, or ${IN_USE}`],
+    [422, `INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, or ${REUSED}`],
   )
   transfer(
     @CurrentUser() user: AuthUser,
@@ -94,8 +106,8 @@ export class OperationsController {
   @ApiIdempotent()
   @ApiProblems(
     [404, 'No such operation'],
-    [409, 'ALREADY_REVERSED, ACCOUNT_NOT_ACTIVE (closed), or CONFLICT for a reversal'],
-    [422, 'INSUFFICIENT_FUNDS for the compensating debit'],
+    [409, `ALREADY_REVERSED, ACCOUNT_NOT_ACTIVE (closed), CONFLICT for a reversal, or ${IN_USE}`],
+    [422, `INSUFFICIENT_FUNDS for the compensating debit, or ${REUSED}`],
   )
   reverse(
     @CurrentUser() user: AuthUser,
@@ -122,8 +134,21 @@ export class OperationsController {
   /** JSON, or CSV with ?format=csv or Accept: text/csv (debits negative). */
   @Auth()
   @Get('accounts/:id/statement')
-  @ApiProduces('application/json', 'text/csv')
-  @ApiOkResponse({ type: StatementDto })
+  @ApiOkResponse({
+    description: 'The statement (JSON), or a CSV attachment',
+    content: {
+      'application/json': { schema: { $ref: getSchemaPath(StatementDto) } },
+      'text/csv': {
+        schema: {
+          type: 'string',
+          example:
+            'date,id,kind,type,description,amount,balanceAfter\r\n' +
+            '2026-01-05T09:00:00.000Z,0b6c…,deposit,credit,Salary,2500.00,2500.00\r\n' +
+            '2026-01-06T12:30:00.000Z,4f1a…,transfer,debit,Rent,-900.00,1600.00\r\n',
+        },
+      },
+    },
+  })
   @ApiProblems(
     [400, 'Invalid dates (YYYY-MM-DD, from <= to)'],
     [404, 'No such account (or not yours)'],

@@ -41,7 +41,7 @@ export class CreateClientDto {
   @Length(1, 100)
   lastName!: string;
 
-  /** @example 12 St James's Square, London */
+  /** @example 12 Queen Street, London */
   @ApiPropertyOptional({ type: String, nullable: true })
   @IsOptional()
   @ValidateIf((_, v) => v !== null)

@@ -55,9 +55,11 @@ export class MoneyMovementDto {
 }
 
 export class TransferDto extends MoneyMovementDto {
+  /** An account you may debit. @example 0f8e2b7c-1d3a-4e5f-9a6b-7c8d9e0f1a2b */
   @IsUUID()
   fromAccountId!: string;
 
+  /** Any other account in the same currency. @example 5c4b3a29-1807-4f6e-8d5c-4b3a29180706 */
   @IsUUID()
   @ValidateBy({
     name: 'differentAccount',
@@ -169,7 +171,23 @@ export class TransferResultDto {
   id!: string;
   /** @example 25.00 */
   amount!: string;
-  @ApiProperty({ type: OperationDto })
+  @ApiProperty({
+    type: OperationDto,
+    example: {
+      id: '9d1c…',
+      accountId: '0f8e2b7c-1d3a-4e5f-9a6b-7c8d9e0f1a2b',
+      type: 'debit',
+      kind: 'transfer',
+      amount: '25.00',
+      balanceAfter: '975.00',
+      description: 'Rent share',
+      transferId: '3e2d…',
+      reversalOf: null,
+      reversedBy: null,
+      performedBy: '7a6b…',
+      createdAt: '2026-11-22T09:00:00.000Z',
+    },
+  })
   debit!: OperationDto;
   @ApiProperty({
     description:
