@@ -1,0 +1,415 @@
+/**
+ * npm run bench: the service against PostgreSQL's own pgbench on this machine.
+ *
+ * Starts the built service (production mode, logs at warn) on a fresh database
+ * of the PostgreSQL server, seeds it through the API, then alternates each
+ * scenario with its pgbench reference so drift hits both, checks the ledger
+ * after the write scenarios, and prints a table (also written as JSON under
+ * bench/results/). Settings: BENCH_DURATION (s, 10), BENCH_CONNECTIONS (32),
+ * BENCH_ADMIN_URL (postgresql://postgres@127.0.0.1:5432/postgres).
+ */
+import autocannon, { Request as AcRequest, Result } from 'autocannon';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const ROOT = join(__dirname, '..');
+const STAMP = new Date().toISOString().replace(/[:.]/g, '-');
+const SUFFIX = randomBytes(3).toString('hex');
+const APP_DB = `bank_bench_${SUFFIX}`;
+const PGBENCH_DB = `bank_pgbench_${SUFFIX}`;
+const ADMIN_PASSWORD = randomBytes(18).toString('base64url');
+const TELLER = { username: 'bench-teller', password: 'bench-teller-password' };
+
+interface Row {
+  scenario: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  reference?: string;
+  referenceTps?: number;
+  ratio?: number;
+  target?: number;
+}
+
+const urlFor = (db: string) => {
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${db}`;
+  return url.toString();
+};
+
+async function admin(sql: string): Promise<void> {
+  const client = new Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function startService(port: number): ChildProcess {
+  const child = spawn(process.execPath, ['dist/main.js'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: urlFor(APP_DB),
+      JWT_SECRET: randomBytes(48).toString('base64url'),
+      ADMIN_PASSWORD,
+      LOG_LEVEL: 'warn',
+      DOCS_ENABLED: 'false',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  return child;
+}
+
+async function waitHealthy(base: string): Promise<void> {
+  for (let i = 0; i < 120; i++) {
+    try {
+      if ((await fetch(`${base}/health`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error('the service did not become healthy');
+}
+
+async function api<T>(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+): Promise<T> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return (res.status === 204 ? undefined : await res.json()) as T;
+}
+
+async function seed(base: string): Promise<{ token: string; accounts: string[]; hot: string }> {
+  const adminToken = (
+    await api<{ accessToken: string }>(base, 'POST', '/api/v1/auth/login', {
+      username: 'admin',
+      password: ADMIN_PASSWORD,
+    })
+  ).accessToken;
+  await api(base, 'POST', '/api/v1/users', { ...TELLER, role: 'teller' }, adminToken);
+  const token = (await api<{ accessToken: string }>(base, 'POST', '/api/v1/auth/login', TELLER))
+    .accessToken;
+  const clients: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const c = await api<{ id: string }>(
+      base,
+      'POST',
+      '/api/v1/clients',
+      { nationalId: `BENCH-${i}`, firstName: `Bench${i}`, lastName: 'Client' },
+      token,
+    );
+    clients.push(c.id);
+  }
+  const accounts: string[] = [];
+  for (let i = 0; i < 100; i++) {
+    const a = await api<{ id: string }>(
+      base,
+      'POST',
+      '/api/v1/accounts',
+      { holderIds: [clients[i % 3]] },
+      token,
+    );
+    await api(base, 'POST', `/api/v1/accounts/${a.id}/deposits`, { amount: '1000.00' }, token);
+    accounts.push(a.id);
+  }
+  const hot = accounts[0];
+  for (let i = 0; i < 20; i++) {
+    await api(
+      base,
+      'POST',
+      `/api/v1/accounts/${hot}/deposits`,
+      { amount: '1.00', description: `op ${i}` },
+      token,
+    );
+  }
+  return { token, accounts, hot };
+}
+
+function pgbench(args: string[]): number {
+  const out = execFileSync(
+    'pgbench',
+    [
+      ...args,
+      '-c',
+      String(CONNECTIONS),
+      '-j',
+      '2',
+      '-T',
+      String(DURATION),
+      '-n',
+      urlFor(PGBENCH_DB),
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const match =
+    /tps = ([\d.]+) \((?:without initial connection time|excluding connections establishing)\)/.exec(
+      out,
+    );
+  if (!match) throw new Error(`pgbench output not understood:\n${out}`);
+  return Number(match[1]);
+}
+
+function load(
+  base: string,
+  token: string,
+  requests: AcRequest[],
+  connections = CONNECTIONS,
+): Promise<Result> {
+  return autocannon({
+    url: base,
+    connections,
+    duration: DURATION,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    requests,
+  });
+}
+
+const row = (scenario: string, r: Result): Row => ({
+  scenario,
+  rps: Math.round(r.requests.average),
+  p50: r.latency.p50,
+  p99: r.latency.p99,
+  errors: r.errors + r.timeouts + r.non2xx,
+});
+
+function pick<T>(items: T[]): T {
+  return items[Math.floor(Math.random() * items.length)];
+}
+
+async function ledgerProblems(): Promise<number> {
+  const client = new Client({ connectionString: urlFor(APP_DB) });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: string }>(
+      `SELECT count(*) AS n FROM accounts a
+        WHERE a.balance <> coalesce((SELECT sum(CASE WHEN o.type = 'credit' THEN o.amount ELSE -o.amount END)
+                                       FROM operations o WHERE o.account_id = a.id), 0)`,
+    );
+    return Number(rows[0].n);
+  } finally {
+    await client.end();
+  }
+}
+
+function rssMb(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rss: Math.round(kb('VmRSS') / 1024), peak: Math.round(kb('VmHWM') / 1024) };
+}
+
+async function main(): Promise<void> {
+  await admin(`CREATE DATABASE ${APP_DB}`);
+  await admin(`CREATE DATABASE ${PGBENCH_DB}`);
+  let service: ChildProcess | undefined;
+  try {
+    execFileSync('pgbench', ['-i', '-s', '10', '-q', urlFor(PGBENCH_DB)], { stdio: 'ignore' });
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    service = startService(port);
+    await waitHealthy(base);
+    const { token, accounts, hot } = await seed(base);
+    console.log(
+      `seeded: 3 clients, ${accounts.length} accounts, 20 operations on one; ${DURATION} s per run, ${CONNECTIONS} connections`,
+    );
+
+    const rows: Row[] = [];
+    const compare = (r: Row, reference: string, tps: number, target: number) =>
+      rows.push({ ...r, reference, referenceTps: Math.round(tps), ratio: r.rps / tps, target });
+
+    const readAccount: AcRequest[] = [
+      {
+        method: 'GET',
+        setupRequest: (req) => ({ ...req, path: `/api/v1/accounts/${pick(accounts)}` }),
+      },
+    ];
+    let tps = pgbench(['-S']);
+    const readAlone = row('read_account', await load(base, token, readAccount));
+    compare(readAlone, 'select-only', tps, 0.4);
+
+    tps = pgbench(['-S']);
+    compare(
+      row(
+        'list_operations',
+        await load(base, token, [
+          { method: 'GET', path: `/api/v1/accounts/${hot}/operations?limit=20` },
+        ]),
+      ),
+      'select-only',
+      tps,
+      0.25,
+    );
+
+    tps = pgbench(['-N']);
+    compare(
+      row(
+        'deposit',
+        await load(base, token, [
+          {
+            method: 'POST',
+            body: JSON.stringify({ amount: '1.00' }),
+            setupRequest: (req) => ({
+              ...req,
+              path: `/api/v1/accounts/${pick(accounts)}/deposits`,
+            }),
+          },
+        ]),
+      ),
+      'simple-update',
+      tps,
+      0.6,
+    );
+
+    tps = pgbench([]);
+    compare(
+      row(
+        'transfer',
+        await load(base, token, [
+          {
+            method: 'POST',
+            path: '/api/v1/transfers',
+            setupRequest: (req) => {
+              const from = pick(accounts);
+              let to = pick(accounts);
+              while (to === from) to = pick(accounts);
+              return {
+                ...req,
+                body: JSON.stringify({ fromAccountId: from, toAccountId: to, amount: '1.00' }),
+              };
+            },
+          },
+        ]),
+      ),
+      'tpcb-like',
+      tps,
+      0.6,
+    );
+
+    const loginRequest: AcRequest[] = [
+      { method: 'POST', path: '/api/v1/auth/login', body: JSON.stringify(TELLER) },
+    ];
+    rows.push(row('login', await load(base, token, loginRequest)));
+
+    const [during] = await Promise.all([
+      load(base, token, readAccount),
+      load(base, token, loginRequest, 16),
+    ]);
+    const interference = row('read_account during login flood', during);
+    rows.push({
+      ...interference,
+      reference: 'read_account p99 alone',
+      ratio: interference.p99 / Math.max(readAlone.p99, 1),
+      target: 3,
+    });
+
+    const problems = await ledgerProblems();
+    const memory = rssMb(service.pid!);
+    print(rows, problems, memory);
+    const file = join(ROOT, 'bench', 'results', `${STAMP}.json`);
+    mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+    writeFileSync(
+      file,
+      JSON.stringify(
+        {
+          date: new Date().toISOString(),
+          machine: {
+            cpus: cpus().length,
+            cpu: cpus()[0]?.model,
+            memoryGb: Math.round(totalmem() / 2 ** 30),
+            node: process.version,
+          },
+          durationSeconds: DURATION,
+          connections: CONNECTIONS,
+          rows,
+          ledgerMismatches: problems,
+          serviceRssMb: memory,
+        },
+        null,
+        2,
+      ),
+    );
+    console.log(`\nwritten ${file}`);
+    if (problems > 0) process.exitCode = 1;
+  } finally {
+    service?.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 1000));
+    await admin(`DROP DATABASE IF EXISTS ${APP_DB} WITH (FORCE)`);
+    await admin(`DROP DATABASE IF EXISTS ${PGBENCH_DB} WITH (FORCE)`);
+  }
+}
+
+function print(rows: Row[], problems: number, memory: { rss: number; peak: number }): void {
+  const header = [
+    'scenario',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'errors',
+    'reference',
+    'ref tps',
+    'ratio',
+    'target',
+  ];
+  const lines = rows.map((r) => [
+    r.scenario,
+    String(r.rps),
+    String(r.p50),
+    String(r.p99),
+    String(r.errors),
+    r.reference ?? '',
+    r.referenceTps !== undefined ? String(r.referenceTps) : '',
+    r.ratio !== undefined ? r.ratio.toFixed(2) : '',
+    r.target !== undefined
+      ? r.scenario.includes('during')
+        ? `<= ${r.target}`
+        : `>= ${r.target}`
+      : '',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  console.log(`\n${fmt(header)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const l of lines) console.log(fmt(l));
+  console.log(
+    `\nledger: ${problems === 0 ? 'every balance equals the sum of its operations' : `${problems} accounts MISMATCH`}`,
+  );
+  console.log(`service memory: ${memory.rss} MB RSS at the end, ${memory.peak} MB peak`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
