@@ -1,5 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { createHash, createPublicKey, KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  createSecretKey,
+  KeyObject,
+} from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { AppConfig } from '../config/app-config';
 
@@ -14,7 +20,7 @@ export interface PublicJwk {
 
 interface PublicKeyEntry {
   jwk: PublicJwk;
-  pem: string;
+  key: KeyObject;
 }
 
 /**
@@ -27,17 +33,18 @@ interface PublicKeyEntry {
 @Injectable()
 export class JwtKeys {
   readonly algorithm: 'HS256' | 'RS256';
-  readonly signingKey: string;
+  /** KeyObjects, made once: jsonwebtoken would otherwise parse the key text on every call. */
+  readonly signingKey: KeyObject;
   readonly kid?: string;
   private readonly published: PublicKeyEntry[] = [];
 
   constructor(config: AppConfig) {
     this.algorithm = config.jwt.algorithm;
     if (this.algorithm === 'HS256' || !config.jwt.privateKeyPem) {
-      this.signingKey = config.jwt.secret;
+      this.signingKey = createSecretKey(Buffer.from(config.jwt.secret));
       return;
     }
-    this.signingKey = config.jwt.privateKeyPem;
+    this.signingKey = createPrivateKey(config.jwt.privateKeyPem);
     const current = publicEntry(createPublicKey(config.jwt.privateKeyPem), this.algorithm);
     this.kid = current.jwk.kid;
     this.published.push(current);
@@ -52,10 +59,10 @@ export class JwtKeys {
   }
 
   /** The key that verifies a token with this kid (HS256: the secret), or null. */
-  verificationKey(kid: string | undefined): string | null {
+  verificationKey(kid: string | undefined): KeyObject | null {
     if (this.algorithm === 'HS256') return this.signingKey;
     const entry = kid ? this.published.find((p) => p.jwk.kid === kid) : this.published[0];
-    return entry?.pem ?? null;
+    return entry?.key ?? null;
   }
 
   publishedKeys(): PublicJwk[] {
@@ -71,6 +78,6 @@ function publicEntry(key: KeyObject, alg: string): PublicKeyEntry {
     .digest('base64url');
   return {
     jwk: { kty: jwk.kty, kid, alg, use: 'sig', n: jwk.n, e: jwk.e },
-    pem: key.export({ format: 'pem', type: 'spki' }).toString(),
+    key,
   };
 }

@@ -27,7 +27,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
         done: (err: unknown, key?: string) => void,
       ) => {
         const key = keys.verificationKey(decodeHeader(rawJwt)?.kid);
-        if (key) done(null, key);
+        // A KeyObject, which jsonwebtoken takes as is (the type says string).
+        if (key) done(null, key as unknown as string);
         else done(new ApiError('TOKEN_INVALID', 'The access token is signed with an unknown key'));
       },
       algorithms: [keys.algorithm],

@@ -66,8 +66,7 @@ export class TokensService {
         algorithms: [this.keys.algorithm],
         issuer: this.config.jwt.issuer,
         audience: this.config.jwt.audience,
-        publicKey: key,
-        secret: key,
+        publicKey: key as unknown as Buffer, // a KeyObject: jsonwebtoken takes it as is
       });
     } catch (error) {
       if (error instanceof TokenExpiredError) {
