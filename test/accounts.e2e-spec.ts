@@ -1,9 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { Response } from 'supertest';
-import { TestApp, USER_PASSWORD, bearer } from './helpers/app';
+import { TestApp, bearer } from './helpers/app';
+import {
+  Account,
+  Holder,
+  createAccount,
+  createClient,
+  createCustomer,
+  createTeller,
+  unique,
+} from './helpers/banking';
+import { ISO_UTC, UUID, expectFieldError, expectProblem } from './helpers/expect';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const ACCOUNT_KEYS = [
   'balance',
   'closedAt',
@@ -15,43 +22,6 @@ const ACCOUNT_KEYS = [
   'overdraftLimit',
   'status',
 ];
-
-interface Holder {
-  id: string;
-  firstName: string;
-  lastName: string;
-}
-interface Account {
-  id: string;
-  number: string;
-  currency: string;
-  balance: string;
-  overdraftLimit: string;
-  status: string;
-  holders: Holder[];
-  openedAt: string;
-  closedAt: string | null;
-}
-
-function expectProblem(res: Response, status: number, code: string): void {
-  expect(res.status).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(res.body).toEqual(
-    expect.objectContaining({
-      type: expect.any(String),
-      title: expect.any(String),
-      status,
-      detail: expect.any(String),
-      code,
-      instance: expect.any(String),
-    }),
-  );
-}
-
-function expectFieldError(res: Response, field: string): void {
-  expectProblem(res, 400, 'VALIDATION_FAILED');
-  expect(res.body.errors).toEqual(expect.arrayContaining([{ field, message: expect.any(String) }]));
-}
 
 /** The Luhn rule, computed here independently of the application. */
 function luhnValid(number: string): boolean {
@@ -67,7 +37,8 @@ function luhnValid(number: string): boolean {
   return sum % 10 === 0;
 }
 
-function expectAccount(body: Record<string, unknown>, expected: Partial<Account> = {}): void {
+function expectAccount(value: object, expected: Partial<Account> = {}): void {
+  const body = value as Record<string, unknown>;
   expect(Object.keys(body).sort()).toEqual(ACCOUNT_KEYS);
   expect(body.id).toMatch(UUID);
   expect(body.number).toMatch(/^\d{11}$/);
@@ -81,12 +52,6 @@ function expectAccount(body: Record<string, unknown>, expected: Partial<Account>
   }
   expect(body).toEqual(expect.objectContaining(expected));
 }
-
-let counter = 0;
-const unique = (prefix: string) => {
-  counter += 1;
-  return `${prefix}${counter}X${randomUUID().replace(/-/g, '').slice(0, 10)}`.toUpperCase();
-};
 
 describe('luhnValid (the test helper itself)', () => {
   it('accepts known-good numbers and refuses a changed digit', () => {
@@ -104,29 +69,20 @@ describe('accounts', () => {
   beforeAll(async () => {
     t = await TestApp.start();
     admin = await t.adminToken();
-    const username = unique('teller').toLowerCase();
-    await t.createUser(admin, { username, role: 'teller' });
-    teller = (await t.login(username, USER_PASSWORD)).accessToken;
+    teller = (await createTeller(t, admin)).token;
   });
   afterAll(async () => {
     await t.close();
   });
 
   async function newClient(firstName = 'Ada', lastName = 'Lovelace'): Promise<Holder> {
-    const res = await t.http
-      .post('/api/v1/clients')
-      .set(bearer(teller))
-      .send({ nationalId: unique('N'), firstName, lastName });
-    expect(res.status).toBe(201);
-    return { id: res.body.id, firstName, lastName };
+    const client = await createClient(t, teller, { firstName, lastName });
+    return { id: client.id, firstName, lastName };
   }
   const open = (body: object, token = teller) =>
     t.http.post('/api/v1/accounts').set(bearer(token)).send(body);
-  async function openAccount(holderIds: string[], extra: object = {}): Promise<Account> {
-    const res = await open({ holderIds, ...extra });
-    expect(res.status).toBe(201);
-    return res.body as Account;
-  }
+  const openAccount = (holderIds: string[], extra: object = {}): Promise<Account> =>
+    createAccount(t, teller, { holderIds, ...extra });
   const getAccount = (id: string, token = teller) =>
     t.http.get(`/api/v1/accounts/${id}`).set(bearer(token));
   const patch = (id: string, body: object, token = teller) =>
@@ -154,11 +110,7 @@ describe('accounts', () => {
     expect(res.status).toBe(200);
     return res.body.total;
   }
-  async function newCustomer(clientId: string): Promise<string> {
-    const username = unique('cust').toLowerCase();
-    await t.createUser(admin, { username, role: 'customer', clientId });
-    return (await t.login(username, USER_PASSWORD)).accessToken;
-  }
+  const newCustomer = (clientId: string) => createCustomer(t, admin, clientId);
 
   describe('POST /api/v1/accounts', () => {
     it('opens an account for one holder: 201, balance 0.00, EUR, a Luhn-checked number', async () => {
@@ -639,23 +591,15 @@ describe('accounts: DEFAULT_CURRENCY', () => {
   });
 
   it('an account opened without a currency is in DEFAULT_CURRENCY', async () => {
-    const client = await t.http
-      .post('/api/v1/clients')
-      .set(bearer(admin))
-      .send({ nationalId: unique('USD'), firstName: 'Sam', lastName: 'Dollar' });
-    expect(client.status).toBe(201);
-    const res = await t.http
-      .post('/api/v1/accounts')
-      .set(bearer(admin))
-      .send({ holderIds: [client.body.id] });
-    expect(res.status).toBe(201);
-    expectAccount(res.body, { currency: 'USD', balance: '0.00' });
+    const client = await createClient(t, admin, {
+      nationalId: unique('USD'),
+      firstName: 'Sam',
+      lastName: 'Dollar',
+    });
+    const account = await createAccount(t, admin, { holderIds: [client.id] });
+    expectAccount(account, { currency: 'USD', balance: '0.00' });
 
-    const euro = await t.http
-      .post('/api/v1/accounts')
-      .set(bearer(admin))
-      .send({ holderIds: [client.body.id], currency: 'EUR' });
-    expect(euro.status).toBe(201);
-    expect(euro.body.currency).toBe('EUR');
+    const euro = await createAccount(t, admin, { holderIds: [client.id], currency: 'EUR' });
+    expect(euro.currency).toBe('EUR');
   });
 });

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { TestApp, TEST_JWT_SECRET, bearer } from './helpers/app';
 import { cloneTemplate, databaseUrl, dropDatabase, onServer } from './helpers/databases';
+import { UUID } from './helpers/expect';
 
 /**
  * The user:create CLI as an operator runs it: a child process (ts-node, as
@@ -17,7 +18,6 @@ const CLI = join(ROOT, 'src', 'cli', 'create-user.ts');
 const TIMEOUT = 60_000;
 const PASSWORD = 'a-cli-password-for-tests';
 const UUID_ZERO = '00000000-0000-4000-8000-000000000000';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const STACK_LINE = /^\s+at .+\(.+:\d+:\d+\)$/m;
 
 interface CliResult {

@@ -1,9 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { Response } from 'supertest';
-import { TestApp, USER_PASSWORD, bearer } from './helpers/app';
+import { TestApp, bearer } from './helpers/app';
+import {
+  ClientBody,
+  createAccount,
+  createClient,
+  createCustomer,
+  createTeller,
+  unique,
+} from './helpers/banking';
+import { ISO_UTC, UUID, expectFieldError, expectProblem } from './helpers/expect';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const CLIENT_KEYS = [
   'address',
   'createdAt',
@@ -15,37 +21,6 @@ const CLIENT_KEYS = [
   'phone',
 ];
 
-interface ClientBody {
-  id: string;
-  nationalId: string;
-  firstName: string;
-  lastName: string;
-  address: string | null;
-  email: string | null;
-  phone: string | null;
-  createdAt: string;
-}
-
-function expectProblem(res: Response, status: number, code: string): void {
-  expect(res.status).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(res.body).toEqual(
-    expect.objectContaining({
-      type: expect.any(String),
-      title: expect.any(String),
-      status,
-      detail: expect.any(String),
-      code,
-      instance: expect.any(String),
-    }),
-  );
-}
-
-function expectFieldError(res: Response, field: string): void {
-  expectProblem(res, 400, 'VALIDATION_FAILED');
-  expect(res.body.errors).toEqual(expect.arrayContaining([{ field, message: expect.any(String) }]));
-}
-
 function expectClient(body: Record<string, unknown>, expected: Partial<ClientBody> = {}): void {
   expect(Object.keys(body).sort()).toEqual(CLIENT_KEYS);
   expect(body.id).toMatch(UUID);
@@ -53,16 +28,8 @@ function expectClient(body: Record<string, unknown>, expected: Partial<ClientBod
   expect(body).toEqual(expect.objectContaining(expected));
 }
 
-let counter = 0;
 /** A national id nobody else in the run has (letters and digits only). */
-const uniqueNid = (prefix = 'NID') => {
-  counter += 1;
-  return `${prefix}${counter}X${randomUUID().replace(/-/g, '').slice(0, 12)}`.toUpperCase();
-};
-const uniqueUsername = (prefix: string) => {
-  counter += 1;
-  return `${prefix}${counter}_${randomUUID().slice(0, 8)}`;
-};
+const uniqueNid = (prefix = 'NID') => unique(prefix, 12);
 
 describe('clients', () => {
   let t: TestApp;
@@ -72,9 +39,7 @@ describe('clients', () => {
   beforeAll(async () => {
     t = await TestApp.start();
     admin = await t.adminToken();
-    const username = uniqueUsername('teller');
-    await t.createUser(admin, { username, role: 'teller' });
-    teller = (await t.login(username, USER_PASSWORD)).accessToken;
+    teller = (await createTeller(t, admin)).token;
   });
   afterAll(async () => {
     await t.close();
@@ -91,28 +56,10 @@ describe('clients', () => {
   const search = (query: string, token = teller) =>
     t.http.get(`/api/v1/clients?${query}`).set(bearer(token));
 
-  async function newClient(extra: object = {}): Promise<ClientBody> {
-    const res = await create({
-      nationalId: uniqueNid(),
-      firstName: 'Ada',
-      lastName: 'Lovelace',
-      ...extra,
-    });
-    expect(res.status).toBe(201);
-    return res.body as ClientBody;
-  }
-
-  async function openAccount(holderIds: string[]): Promise<{ id: string }> {
-    const res = await t.http.post('/api/v1/accounts').set(bearer(teller)).send({ holderIds });
-    expect(res.status).toBe(201);
-    return res.body as { id: string };
-  }
-
-  async function newCustomer(clientId: string): Promise<string> {
-    const username = uniqueUsername('cust');
-    await t.createUser(admin, { username, role: 'customer', clientId });
-    return (await t.login(username, USER_PASSWORD)).accessToken;
-  }
+  const newClient = (extra: object = {}): Promise<ClientBody> =>
+    createClient(t, teller, { nationalId: uniqueNid(), ...extra });
+  const openAccount = (holderIds: string[]) => createAccount(t, teller, { holderIds });
+  const newCustomer = (clientId: string) => createCustomer(t, admin, clientId);
 
   describe('POST /api/v1/clients', () => {
     it('creates a client: 201 with exactly the client shape, readable afterwards', async () => {
@@ -483,12 +430,9 @@ describe('clients: search and paging', () => {
   beforeAll(async () => {
     t = await TestApp.start();
     const admin = await t.adminToken();
-    await t.createUser(admin, { username: 'search-teller', role: 'teller' });
-    teller = (await t.login('search-teller', USER_PASSWORD)).accessToken;
+    teller = (await createTeller(t, admin)).token;
     for (const { key, ...client } of seed) {
-      const res = await t.http.post('/api/v1/clients').set(bearer(teller)).send(client);
-      expect(res.status).toBe(201);
-      ids[key] = res.body.id;
+      ids[key] = (await createClient(t, teller, client)).id;
     }
   });
   afterAll(async () => {

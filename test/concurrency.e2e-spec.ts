@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
 import { DataSource } from 'typeorm';
-import { TestApp, USER_PASSWORD, bearer } from './helpers/app';
+import { TestApp, bearer } from './helpers/app';
+import {
+  Account,
+  Operation,
+  cents,
+  createAccount,
+  createClient,
+  createTeller,
+  money,
+} from './helpers/banking';
 import { onServer } from './helpers/databases';
 
 /**
@@ -12,39 +21,6 @@ import { onServer } from './helpers/databases';
  */
 
 const TIMEOUT = 120000;
-
-interface Operation {
-  id: string;
-  accountId: string;
-  type: 'credit' | 'debit';
-  kind: 'deposit' | 'withdrawal' | 'transfer' | 'reversal';
-  amount: string;
-  balanceAfter: string;
-  transferId: string | null;
-  reversalOf: string | null;
-  reversedBy: string | null;
-}
-
-interface Account {
-  id: string;
-  balance: string;
-  overdraftLimit: string;
-  status: string;
-}
-
-/** "-12.34" -> -1234n; refuses anything that is not a two-decimal money string. */
-function cents(value: string): bigint {
-  const m = /^(-?)(\d+)\.(\d{2})$/.exec(value);
-  if (!m) throw new Error(`not a money string: ${JSON.stringify(value)}`);
-  const abs = BigInt(m[2]) * 100n + BigInt(m[3]);
-  return m[1] ? -abs : abs;
-}
-
-/** -1234n -> "-12.34" */
-function money(value: bigint): string {
-  const abs = value < 0n ? -value : value;
-  return `${value < 0n ? '-' : ''}${abs / 100n}.${(abs % 100n).toString().padStart(2, '0')}`;
-}
 
 /** A small seeded PRNG, so a failing random mix can be replayed with CONCURRENCY_SEED. */
 function mulberry32(seed: number): () => number {
@@ -84,8 +60,7 @@ const serverErrors = (responses: Response[]) =>
       a = await TestApp.start({ DATABASE_POOL_SIZE: '20' });
       b = await TestApp.start({ DATABASE_POOL_SIZE: '20' }, { database: a.database! });
       const admin = await a.adminToken();
-      await a.createUser(admin, { username: 'concurrency-teller', role: 'teller' });
-      token = (await a.login('concurrency-teller', USER_PASSWORD)).accessToken;
+      token = (await createTeller(a, admin)).token;
       db = a.app.get(DataSource);
     }, TIMEOUT);
 
@@ -123,21 +98,15 @@ const serverErrors = (responses: Response[]) =>
     /** A fresh client and account through the API, funded by a deposit when asked. */
     async function openAccount(overdraftLimit = '0.00', funding?: string): Promise<string> {
       clientCounter += 1;
-      const client = await via(clientCounter)
-        .http.post('/api/v1/clients')
-        .set(bearer(token))
-        .send({
-          nationalId: `CC${clientCounter}-${randomUUID().slice(0, 8)}`,
-          firstName: 'Con',
-          lastName: `Current${clientCounter}`,
-        });
-      expect(client.status).toBe(201);
-      const account = await via(clientCounter)
-        .http.post('/api/v1/accounts')
-        .set(bearer(token))
-        .send({ holderIds: [client.body.id], overdraftLimit });
-      expect(account.status).toBe(201);
-      const id = (account.body as Account).id;
+      const client = await createClient(via(clientCounter), token, {
+        nationalId: `CC${clientCounter}-${randomUUID().slice(0, 8)}`,
+        firstName: 'Con',
+        lastName: `Current${clientCounter}`,
+      });
+      const { id } = await createAccount(via(clientCounter), token, {
+        holderIds: [client.id],
+        overdraftLimit,
+      });
       if (funding) {
         const res = await deposit(clientCounter, id, funding);
         expect(res.status).toBe(201);

@@ -1,27 +1,6 @@
 import type { Response } from 'supertest';
 import { ADMIN_PASSWORD, TestApp, USER_PASSWORD, bearer, freshAddress } from './helpers/app';
-
-/** An RFC 9457 problem-details answer, as API.md "Conventions" describes it. */
-function expectProblem(res: Response, status: number, code: string, instance?: string): void {
-  expect(res.status).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(res.body).toEqual(
-    expect.objectContaining({
-      type: expect.any(String),
-      title: expect.any(String),
-      status,
-      detail: expect.any(String),
-      code,
-      instance: expect.any(String),
-      requestId: expect.any(String),
-    }),
-  );
-  expect(res.body.type.length).toBeGreaterThan(0);
-  expect(res.body.title.length).toBeGreaterThan(0);
-  if (instance !== undefined) expect(res.body.instance).toBe(instance);
-  expect(res.headers['x-request-id']).toBeTruthy();
-  expect(res.body.requestId).toBe(res.headers['x-request-id']);
-}
+import { expectProblem } from './helpers/expect';
 
 interface OpenApiOperation {
   responses?: Record<string, { content?: Record<string, unknown> }>;

@@ -3,24 +3,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Response } from 'supertest';
-import { TestApp, USER_PASSWORD, bearer } from './helpers/app';
+import { TestApp, bearer } from './helpers/app';
+import {
+  createAccount,
+  createClient,
+  createCustomer,
+  createTeller,
+  unique,
+} from './helpers/banking';
+import { expectProblem, expectReplayedProblem } from './helpers/expect';
 
 const SUMMARY_KEYS = ['accountId', 'amount', 'createdAt', 'id', 'type'];
-
-function expectProblem(res: Response, status: number, code: string): void {
-  expect(res.status).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(res.body).toEqual(
-    expect.objectContaining({
-      type: expect.any(String),
-      title: expect.any(String),
-      status,
-      detail: expect.any(String),
-      code,
-      instance: expect.any(String),
-    }),
-  );
-}
 
 /** A first answer: not marked as a replay. */
 function expectOriginal(res: Response, status: number): void {
@@ -40,11 +33,6 @@ function expectReplayOf(replay: Response, original: Response): void {
   expect(replay.headers['x-request-id']).toEqual(expect.any(String));
 }
 
-let counter = 0;
-const unique = (prefix: string) => {
-  counter += 1;
-  return `${prefix}${counter}X${randomUUID().replace(/-/g, '').slice(0, 10)}`.toUpperCase();
-};
 const newKey = () => `key-${randomUUID()}`;
 
 describe('idempotency', () => {
@@ -56,11 +44,8 @@ describe('idempotency', () => {
   beforeAll(async () => {
     t = await TestApp.start();
     admin = await t.adminToken();
-    for (const name of ['idem-teller-a', 'idem-teller-b']) {
-      await t.createUser(admin, { username: name, role: 'teller' });
-    }
-    tellerA = (await t.login('idem-teller-a', USER_PASSWORD)).accessToken;
-    tellerB = (await t.login('idem-teller-b', USER_PASSWORD)).accessToken;
+    tellerA = (await createTeller(t, admin)).token;
+    tellerB = (await createTeller(t, admin)).token;
   });
   afterAll(async () => {
     await t.close();
@@ -81,20 +66,11 @@ describe('idempotency', () => {
     post(`/api/v1/operations/${id}/reverse`, body, key, token);
 
   async function newClient(): Promise<string> {
-    const res = await t.http
-      .post('/api/v1/clients')
-      .set(bearer(tellerA))
-      .send({ nationalId: unique('N'), firstName: 'Ida', lastName: 'Empotent' });
-    expect(res.status).toBe(201);
-    return res.body.id;
+    return (await createClient(t, tellerA, { firstName: 'Ida', lastName: 'Empotent' })).id;
   }
   async function openAccount(extra: object = {}, holderIds?: string[]): Promise<string> {
-    const res = await t.http
-      .post('/api/v1/accounts')
-      .set(bearer(tellerA))
-      .send({ holderIds: holderIds ?? [await newClient()], ...extra });
-    expect(res.status).toBe(201);
-    return res.body.id;
+    const body = { holderIds: holderIds ?? [await newClient()], ...extra };
+    return (await createAccount(t, tellerA, body)).id;
   }
   async function funded(amount: string): Promise<string> {
     const id = await openAccount();
@@ -173,9 +149,7 @@ describe('idempotency', () => {
       const own = await openAccount({}, [clientId]);
       expect((await deposit(own, { amount: '50.00' })).status).toBe(201);
       const foreign = await funded('999.00');
-      const username = unique('cust').toLowerCase();
-      await t.createUser(admin, { username, role: 'customer', clientId });
-      const customer = (await t.login(username, USER_PASSWORD)).accessToken;
+      const customer = await createCustomer(t, admin, clientId);
 
       const key = newKey();
       const body = { fromAccountId: own, toAccountId: foreign, amount: '5.00' };
@@ -317,7 +291,7 @@ describe('idempotency', () => {
       expect((await deposit(account, { amount: '100.00' })).status).toBe(201);
       const replay = await withdraw(account, { amount: '50.00' }, key);
       expectReplayOf(replay, first);
-      expectProblem(replay, 422, 'INSUFFICIENT_FUNDS');
+      expectReplayedProblem(replay, 422, 'INSUFFICIENT_FUNDS');
       expect(await state(account)).toEqual({ balance: '100.00', operations: 1 });
 
       // Without the key the same withdrawal now goes through.
@@ -402,17 +376,12 @@ describe('idempotency across a restart', () => {
     let database: string | undefined;
     try {
       const admin = await first.adminToken();
-      const client = await first.http
-        .post('/api/v1/clients')
-        .set(bearer(admin))
-        .send({ nationalId: unique('R'), firstName: 'Rita', lastName: 'Restart' });
-      expect(client.status).toBe(201);
-      const account = await first.http
-        .post('/api/v1/accounts')
-        .set(bearer(admin))
-        .send({ holderIds: [client.body.id] });
-      expect(account.status).toBe(201);
-      const id: string = account.body.id;
+      const client = await createClient(first, admin, {
+        nationalId: unique('R'),
+        firstName: 'Rita',
+        lastName: 'Restart',
+      });
+      const { id } = await createAccount(first, admin, { holderIds: [client.id] });
       const key = newKey();
       const deposit = (app: TestApp, amount: string) =>
         app.http

@@ -1,9 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
-import { TestApp, USER_PASSWORD, bearer } from './helpers/app';
+import { TestApp, bearer } from './helpers/app';
+import {
+  Account,
+  Operation,
+  cents,
+  createAccount,
+  createClient,
+  createCustomer,
+  createTeller,
+} from './helpers/banking';
+import { ISO_UTC, UUID, expectProblem } from './helpers/expect';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const MONEY = /^-?\d+\.\d{2}$/;
 const OPERATION_KEYS = [
   'accountId',
@@ -31,53 +39,6 @@ const STATEMENT_KEYS = [
   'totalDebits',
 ];
 const CSV_HEADER = 'date,id,kind,type,description,amount,balanceAfter';
-
-interface Operation {
-  id: string;
-  accountId: string;
-  type: 'credit' | 'debit';
-  kind: 'deposit' | 'withdrawal' | 'transfer' | 'reversal';
-  amount: string;
-  balanceAfter: string;
-  description: string | null;
-  transferId: string | null;
-  reversalOf: string | null;
-  reversedBy: string | null;
-  performedBy: string;
-  createdAt: string;
-}
-interface Account {
-  id: string;
-  number: string;
-  currency: string;
-  balance: string;
-  overdraftLimit: string;
-  status: string;
-  openedAt: string;
-}
-
-function expectProblem(res: Response, status: number, code: string): void {
-  expect(res.status).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(res.body).toEqual(
-    expect.objectContaining({
-      type: expect.any(String),
-      title: expect.any(String),
-      status,
-      detail: expect.any(String),
-      code,
-      instance: expect.any(String),
-    }),
-  );
-}
-
-/** "-12.34" -> -1234n; only the two-decimal form the API answers with. */
-function cents(money: string): bigint {
-  const match = /^(-?)(\d+)\.(\d{2})$/.exec(money);
-  if (!match) throw new Error(`not a money string: ${JSON.stringify(money)}`);
-  const value = BigInt(match[2]) * 100n + BigInt(match[3]);
-  return match[1] === '-' ? -value : value;
-}
 
 function expectOperation(value: object, expected: Partial<Operation> = {}): void {
   const body = value as Record<string, unknown>;
@@ -118,12 +79,6 @@ function csvCells(line: string): string[] {
 const day = (offsetDays: number) =>
   new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
 
-let counter = 0;
-const unique = (prefix: string) => {
-  counter += 1;
-  return `${prefix}${counter}X${randomUUID().replace(/-/g, '').slice(0, 10)}`.toUpperCase();
-};
-
 describe('operations', () => {
   let t: TestApp;
   let admin: string;
@@ -135,30 +90,20 @@ describe('operations', () => {
   beforeAll(async () => {
     t = await TestApp.start();
     admin = await t.adminToken();
-    const username = unique('teller').toLowerCase();
-    tellerId = await t.createUser(admin, { username, role: 'teller' });
-    teller = (await t.login(username, USER_PASSWORD)).accessToken;
+    ({ id: tellerId, token: teller } = await createTeller(t, admin));
   });
   afterAll(async () => {
     await t.close();
   });
 
   async function newClient(firstName = 'Ada', lastName = 'Lovelace'): Promise<string> {
-    const res = await t.http
-      .post('/api/v1/clients')
-      .set(bearer(teller))
-      .send({ nationalId: unique('N'), firstName, lastName });
-    expect(res.status).toBe(201);
-    return res.body.id;
+    return (await createClient(t, teller, { firstName, lastName })).id;
   }
   async function openAccount(extra: object = {}, holderIds?: string[]): Promise<Account> {
-    const res = await t.http
-      .post('/api/v1/accounts')
-      .set(bearer(teller))
-      .send({ holderIds: holderIds ?? [await newClient()], ...extra });
-    expect(res.status).toBe(201);
-    touched.add(res.body.id);
-    return res.body as Account;
+    const body = { holderIds: holderIds ?? [await newClient()], ...extra };
+    const account = await createAccount(t, teller, body);
+    touched.add(account.id);
+    return account;
   }
   const deposit = (id: string, body: object, token = teller) =>
     t.http.post(`/api/v1/accounts/${id}/deposits`).set(bearer(token)).send(body);
@@ -197,11 +142,7 @@ describe('operations', () => {
       }
     }
   }
-  async function newCustomer(clientId: string): Promise<string> {
-    const username = unique('cust').toLowerCase();
-    await t.createUser(admin, { username, role: 'customer', clientId });
-    return (await t.login(username, USER_PASSWORD)).accessToken;
-  }
+  const newCustomer = (clientId: string) => createCustomer(t, admin, clientId);
 
   describe('deposits and withdrawals', () => {
     it('a deposit is 201, a credit with balanceAfter, performed by the teller', async () => {

@@ -2,8 +2,7 @@ import { DataSource } from 'typeorm';
 import { DEMO_LOGINS, seedDemo } from '../src/cli/seed-demo';
 import { UsersService } from '../src/users/users.service';
 import { TestApp, bearer } from './helpers/app';
-
-const cents = (money: string) => BigInt(money.replace('.', ''));
+import { cents, money } from './helpers/banking';
 
 describe('demo data (npm run seed:demo)', () => {
   let t: TestApp;
@@ -52,7 +51,7 @@ describe('demo data (npm run seed:demo)', () => {
       let balance = 0n;
       for (const op of items.reverse()) {
         balance += op.type === 'credit' ? cents(op.amount) : -cents(op.amount);
-        expect(op.balanceAfter).toBe((balance < 0n ? '-' : '') + formatAbs(balance));
+        expect(op.balanceAfter).toBe(money(balance));
         expect(balance).toBeGreaterThanOrEqual(-cents(account.overdraftLimit));
       }
       expect(cents(account.balance)).toBe(balance);
@@ -78,8 +77,3 @@ describe('demo data (npm run seed:demo)', () => {
     expect(after[0].n).toBe(before[0].n);
   });
 });
-
-function formatAbs(value: bigint): string {
-  const abs = value < 0n ? -value : value;
-  return `${abs / 100n}.${(abs % 100n).toString().padStart(2, '0')}`;
-}

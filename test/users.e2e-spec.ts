@@ -1,31 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Response } from 'supertest';
 import { DataSource } from 'typeorm';
 import { ADMIN_PASSWORD, TestApp, USER_PASSWORD, bearer, freshAddress } from './helpers/app';
+import { uniqueName } from './helpers/banking';
+import { ISO_UTC, UUID, expectFieldError, expectProblem } from './helpers/expect';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const USER_KEYS = ['clientId', 'createdAt', 'disabled', 'id', 'lastLoginAt', 'role', 'username'];
-
-function expectProblem(res: Response, status: number, code: string): void {
-  expect(res.status).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(res.body).toEqual(
-    expect.objectContaining({
-      type: expect.any(String),
-      title: expect.any(String),
-      status,
-      detail: expect.any(String),
-      code,
-      instance: expect.any(String),
-    }),
-  );
-}
-
-function expectFieldError(res: Response, field: string): void {
-  expectProblem(res, 400, 'VALIDATION_FAILED');
-  expect(res.body.errors).toEqual(expect.arrayContaining([{ field, message: expect.any(String) }]));
-}
 
 /** A user as API.md describes it, and nothing more (no password, no hash). */
 function expectUser(body: Record<string, unknown>, expected: Record<string, unknown>): void {
@@ -39,12 +18,6 @@ function expectUser(body: Record<string, unknown>, expected: Record<string, unkn
   expect(body).toEqual(expect.objectContaining(expected));
   expect(JSON.stringify(body)).not.toMatch(/password|\$argon2|\$2[aby]\$/i);
 }
-
-let usernameCounter = 0;
-const uniqueName = (prefix: string) => {
-  usernameCounter += 1;
-  return `${prefix}${usernameCounter}_${randomUUID().slice(0, 8)}`;
-};
 
 /** There is no clients API yet: a client row straight in the database. */
 async function insertClient(t: TestApp): Promise<string> {
