@@ -17,6 +17,12 @@ import {
   UpdateAccountDto,
 } from './dto/accounts.dto';
 
+/** The account's columns and its holders, in one query. */
+const ACCOUNT_COLUMNS = `a.*, coalesce((
+  SELECT json_agg(json_build_object('id', c.id, 'firstName', c.first_name, 'lastName', c.last_name)
+                  ORDER BY h.added_at, c.id)
+    FROM account_holders h JOIN clients c ON c.id = h.client_id WHERE h.account_id = a.id), '[]') AS holders`;
+
 interface AccountRow {
   id: string;
   number: string;
@@ -26,6 +32,7 @@ interface AccountRow {
   status: AccountStatus;
   opened_at: Date;
   closed_at: Date | null;
+  holders: HolderDto[];
 }
 
 const notActive = (status: string) =>
@@ -96,11 +103,11 @@ export class AccountsService {
 
   async get(user: AuthUser, id: string): Promise<AccountDto> {
     const rows = await this.db.query<AccountRow[]>(
-      `SELECT a.* FROM accounts a WHERE a.id = $2 AND ${accountVisibleSql('a', '$1')}`,
+      `SELECT ${ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = $2 AND ${accountVisibleSql('a', '$1')}`,
       [visibilityParam(user), id],
     );
     if (rows.length === 0) throw notFound('Account');
-    return (await this.withHolders(rows))[0];
+    return toAccountDto(rows[0]);
   }
 
   async update(id: string, dto: UpdateAccountDto): Promise<AccountDto> {
@@ -184,15 +191,19 @@ export class AccountsService {
 
   /** An account as its holders and staff see it. */
   async view(id: string, em: EntityManager = this.db.manager): Promise<AccountDto> {
-    const rows = await em.query<AccountRow[]>(`SELECT * FROM accounts WHERE id = $1`, [id]);
+    const rows = await em.query<AccountRow[]>(
+      `SELECT ${ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = $1`,
+      [id],
+    );
     if (rows.length === 0) throw notFound('Account');
-    return (await this.withHolders(rows, em))[0];
+    return toAccountDto(rows[0]);
   }
 
-  private async lock(em: EntityManager, id: string): Promise<AccountRow> {
-    const rows = await em.query<AccountRow[]>(`SELECT * FROM accounts WHERE id = $1 FOR UPDATE`, [
-      id,
-    ]);
+  private async lock(em: EntityManager, id: string): Promise<Omit<AccountRow, 'holders'>> {
+    const rows = await em.query<Array<Omit<AccountRow, 'holders'>>>(
+      `SELECT * FROM accounts WHERE id = $1 FOR UPDATE`,
+      [id],
+    );
     if (rows.length === 0) throw notFound('Account');
     return rows[0];
   }
@@ -205,7 +216,8 @@ export class AccountsService {
     const n = params.length;
     const [rows, [{ total }]] = await Promise.all([
       this.db.query<AccountRow[]>(
-        `SELECT a.* FROM accounts a WHERE ${where} ORDER BY a.opened_at, a.id LIMIT $${n + 1} OFFSET $${n + 2}`,
+        `SELECT ${ACCOUNT_COLUMNS} FROM accounts a WHERE ${where}
+          ORDER BY a.opened_at, a.id LIMIT $${n + 1} OFFSET $${n + 2}`,
         [...params, query.limit, (query.page - 1) * query.limit],
       ),
       this.db.query<Array<{ total: number }>>(
@@ -213,33 +225,11 @@ export class AccountsService {
         params,
       ),
     ]);
-    return { items: await this.withHolders(rows), page: query.page, limit: query.limit, total };
-  }
-
-  private async withHolders(
-    rows: AccountRow[],
-    em: EntityManager = this.db.manager,
-  ): Promise<AccountDto[]> {
-    if (rows.length === 0) return [];
-    const holders = await em.query<Array<HolderDto & { account_id: string }>>(
-      `SELECT h.account_id, c.id, c.first_name AS "firstName", c.last_name AS "lastName"
-         FROM account_holders h JOIN clients c ON c.id = h.client_id
-        WHERE h.account_id = ANY($1::uuid[]) ORDER BY h.added_at, c.id`,
-      [rows.map((r) => r.id)],
-    );
-    return rows.map((r) =>
-      toAccountDto(
-        r,
-        holders.filter((h) => h.account_id === r.id),
-      ),
-    );
+    return { items: rows.map(toAccountDto), page: query.page, limit: query.limit, total };
   }
 }
 
-export function toAccountDto(
-  r: AccountRow,
-  holders: Array<HolderDto & { account_id?: string }>,
-): AccountDto {
+export function toAccountDto(r: AccountRow): AccountDto {
   return {
     id: r.id,
     number: r.number,
@@ -247,7 +237,7 @@ export function toAccountDto(
     balance: formatMoney(BigInt(r.balance)),
     overdraftLimit: formatMoney(BigInt(r.overdraft_limit)),
     status: r.status,
-    holders: holders.map((h) => ({ id: h.id, firstName: h.firstName, lastName: h.lastName })),
+    holders: r.holders,
     openedAt: r.opened_at,
     closedAt: r.closed_at,
   };

@@ -23,12 +23,18 @@ const ABANDONED_AFTER_SECONDS = 60;
 export class IdempotencyService {
   constructor(private readonly db: DataSource) {}
 
+  /**
+   * `singleStatement`: the work is one atomic SQL statement (a conditional
+   * UPDATE joined to its INSERT), so without a key it needs no BEGIN/COMMIT.
+   */
   async run<T extends object>(
     req: IdempotencyRequest,
     status: number,
     work: (em: EntityManager) => Promise<T>,
+    options: { singleStatement?: boolean } = {},
   ): Promise<T> {
-    if (!req.key) return inTransaction(this.db, work);
+    if (!req.key)
+      return options.singleStatement ? work(this.db.manager) : inTransaction(this.db, work);
     const claim = await this.claim(req);
     try {
       return await inTransaction(this.db, async (em) => {

@@ -40,6 +40,8 @@ const insufficientFunds = () =>
     'INSUFFICIENT_FUNDS',
     'The balance plus the overdraft limit does not cover this amount',
   );
+/** Deposits and withdrawals are one atomic statement each. */
+const SINGLE_STATEMENT = { singleStatement: true };
 const notActive = (status: string) =>
   new ApiError('ACCOUNT_NOT_ACTIVE', `The account is ${status}`);
 
@@ -58,17 +60,22 @@ export class LedgerService {
     dto: MoneyMovementDto,
     idem: IdempotencyRequest,
   ): Promise<OperationDto> {
-    return this.idempotency.run(idem, 201, async (em) => {
-      const rows = await em.query<OperationRow[]>(
-        `WITH acc AS (
+    return this.idempotency.run(
+      idem,
+      201,
+      async (em) => {
+        const rows = await em.query<OperationRow[]>(
+          `WITH acc AS (
            UPDATE accounts SET balance = balance + $2 WHERE id = $1 AND status = 'active' RETURNING id, balance)
          INSERT INTO operations (account_id, type, kind, amount, balance_after, description, performed_by)
          SELECT id, 'credit', 'deposit', $2, balance, $3, $4 FROM acc RETURNING *`,
-        [accountId, dto.amount.toString(), dto.description ?? null, user.id],
-      );
-      if (rows.length === 0) await this.explainRefusal(em, accountId);
-      return toOperationDto(rows[0]);
-    });
+          [accountId, dto.amount.toString(), dto.description ?? null, user.id],
+        );
+        if (rows.length === 0) await this.explainRefusal(em, accountId);
+        return toOperationDto(rows[0]);
+      },
+      SINGLE_STATEMENT,
+    );
   }
 
   withdraw(
@@ -77,18 +84,23 @@ export class LedgerService {
     dto: MoneyMovementDto,
     idem: IdempotencyRequest,
   ): Promise<OperationDto> {
-    return this.idempotency.run(idem, 201, async (em) => {
-      const rows = await em.query<OperationRow[]>(
-        `WITH acc AS (
+    return this.idempotency.run(
+      idem,
+      201,
+      async (em) => {
+        const rows = await em.query<OperationRow[]>(
+          `WITH acc AS (
            UPDATE accounts SET balance = balance - $2
             WHERE id = $1 AND status = 'active' AND balance - $2 >= -overdraft_limit RETURNING id, balance)
          INSERT INTO operations (account_id, type, kind, amount, balance_after, description, performed_by)
          SELECT id, 'debit', 'withdrawal', $2, balance, $3, $4 FROM acc RETURNING *`,
-        [accountId, dto.amount.toString(), dto.description ?? null, user.id],
-      );
-      if (rows.length === 0) await this.explainRefusal(em, accountId);
-      return toOperationDto(rows[0]);
-    });
+          [accountId, dto.amount.toString(), dto.description ?? null, user.id],
+        );
+        if (rows.length === 0) await this.explainRefusal(em, accountId);
+        return toOperationDto(rows[0]);
+      },
+      SINGLE_STATEMENT,
+    );
   }
 
   /** Both legs or neither; a customer only from an account its client holds. */
