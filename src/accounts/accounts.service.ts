@@ -7,6 +7,7 @@ import { ApiError, notFound, validationFailed } from '../common/problem';
 import { accountVisibleSql, visibilityParam } from '../common/visibility';
 import { AppConfig } from '../config/app-config';
 import { ClientsService } from '../clients/clients.service';
+import { preparedQuery } from '../common/prepared';
 import { accountNumber } from './account-number';
 import { AccountStatus } from './account.entity';
 import {
@@ -102,7 +103,9 @@ export class AccountsService {
   }
 
   async get(user: AuthUser, id: string): Promise<AccountDto> {
-    const rows = await this.db.query<AccountRow[]>(
+    const rows = await preparedQuery<AccountRow>(
+      this.db,
+      'account-get',
       `SELECT ${ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = $2 AND ${accountVisibleSql('a', '$1')}`,
       [visibilityParam(user), id],
     );

@@ -6,6 +6,7 @@ import { ApiError, notFound } from '../common/problem';
 import { AppConfig } from '../config/app-config';
 import { Role } from '../users/role';
 import { TokensService } from './tokens.service';
+import { preparedQuery } from '../common/prepared';
 
 export interface IssuedRefresh {
   userId: string;
@@ -129,9 +130,15 @@ export class SessionsService {
    * user's current role. Touches last_used_at at most once a minute.
    */
   async authenticate(sessionId: string, userId: string): Promise<AuthUser | null> {
-    const rows: Array<{ id: string; username: string; role: Role; client_id: string | null }> =
-      await this.db.query(
-        `WITH live AS (
+    const rows = await preparedQuery<{
+      id: string;
+      username: string;
+      role: Role;
+      client_id: string | null;
+    }>(
+      this.db,
+      'session-check',
+      `WITH live AS (
            SELECT u.id, u.username, u.role, u.client_id, s.last_used_at
              FROM sessions s JOIN users u ON u.id = s.user_id
             WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL
@@ -141,8 +148,8 @@ export class SessionsService {
             WHERE id = $1 AND EXISTS (SELECT 1 FROM live WHERE last_used_at < now() - interval '60 seconds')
          )
          SELECT id, username, role, client_id FROM live`,
-        [sessionId, userId],
-      );
+      [sessionId, userId],
+    );
     const row = rows[0];
     return row
       ? { id: row.id, username: row.username, role: row.role, clientId: row.client_id, sessionId }
