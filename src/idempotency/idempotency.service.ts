@@ -2,8 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { ApiError, problemBody } from '../common/problem';
+import { preparedQuery } from '../common/prepared';
 import { inTransaction } from '../common/transactions';
 import { IdempotencyRequest, ReplayedResponse } from './idempotency';
+
+/** Runs one statement: a named prepared one outside transactions, or on the transaction's manager. */
+export type Querier = <T>(name: string, text: string, values: unknown[]) => Promise<T[]>;
+
+const inside =
+  (em: EntityManager): Querier =>
+  <T>(_name: string, text: string, values: unknown[]) =>
+    em.query<T[]>(text, values);
 
 interface Claim {
   id: string;
@@ -30,15 +39,18 @@ export class IdempotencyService {
   async run<T extends object>(
     req: IdempotencyRequest,
     status: number,
-    work: (em: EntityManager) => Promise<T>,
+    work: (em: EntityManager, query: Querier) => Promise<T>,
     options: { singleStatement?: boolean } = {},
   ): Promise<T> {
-    if (!req.key)
-      return options.singleStatement ? work(this.db.manager) : inTransaction(this.db, work);
+    if (!req.key) {
+      if (!options.singleStatement) return inTransaction(this.db, (em) => work(em, inside(em)));
+      const prepared: Querier = (name, text, values) => preparedQuery(this.db, name, text, values);
+      return work(this.db.manager, prepared);
+    }
     const claim = await this.claim(req);
     try {
       return await inTransaction(this.db, async (em) => {
-        const body = await work(em);
+        const body = await work(em, inside(em));
         await this.complete(
           em,
           claim,

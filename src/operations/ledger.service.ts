@@ -63,8 +63,9 @@ export class LedgerService {
     return this.idempotency.run(
       idem,
       201,
-      async (em) => {
-        const rows = await em.query<OperationRow[]>(
+      async (em, query) => {
+        const rows = await query<OperationRow>(
+          'deposit',
           `WITH acc AS (
            UPDATE accounts SET balance = balance + $2 WHERE id = $1 AND status = 'active' RETURNING id, balance)
          INSERT INTO operations (account_id, type, kind, amount, balance_after, description, performed_by)
@@ -87,8 +88,9 @@ export class LedgerService {
     return this.idempotency.run(
       idem,
       201,
-      async (em) => {
-        const rows = await em.query<OperationRow[]>(
+      async (em, query) => {
+        const rows = await query<OperationRow>(
+          'withdrawal',
           `WITH acc AS (
            UPDATE accounts SET balance = balance - $2
             WHERE id = $1 AND status = 'active' AND balance - $2 >= -overdraft_limit RETURNING id, balance)

@@ -14,6 +14,7 @@ import {
   StatementDto,
   StatementQuery,
 } from './dto/operations.dto';
+import { preparedQuery } from '../common/prepared';
 import { OPERATION_COLUMNS, OperationRow, toOperationDto } from './operation-view';
 
 @Injectable()
@@ -44,11 +45,15 @@ export class OperationsQueryService {
       AND ($5::timestamptz IS NULL OR o.created_at < $5::timestamptz)`;
     const params = [query.accountId ?? null, query.type ?? null, query.kind ?? null, from, to];
     const [rows, [{ total }]] = await Promise.all([
-      this.db.query<OperationRow[]>(
+      preparedQuery<OperationRow>(
+        this.db,
+        'operations-page',
         `SELECT ${OPERATION_COLUMNS} FROM operations o WHERE ${where} ORDER BY o.seq DESC LIMIT $6 OFFSET $7`,
         [...params, query.limit, (query.page - 1) * query.limit],
       ),
-      this.db.query<Array<{ total: number }>>(
+      preparedQuery<{ total: number }>(
+        this.db,
+        'operations-count',
         `SELECT count(*)::int AS total FROM operations o WHERE ${where}`,
         params,
       ),
