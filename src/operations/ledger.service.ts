@@ -40,7 +40,19 @@ const insufficientFunds = () =>
     'INSUFFICIENT_FUNDS',
     'The balance plus the overdraft limit does not cover this amount',
   );
-/** Deposits and withdrawals are one atomic statement each. */
+/** Deposits and withdrawals are one atomic statement each: zero rows means refused (see explainRefusal). */
+const SINGLE_MOVEMENT_SQL = {
+  deposit: `WITH acc AS (
+      UPDATE accounts SET balance = balance + $2 WHERE id = $1 AND status = 'active' RETURNING id, balance)
+    INSERT INTO operations (account_id, type, kind, amount, balance_after, description, performed_by)
+    SELECT id, 'credit', 'deposit', $2, balance, $3, $4 FROM acc RETURNING *`,
+  withdrawal: `WITH acc AS (
+      UPDATE accounts SET balance = balance - $2
+       WHERE id = $1 AND status = 'active' AND balance - $2 >= -overdraft_limit RETURNING id, balance)
+    INSERT INTO operations (account_id, type, kind, amount, balance_after, description, performed_by)
+    SELECT id, 'debit', 'withdrawal', $2, balance, $3, $4 FROM acc RETURNING *`,
+};
+
 const SINGLE_STATEMENT = { singleStatement: true };
 const notActive = (status: string) =>
   new ApiError('ACCOUNT_NOT_ACTIVE', `The account is ${status}`);
@@ -60,23 +72,7 @@ export class LedgerService {
     dto: MoneyMovementDto,
     idem: IdempotencyRequest,
   ): Promise<OperationDto> {
-    return this.idempotency.run(
-      idem,
-      201,
-      async (em, query) => {
-        const rows = await query<OperationRow>(
-          'deposit',
-          `WITH acc AS (
-           UPDATE accounts SET balance = balance + $2 WHERE id = $1 AND status = 'active' RETURNING id, balance)
-         INSERT INTO operations (account_id, type, kind, amount, balance_after, description, performed_by)
-         SELECT id, 'credit', 'deposit', $2, balance, $3, $4 FROM acc RETURNING *`,
-          [accountId, dto.amount.toString(), dto.description ?? null, user.id],
-        );
-        if (rows.length === 0) await this.explainRefusal(em, accountId);
-        return toOperationDto(rows[0]);
-      },
-      SINGLE_STATEMENT,
-    );
+    return this.single(user, accountId, dto, idem, 'deposit');
   }
 
   withdraw(
@@ -85,19 +81,27 @@ export class LedgerService {
     dto: MoneyMovementDto,
     idem: IdempotencyRequest,
   ): Promise<OperationDto> {
+    return this.single(user, accountId, dto, idem, 'withdrawal');
+  }
+
+  /** A deposit or withdrawal: one conditional UPDATE joined to its INSERT. */
+  private single(
+    user: AuthUser,
+    accountId: string,
+    dto: MoneyMovementDto,
+    idem: IdempotencyRequest,
+    kind: keyof typeof SINGLE_MOVEMENT_SQL,
+  ): Promise<OperationDto> {
     return this.idempotency.run(
       idem,
       201,
       async (em, query) => {
-        const rows = await query<OperationRow>(
-          'withdrawal',
-          `WITH acc AS (
-           UPDATE accounts SET balance = balance - $2
-            WHERE id = $1 AND status = 'active' AND balance - $2 >= -overdraft_limit RETURNING id, balance)
-         INSERT INTO operations (account_id, type, kind, amount, balance_after, description, performed_by)
-         SELECT id, 'debit', 'withdrawal', $2, balance, $3, $4 FROM acc RETURNING *`,
-          [accountId, dto.amount.toString(), dto.description ?? null, user.id],
-        );
+        const rows = await query<OperationRow>(kind, SINGLE_MOVEMENT_SQL[kind], [
+          accountId,
+          dto.amount.toString(),
+          dto.description ?? null,
+          user.id,
+        ]);
         if (rows.length === 0) await this.explainRefusal(em, accountId);
         return toOperationDto(rows[0]);
       },
