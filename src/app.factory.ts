@@ -89,7 +89,8 @@ export async function createApp(options: AppOptions = {}): Promise<NestFastifyAp
       },
     },
   });
-  app.enableCors(corsOptions(config.corsOrigins));
+  // Without CORS_ORIGINS no origin is allowed, which is what no CORS handling at all gives too.
+  if (config.corsOrigins.length > 0) app.enableCors(corsOptions(config.corsOrigins));
   app.useGlobalFilters(new ProblemDetailsFilter(methods));
   app.useGlobalPipes(new AppValidationPipe());
   if (config.docsEnabled) setupSwagger(app);
@@ -133,7 +134,7 @@ function trustFunction(rule: TrustProxy): (address: string, hop: number) => bool
 function corsOptions(origins: string[]) {
   if (origins.includes('*')) return { origin: '*', credentials: false };
   return {
-    origin: origins.length > 0 ? origins : false,
+    origin: origins,
     credentials: true,
     exposedHeaders: ['X-Request-Id', 'Retry-After', 'Idempotent-Replayed', 'Content-Disposition'],
   };
