@@ -4,7 +4,7 @@ import { ApiProblems } from '../common/api-problems';
 import { Auth, AuthUser, CurrentUser } from '../common/auth.decorators';
 import { Page, PageOf } from '../common/pagination';
 import { ParseIdPipe } from '../common/validation';
-import { Role } from '../users/role';
+import { STAFF_ROLES } from '../users/role';
 import { AccountsService } from './accounts.service';
 import {
   AccountDto,
@@ -14,15 +14,13 @@ import {
   UpdateAccountDto,
 } from './dto/accounts.dto';
 
-const STAFF = [Role.Admin, Role.Teller];
-
 @ApiTags('accounts')
 @Controller('api/v1/accounts')
 export class AccountsController {
   constructor(private readonly accounts: AccountsService) {}
 
   /** Opens an account for one or more holders, at balance 0.00. */
-  @Auth(...STAFF)
+  @Auth(...STAFF_ROLES)
   @Post()
   @ApiCreatedResponse({ type: AccountDto })
   @ApiProblems([400, 'Invalid body, unknown holder or currency'])
@@ -51,7 +49,7 @@ export class AccountsController {
   }
 
   /** Freeze or unfreeze, or change the overdraft limit. The balance is never writable. */
-  @Auth(...STAFF)
+  @Auth(...STAFF_ROLES)
   @Patch(':id')
   @ApiOkResponse({ type: AccountDto })
   @ApiProblems(
@@ -63,7 +61,7 @@ export class AccountsController {
     return this.accounts.update(id, dto);
   }
 
-  @Auth(...STAFF)
+  @Auth(...STAFF_ROLES)
   @Post(':id/holders')
   @HttpCode(200)
   @ApiOkResponse({ type: AccountDto })
@@ -76,7 +74,7 @@ export class AccountsController {
     return this.accounts.addHolder(id, dto.clientId);
   }
 
-  @Auth(...STAFF)
+  @Auth(...STAFF_ROLES)
   @Delete(':id/holders/:clientId')
   @HttpCode(204)
   @ApiProblems([400, 'Malformed id'], [404, 'No such account or holder'], [409, 'LAST_HOLDER'])
@@ -88,7 +86,7 @@ export class AccountsController {
   }
 
   /** Closes an account whose balance is 0.00. */
-  @Auth(...STAFF)
+  @Auth(...STAFF_ROLES)
   @Post(':id/close')
   @HttpCode(200)
   @ApiOkResponse({ type: AccountDto })

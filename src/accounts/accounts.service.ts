@@ -36,7 +36,8 @@ interface AccountRow {
   holders: HolderDto[];
 }
 
-const notActive = (status: string) =>
+/** Shared with the ledger: a frozen or closed account refuses the change. */
+export const notActive = (status: string) =>
   new ApiError('ACCOUNT_NOT_ACTIVE', `The account is ${status}`);
 
 @Injectable()

@@ -6,11 +6,9 @@ import { ApiProblems } from '../common/api-problems';
 import { Auth, AuthUser, CurrentUser } from '../common/auth.decorators';
 import { Page, PageOf, PageQuery } from '../common/pagination';
 import { ParseIdPipe } from '../common/validation';
-import { Role } from '../users/role';
+import { STAFF_ROLES } from '../users/role';
 import { ClientsService } from './clients.service';
 import { ClientDto, CreateClientDto, ListClientsQuery, UpdateClientDto } from './dto/clients.dto';
-
-const STAFF = [Role.Admin, Role.Teller];
 
 @ApiTags('clients')
 @Controller('api/v1/clients')
@@ -20,7 +18,7 @@ export class ClientsController {
     private readonly accounts: AccountsService,
   ) {}
 
-  @Auth(...STAFF)
+  @Auth(...STAFF_ROLES)
   @Post()
   @ApiCreatedResponse({ type: ClientDto })
   @ApiProblems([400, 'Invalid body'], [409, 'CONFLICT: a client with this nationalId exists'])
@@ -29,7 +27,7 @@ export class ClientsController {
   }
 
   /** Filters are case-insensitive prefixes; q matches any of nationalId, lastName, firstName. */
-  @Auth(...STAFF)
+  @Auth(...STAFF_ROLES)
   @Get()
   @ApiOkResponse({ type: PageOf(ClientDto) })
   @ApiProblems([400, 'Invalid filter or paging'])
@@ -47,7 +45,7 @@ export class ClientsController {
   }
 
   /** nationalId is immutable. */
-  @Auth(...STAFF)
+  @Auth(...STAFF_ROLES)
   @Patch(':id')
   @ApiOkResponse({ type: ClientDto })
   @ApiProblems([400, 'Invalid body (nationalId cannot change)'], [404, 'No such client'])
@@ -55,7 +53,7 @@ export class ClientsController {
     return this.clients.update(id, dto);
   }
 
-  @Auth(...STAFF)
+  @Auth(...STAFF_ROLES)
   @Delete(':id')
   @HttpCode(204)
   @ApiProblems(

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, QueryFailedError, Repository } from 'typeorm';
+import { DataSource, Repository } from 'typeorm';
 import { AuthUser } from '../common/auth.decorators';
 import { Page } from '../common/pagination';
+import { pgCode } from '../common/transactions';
 import { ApiError, notFound } from '../common/problem';
 import { isStaff } from '../common/visibility';
 import { Client } from './client.entity';
@@ -32,10 +33,7 @@ export class ClientsService {
       );
       return toClientDto(saved);
     } catch (error) {
-      if (
-        error instanceof QueryFailedError &&
-        (error.driverError as { code?: string }).code === '23505'
-      ) {
+      if (pgCode(error) === '23505') {
         throw new ApiError('CONFLICT', 'A client with this nationalId already exists');
       }
       throw error;

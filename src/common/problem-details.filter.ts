@@ -1,17 +1,10 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryFailedError } from 'typeorm';
 import { MethodRouter } from './method-router';
 import { ReplayedResponse } from '../idempotency/idempotency';
-import {
-  ApiError,
-  ErrorCode,
-  ERROR_CODES,
-  FieldError,
-  ProblemDetails,
-  problemType,
-} from './problem';
+import { ApiError, ErrorCode, ERROR_CODES, FieldError, problemBody } from './problem';
+import { pgCode } from './transactions';
 
 interface Resolved {
   code: ErrorCode;
@@ -100,17 +93,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     } else if (resolved.code === 'SERVICE_UNAVAILABLE') {
       this.logger.warn({ reqId: request.id, err: loggable(exception) }, 'Database unavailable');
     }
-    if (resolved.errors?.length === 0) delete resolved.errors;
-    const body: ProblemDetails = {
-      type: problemType(resolved.code),
-      title: STATUS_CODES[status] ?? 'Error',
-      status,
-      detail: resolved.detail,
-      code: resolved.code,
-      instance: request.url.split('?')[0],
-      requestId: String(request.id),
-      ...(resolved.errors ? { errors: resolved.errors } : {}),
-    };
+    const body = problemBody(resolved, request.url.split('?')[0], String(request.id));
     if (reply.sent) return;
     const simple = isSimpleJwtRoute(request.url) ? simpleJwtBody(resolved) : null;
     if (simple) {
@@ -143,7 +126,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       };
     }
     if (exception instanceof QueryFailedError) {
-      const code = (exception.driverError as { code?: string }).code;
+      const code = pgCode(exception);
       if (code === '23505') return { code: 'CONFLICT', detail: 'The resource already exists' };
       if (code === '23503') {
         return { code: 'CONFLICT', detail: 'The resource is still referenced by another one' };
@@ -250,7 +233,5 @@ function simpleJwtBody(resolved: Resolved): object | null {
 /** What an error log may hold: never query parameters (they can carry hashes or personal data). */
 function loggable(error: unknown): object {
   if (!(error instanceof Error)) return { message: String(error) };
-  const driverCode =
-    error instanceof QueryFailedError ? (error.driverError as { code?: string }).code : undefined;
-  return { type: error.name, message: error.message, code: driverCode, stack: error.stack };
+  return { type: error.name, message: error.message, code: pgCode(error), stack: error.stack };
 }

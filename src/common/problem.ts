@@ -75,16 +75,21 @@ export function problemType(code: ErrorCode): string {
   return `urn:problem-type:${code.toLowerCase().replace(/_/g, '-')}`;
 }
 
-/** The problem-details body of an expected failure. */
-export function problemBody(error: ApiError, instance: string, requestId: string): ProblemDetails {
+/** The one builder of problem-details bodies: for the filter and for stored idempotent answers. */
+export function problemBody(
+  problem: { code: ErrorCode; detail: string; errors?: FieldError[] },
+  instance: string,
+  requestId: string,
+): ProblemDetails {
+  const status = ERROR_CODES[problem.code];
   return {
-    type: problemType(error.code),
-    title: STATUS_CODES[error.status] ?? 'Error',
-    status: error.status,
-    detail: error.message,
-    code: error.code,
+    type: problemType(problem.code),
+    title: STATUS_CODES[status] ?? 'Error',
+    status,
+    detail: problem.detail,
+    code: problem.code,
     instance,
     requestId,
-    ...(error.extra.errors?.length ? { errors: error.extra.errors } : {}),
+    ...(problem.errors?.length ? { errors: problem.errors } : {}),
   };
 }

@@ -5,11 +5,15 @@ const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadloc
 const ATTEMPTS = 6;
 const logger = new Logger('Transactions');
 
+/** The PostgreSQL SQLSTATE of a failed query (23505 unique violation...), if it is one. */
+export function pgCode(error: unknown): string | undefined {
+  return error instanceof QueryFailedError
+    ? (error.driverError as { code?: string }).code
+    : undefined;
+}
+
 export function isRetryable(error: unknown): boolean {
-  return (
-    error instanceof QueryFailedError &&
-    RETRYABLE.has((error.driverError as { code?: string }).code ?? '')
-  );
+  return RETRYABLE.has(pgCode(error) ?? '');
 }
 
 /**

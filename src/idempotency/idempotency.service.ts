@@ -62,7 +62,12 @@ export class IdempotencyService {
       });
     } catch (error) {
       if (error instanceof ApiError) {
-        const body = problemBody(error, req.route.slice(req.route.indexOf(' ') + 1), req.requestId);
+        const problem = { code: error.code, detail: error.message, errors: error.extra.errors };
+        const body = problemBody(
+          problem,
+          req.route.slice(req.route.indexOf(' ') + 1),
+          req.requestId,
+        );
         await this.complete(
           this.db.manager,
           claim,

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { EntityManager, QueryFailedError } from 'typeorm';
+import { EntityManager } from 'typeorm';
+import { notActive } from '../accounts/accounts.service';
 import { AuthUser } from '../common/auth.decorators';
+import { pgCode } from '../common/transactions';
 import { ApiError, notFound } from '../common/problem';
 import { isStaff } from '../common/visibility';
 import { IdempotencyRequest } from '../idempotency/idempotency';
@@ -54,8 +56,6 @@ const SINGLE_MOVEMENT_SQL = {
 };
 
 const SINGLE_STATEMENT = { singleStatement: true };
-const notActive = (status: string) =>
-  new ApiError('ACCOUNT_NOT_ACTIVE', `The account is ${status}`);
 
 /**
  * Every money movement is one transaction that locks the account rows it
@@ -218,10 +218,7 @@ export class LedgerService {
           if (c.reversalOf === original.id) answer = row;
         }
       } catch (error) {
-        if (
-          error instanceof QueryFailedError &&
-          (error.driverError as { code?: string }).code === '23505'
-        ) {
+        if (pgCode(error) === '23505') {
           throw new ApiError('ALREADY_REVERSED', 'This operation has already been reversed');
         }
         throw error;

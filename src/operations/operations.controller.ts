@@ -12,7 +12,7 @@ import { Auth, AuthUser, CurrentUser } from '../common/auth.decorators';
 import { Page, PageOf } from '../common/pagination';
 import { ParseIdPipe } from '../common/validation';
 import { Idempotency, IdempotencyRequest } from '../idempotency/idempotency';
-import { Role } from '../users/role';
+import { STAFF_ROLES } from '../users/role';
 import {
   ListOperationsQuery,
   MoneyMovementDto,
@@ -28,8 +28,6 @@ import { ApiIdempotent, IN_USE, REUSED } from './idempotent.decorator';
 import { LedgerService } from './ledger.service';
 import { OperationsQueryService, statementCsv } from './operations-query.service';
 
-const STAFF = [Role.Admin, Role.Teller];
-
 @ApiTags('operations')
 @ApiExtraModels(StatementDto)
 @Controller('api/v1')
@@ -39,7 +37,7 @@ export class OperationsController {
     private readonly queries: OperationsQueryService,
   ) {}
 
-  @Auth(...STAFF)
+  @Auth(...STAFF_ROLES)
   @Post('accounts/:id/deposits')
   @ApiCreatedResponse({ type: OperationDto, description: 'The credit' })
   @ApiIdempotent()
@@ -58,7 +56,7 @@ export class OperationsController {
     return this.ledger.deposit(user, id, dto, idem);
   }
 
-  @Auth(...STAFF)
+  @Auth(...STAFF_ROLES)
   @Post('accounts/:id/withdrawals')
   @ApiCreatedResponse({ type: OperationDto, description: 'The debit' })
   @ApiIdempotent()
@@ -97,7 +95,7 @@ export class OperationsController {
   }
 
   /** Compensates an operation; either leg of a transfer reverses both legs. */
-  @Auth(...STAFF)
+  @Auth(...STAFF_ROLES)
   @Post('operations/:id/reverse')
   @ApiCreatedResponse({
     type: OperationDto,
@@ -173,7 +171,7 @@ export class OperationsController {
     return statementCsv(statement);
   }
 
-  @Auth(...STAFF)
+  @Auth(...STAFF_ROLES)
   @Get('operations')
   @ApiOkResponse({ type: PageOf(OperationDto) })
   @ApiProblems([400, 'Invalid filter or paging'])

@@ -1,11 +1,12 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
-import { DataSource, EntityManager, QueryFailedError, Repository } from 'typeorm';
+import { DataSource, EntityManager, Repository } from 'typeorm';
 import { PasswordService } from '../auth/password.service';
 import { SessionsService } from '../auth/sessions.service';
 import { Client } from '../clients/client.entity';
 import { Page } from '../common/pagination';
+import { pgCode } from '../common/transactions';
 import { ApiError, notFound, validationFailed } from '../common/problem';
 import { AppConfig } from '../config/app-config';
 import { CreateUserDto, ListUsersQuery, UpdateUserDto, UserDto } from './dto/users.dto';
@@ -154,10 +155,7 @@ export function toUserDto(user: User): UserDto {
 }
 
 function uniqueUsername(error: unknown): unknown {
-  if (
-    error instanceof QueryFailedError &&
-    (error.driverError as { code?: string }).code === '23505'
-  ) {
+  if (pgCode(error) === '23505') {
     return new ApiError('CONFLICT', 'This username is taken');
   }
   return error;
