@@ -30,7 +30,7 @@ export class OperationsQueryService {
     accountId: string,
     filters: OperationFilters,
   ): Promise<Page<OperationDto>> {
-    await this.accounts.get(user, accountId);
+    await this.accounts.assertVisible(user, accountId);
     return this.list({ ...filters, accountId });
   }
 
