@@ -1,4 +1,5 @@
-import { generateKeyPairSync, createPublicKey, createVerify } from 'node:crypto';
+import { JwtService } from '@nestjs/jwt';
+import { generateKeyPairSync, createPublicKey, createVerify, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -59,6 +60,35 @@ describe('RS256 signing with a published JWKS', () => {
       .verify(key, Buffer.from(signature, 'base64url'));
     expect(ok).toBe(true);
     await t.http.get('/api/v1/auth/me').set(bearer(pair.accessToken)).expect(200);
+  });
+
+  it('still accepts a token signed with a retired key, and refuses one from an unknown key', async () => {
+    const pair = await t.login('admin', ADMIN_PASSWORD);
+    const claims = JSON.parse(
+      Buffer.from(pair.accessToken.split('.')[1], 'base64url').toString(),
+    ) as Record<string, unknown>;
+    const currentKid = (
+      JSON.parse(Buffer.from(pair.accessToken.split('.')[0], 'base64url').toString()) as {
+        kid: string;
+      }
+    ).kid;
+    const jwks = await t.http.get('/.well-known/jwks.json');
+    const retiredKid = jwks.body.keys.find((k: { kid: string }) => k.kid !== currentKid)
+      .kid as string;
+    const jwt = new JwtService({});
+    const sign = (key: string, kid: string) =>
+      jwt.sign(
+        { ...claims, jti: randomUUID() },
+        { privateKey: key, algorithm: 'RS256', keyid: kid },
+      );
+    await t.http
+      .get('/api/v1/auth/me')
+      .set(bearer(sign(retired, retiredKid)))
+      .expect(200);
+    const stranger = rsaPem();
+    const res = await t.http.get('/api/v1/auth/me').set(bearer(sign(stranger, retiredKid)));
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe('TOKEN_INVALID');
   });
 
   it('refuses an HS256 token even when signed with the public key as secret', async () => {
