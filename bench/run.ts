@@ -20,6 +20,11 @@ import { Client } from 'pg';
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+/** A comma-separated subset of the scenarios to run (all by default). */
+const SCENARIOS = (process.env.BENCH_SCENARIOS ?? '').split(',').filter(Boolean);
+const wanted = (scenario: string) => SCENARIOS.length === 0 || SCENARIOS.includes(scenario);
+/** Extra arguments for the service's node process, e.g. --cpu-prof for a profile. */
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const ROOT = join(__dirname, '..');
 const STAMP = new Date().toISOString().replace(/[:.]/g, '-');
 const SUFFIX = randomBytes(3).toString('hex');
@@ -65,7 +70,7 @@ async function freePort(): Promise<number> {
 }
 
 function startService(port: number): ChildProcess {
-  const child = spawn(process.execPath, ['dist/main.js'], {
+  const child = spawn(process.execPath, [...NODE_ARGS, 'dist/main.js'], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -207,6 +212,15 @@ const row = (scenario: string, r: Result): Row => ({
   errors: r.errors + r.timeouts + r.non2xx,
 });
 
+/** 1.00 to a random account. */
+const deposit = (accounts: string[]): AcRequest[] => [
+  {
+    method: 'POST',
+    body: JSON.stringify({ amount: '1.00' }),
+    setupRequest: (req) => ({ ...req, path: `/api/v1/accounts/${pick(accounts)}/deposits` }),
+  },
+];
+
 function pick<T>(items: T[]): T {
   return items[Math.floor(Math.random() * items.length)];
 }
@@ -257,84 +271,83 @@ async function main(): Promise<void> {
         setupRequest: (req) => ({ ...req, path: `/api/v1/accounts/${pick(accounts)}` }),
       },
     ];
-    let tps = pgbench(['-S']);
-    const readAlone = row('read_account', await load(base, token, readAccount));
-    compare(readAlone, 'select-only', tps, 0.4);
+    let readAlone: Row | undefined;
+    if (wanted('read_account') || wanted('login_interference')) {
+      const tps = pgbench(['-S']);
+      readAlone = row('read_account', await load(base, token, readAccount));
+      compare(readAlone, 'select-only', tps, 0.4);
+    }
 
-    tps = pgbench(['-S']);
-    compare(
-      row(
-        'list_operations',
-        await load(base, token, [
-          { method: 'GET', path: `/api/v1/accounts/${hot}/operations?limit=20` },
-        ]),
-      ),
-      'select-only',
-      tps,
-      0.25,
-    );
+    if (wanted('list_operations')) {
+      const tps = pgbench(['-S']);
+      compare(
+        row(
+          'list_operations',
+          await load(base, token, [
+            { method: 'GET', path: `/api/v1/accounts/${hot}/operations?limit=20` },
+          ]),
+        ),
+        'select-only',
+        tps,
+        0.25,
+      );
+    }
 
-    tps = pgbench(['-N']);
-    compare(
-      row(
-        'deposit',
-        await load(base, token, [
-          {
-            method: 'POST',
-            body: JSON.stringify({ amount: '1.00' }),
-            setupRequest: (req) => ({
-              ...req,
-              path: `/api/v1/accounts/${pick(accounts)}/deposits`,
-            }),
-          },
-        ]),
-      ),
-      'simple-update',
-      tps,
-      0.6,
-    );
+    if (wanted('deposit')) {
+      const tps = pgbench(['-N']);
+      compare(
+        row('deposit', await load(base, token, deposit(accounts))),
+        'simple-update',
+        tps,
+        0.6,
+      );
+    }
 
-    tps = pgbench([]);
-    compare(
-      row(
-        'transfer',
-        await load(base, token, [
-          {
-            method: 'POST',
-            path: '/api/v1/transfers',
-            setupRequest: (req) => {
-              const from = pick(accounts);
-              let to = pick(accounts);
-              while (to === from) to = pick(accounts);
-              return {
-                ...req,
-                body: JSON.stringify({ fromAccountId: from, toAccountId: to, amount: '1.00' }),
-              };
+    if (wanted('transfer')) {
+      const tps = pgbench([]);
+      compare(
+        row(
+          'transfer',
+          await load(base, token, [
+            {
+              method: 'POST',
+              path: '/api/v1/transfers',
+              setupRequest: (req) => {
+                const from = pick(accounts);
+                let to = pick(accounts);
+                while (to === from) to = pick(accounts);
+                return {
+                  ...req,
+                  body: JSON.stringify({ fromAccountId: from, toAccountId: to, amount: '1.00' }),
+                };
+              },
             },
-          },
-        ]),
-      ),
-      'tpcb-like',
-      tps,
-      0.6,
-    );
+          ]),
+        ),
+        'tpcb-like',
+        tps,
+        0.6,
+      );
+    }
 
     const loginRequest: AcRequest[] = [
       { method: 'POST', path: '/api/v1/auth/login', body: JSON.stringify(TELLER) },
     ];
-    rows.push(row('login', await load(base, token, loginRequest)));
+    if (wanted('login')) rows.push(row('login', await load(base, token, loginRequest)));
 
-    const [during] = await Promise.all([
-      load(base, token, readAccount),
-      load(base, token, loginRequest, 16),
-    ]);
-    const interference = row('read_account during login flood', during);
-    rows.push({
-      ...interference,
-      reference: 'read_account p99 alone',
-      ratio: interference.p99 / Math.max(readAlone.p99, 1),
-      target: 3,
-    });
+    if (readAlone && wanted('login_interference')) {
+      const [during] = await Promise.all([
+        load(base, token, readAccount),
+        load(base, token, loginRequest, 16),
+      ]);
+      const interference = row('read_account during login flood', during);
+      rows.push({
+        ...interference,
+        reference: 'read_account p99 alone',
+        ratio: interference.p99 / Math.max(readAlone.p99, 1),
+        target: 3,
+      });
+    }
 
     const problems = await ledgerProblems();
     const memory = rssMb(service.pid!);

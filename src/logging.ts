@@ -1,5 +1,7 @@
+import type { FastifyInstance } from 'fastify';
 import type { Params } from 'nestjs-pino';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PinoLogger } from 'nestjs-pino';
+import type { Level, Logger } from 'pino';
 import { AppConfig } from './config/app-config';
 
 /** Never logged: credentials, tokens, cookies. */
@@ -17,42 +19,58 @@ export const REDACT = [
   '*.access',
 ];
 
+/**
+ * nestjs-pino gives Nest's Logger its pino instance. Its per-request
+ * middleware (pino-http through @fastify/middie, a child logger for every
+ * request) is not mounted: requests are logged by {@link logRequests} from
+ * Fastify's own hook, and errors carry the request id themselves.
+ */
 export function loggerOptions(config: AppConfig): Params {
   return {
     pinoHttp: {
       level: config.logLevel,
       redact: { paths: REDACT, censor: '[redacted]' },
-      // Fastify already chose the id (the caller's sane X-Request-Id, or a new one).
-      genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id: string }).id,
-      customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
-        res.statusCode === 503
-          ? 'warn'
-          : err || res.statusCode >= 500
-            ? 'error'
-            : res.statusCode >= 400
-              ? 'warn'
-              : 'info',
-      // pino-http makes up an error with a stack for every 5xx; the filter already logged the real one.
-      customErrorObject: (
-        _req: IncomingMessage,
-        res: ServerResponse,
-        _err: Error,
-        value: Record<string, unknown>,
-      ) => ({
-        ...value,
-        err: undefined,
-        statusCode: res.statusCode,
-      }),
-      quietReqLogger: true,
-      serializers: {
-        req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
-          id: req.id,
-          method: req.method,
-          url: req.url,
-          remoteAddress: req.remoteAddress,
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
+      // logRequests writes plain objects; pino-http's serializers would expect Node's request and response.
+      wrapSerializers: false,
+      serializers: { req: (req: unknown) => req, res: (res: unknown) => res },
     },
+    forRoutes: [],
   };
+}
+
+/** The level of a finished request's log line. */
+export function requestLevel(statusCode: number): Level {
+  if (statusCode === 503) return 'warn';
+  if (statusCode >= 500) return 'error';
+  if (statusCode >= 400) return 'warn';
+  return 'info';
+}
+
+/**
+ * One line per finished request: id, method, path (the query string is left
+ * out, it may carry search terms), caller address, status and time. Costs
+ * one level check when the line is below the configured level.
+ */
+export function logRequests(fastify: FastifyInstance, given?: Logger): void {
+  fastify.addHook('onResponse', (request, reply, done) => {
+    // nestjs-pino makes its root logger when the application initialises, after this hook is added.
+    const logger = given ?? PinoLogger.root;
+    const level = requestLevel(reply.statusCode);
+    if (logger.isLevelEnabled(level)) {
+      logger[level](
+        {
+          req: {
+            id: request.id,
+            method: request.method,
+            url: request.url.split('?')[0],
+            remoteAddress: request.ip,
+          },
+          res: { statusCode: reply.statusCode },
+          responseTime: Math.round(reply.elapsedTime),
+        },
+        reply.statusCode >= 500 ? 'request errored' : 'request completed',
+      );
+    }
+    done();
+  });
 }
