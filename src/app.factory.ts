@@ -17,6 +17,7 @@ import { ProblemDetailsDto } from './common/problem.dto';
 import { examples } from './common/api-problems';
 import { AppValidationPipe } from './common/validation';
 import { AppConfig, TrustProxy } from './config/app-config';
+import { SessionsService } from './auth/sessions.service';
 import { logRequests } from './logging';
 
 export const BODY_LIMIT = 100 * 1024;
@@ -84,7 +85,7 @@ export async function createApp(options: AppOptions = {}): Promise<NestFastifyAp
   addSecurityHeaders(fastify);
   // Without CORS_ORIGINS no origin is allowed, which is what no CORS handling at all gives too.
   if (config.corsOrigins.length > 0) app.enableCors(corsOptions(config.corsOrigins));
-  app.useGlobalFilters(new ProblemDetailsFilter(methods));
+  app.useGlobalFilters(new ProblemDetailsFilter(methods, app.get(SessionsService)));
   app.useGlobalPipes(new AppValidationPipe());
   if (config.docsEnabled) setupSwagger(app);
   app.enableShutdownHooks();

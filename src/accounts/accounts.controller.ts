@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } fr
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../common/api-problems';
 import { Auth, AuthUser, CurrentUser } from '../common/auth.decorators';
+import { Caller, CurrentCaller, SessionInQuery } from '../auth/caller';
 import { Page, PageOf } from '../common/pagination';
 import { ParseIdPipe } from '../common/validation';
 import { STAFF_ROLES } from '../users/role';
@@ -41,11 +42,12 @@ export class AccountsController {
   }
 
   @Auth()
+  @SessionInQuery()
   @Get(':id')
   @ApiOkResponse({ type: AccountDto })
   @ApiProblems([400, 'Malformed id'], [404, 'No such account (or not yours)'])
-  get(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe) id: string): Promise<AccountDto> {
-    return this.accounts.get(user, id);
+  get(@CurrentCaller() caller: Caller, @Param('id', ParseIdPipe) id: string): Promise<AccountDto> {
+    return this.accounts.getFor(caller, id);
   }
 
   /** Freeze or unfreeze, or change the overdraft limit. The balance is never writable. */

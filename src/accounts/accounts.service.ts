@@ -8,6 +8,7 @@ import { accountVisibleSql, visibilityParam } from '../common/visibility';
 import { AppConfig } from '../config/app-config';
 import { ClientsService } from '../clients/clients.service';
 import { preparedQuery } from '../common/prepared';
+import { Caller, ME_COLUMNS, ME_CTE, MeRow, visibleToMe } from '../auth/caller';
 import { accountNumber } from './account-number';
 import { AccountStatus } from './account.entity';
 import {
@@ -111,6 +112,21 @@ export class AccountsService {
       [visibilityParam(user), id],
     );
     if (rows.length === 0) throw notFound('Account');
+    return toAccountDto(rows[0]);
+  }
+
+  /** GET /accounts/:id in one statement: the caller's session, then the account if visible to it. */
+  async getFor(caller: Caller, id: string): Promise<AccountDto> {
+    const rows = await preparedQuery<MeRow & AccountRow>(
+      this.db,
+      'account-get-me',
+      `WITH ${ME_CTE}
+       SELECT ${ME_COLUMNS}, acct.* FROM me LEFT JOIN LATERAL (
+         SELECT ${ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = $3 AND ${visibleToMe('a')}) acct ON true`,
+      [...caller.params, id],
+    );
+    caller.settle(rows[0]);
+    if (!rows[0].id) throw notFound('Account');
     return toAccountDto(rows[0]);
   }
 

@@ -5,6 +5,7 @@ import { JsonWebTokenError, TokenExpiredError } from '@nestjs/jwt';
 import { AuthUser, IS_PUBLIC, ROLES } from '../common/auth.decorators';
 import { ApiError } from '../common/problem';
 import { Role } from '../users/role';
+import { Caller, SESSION_IN_QUERY } from './caller';
 
 /** Global: every route needs a valid access token unless marked @Public(). */
 @Injectable()
@@ -18,7 +19,12 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
       context.getHandler(),
       context.getClass(),
     ]);
-    return isPublic ? true : super.canActivate(context);
+    if (isPublic) return true;
+    const inQuery = this.reflector.get<boolean | undefined>(SESSION_IN_QUERY, context.getHandler());
+    if (inQuery)
+      (context.switchToHttp().getRequest<object>() as Record<string, boolean>)[SESSION_IN_QUERY] =
+        true;
+    return super.canActivate(context);
   }
 
   override handleRequest<T = AuthUser>(err: unknown, user: T | false, info: unknown): T {
@@ -43,8 +49,13 @@ export class RolesGuard implements CanActivate {
       context.getHandler(),
       context.getClass(),
     ]);
+    const user = context.switchToHttp().getRequest<{ user?: AuthUser | Caller }>().user;
+    if (user instanceof Caller) {
+      // Checked when the route's statement has found the user.
+      user.roles = roles ?? [];
+      return true;
+    }
     if (!roles || roles.length === 0) return true;
-    const user = context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
     if (user && roles.includes(user.role)) return true;
     throw new ApiError('FORBIDDEN', 'Your role may not do this');
   }

@@ -4,6 +4,7 @@ import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AuthUser } from '../common/auth.decorators';
 import { ApiError } from '../common/problem';
 import { AppConfig } from '../config/app-config';
+import { Caller, SESSION_IN_QUERY } from './caller';
 import { JwtKeys } from './jwt-keys';
 import { SessionsService } from './sessions.service';
 import { decodeHeader, isAccessClaims } from './tokens.service';
@@ -35,13 +36,16 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       issuer: config.jwt.issuer,
       audience: config.jwt.audience,
       ignoreExpiration: false,
+      passReqToCallback: true,
     });
   }
 
-  async validate(payload: unknown): Promise<AuthUser> {
+  async validate(request: object, payload: unknown): Promise<AuthUser | Caller> {
     if (!isAccessClaims(payload)) {
       throw new ApiError('TOKEN_INVALID', 'The token is not an access token');
     }
+    // The route's own statement checks the session (see SessionInQuery).
+    if (SESSION_IN_QUERY in request) return new Caller(payload.sub, payload.sid);
     const user = await this.sessions.authenticate(payload.sid, payload.sub);
     if (!user) throw new ApiError('TOKEN_INVALID', 'The session of this token has ended');
     return user;

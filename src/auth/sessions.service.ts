@@ -7,6 +7,7 @@ import { AppConfig } from '../config/app-config';
 import { Role } from '../users/role';
 import { TokensService } from './tokens.service';
 import { preparedQuery } from '../common/prepared';
+import { ME_CTE } from './caller';
 
 export interface IssuedRefresh {
   userId: string;
@@ -138,16 +139,7 @@ export class SessionsService {
     }>(
       this.db,
       'session-check',
-      `WITH live AS (
-           SELECT u.id, u.username, u.role, u.client_id, s.last_used_at
-             FROM sessions s JOIN users u ON u.id = s.user_id
-            WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL
-              AND s.expires_at > now() AND NOT u.disabled
-         ), touched AS (
-           UPDATE sessions SET last_used_at = now()
-            WHERE id = $1 AND EXISTS (SELECT 1 FROM live WHERE last_used_at < now() - interval '60 seconds')
-         )
-         SELECT id, username, role, client_id FROM live`,
+      `WITH ${ME_CTE} SELECT id, username, role, client_id FROM me`,
       [sessionId, userId],
     );
     const row = rows[0];

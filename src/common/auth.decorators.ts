@@ -6,6 +6,7 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth } from '@nestjs/swagger';
 import { Role } from '../users/role';
+import { Caller } from '../auth/caller';
 import { ApiProblems } from './api-problems';
 
 export const IS_PUBLIC = 'auth:public';
@@ -42,6 +43,8 @@ export function Auth(...roles: Role[]) {
 }
 
 export const CurrentUser = createParamDecorator((_: unknown, ctx: ExecutionContext): AuthUser => {
-  const request = ctx.switchToHttp().getRequest<{ user: AuthUser }>();
-  return request.user;
+  const { user } = ctx.switchToHttp().getRequest<{ user: AuthUser | Caller }>();
+  // A @SessionInQuery() route has no checked user before its statement: it takes @CurrentCaller().
+  if (user instanceof Caller) throw new Error('@CurrentUser() on a @SessionInQuery() route');
+  return user;
 });

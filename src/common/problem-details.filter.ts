@@ -1,3 +1,5 @@
+import { Caller } from '../auth/caller';
+import { SessionsService } from '../auth/sessions.service';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryFailedError } from 'typeorm';
@@ -67,11 +69,28 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
-  constructor(private readonly methods: MethodRouter) {}
+  constructor(
+    private readonly methods: MethodRouter,
+    private readonly sessions?: SessionsService,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const request = host.switchToHttp().getRequest<FastifyRequest>();
+    const request = host.switchToHttp().getRequest<FastifyRequest & { user?: unknown }>();
     const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const caller = request.user;
+    if (caller instanceof Caller && !caller.checked && this.sessions) {
+      // A @SessionInQuery() route failed before its statement ran (a malformed id or body, say):
+      // an ended session or a forbidden role still answers first, as on every other route.
+      void this.sessions
+        .authenticate(caller.sessionId, caller.userId)
+        .then((user) => {
+          caller.accept(user);
+          return exception;
+        })
+        .catch((error: unknown) => error)
+        .then((answer) => this.send(answer, request, reply));
+      return;
+    }
     this.send(exception, request, reply);
   }
 
