@@ -7,7 +7,7 @@ import { AppConfig } from '../config/app-config';
 import { Role } from '../users/role';
 import { TokensService } from './tokens.service';
 import { preparedQuery } from '../common/prepared';
-import { ME_CTE } from './caller';
+import { Caller, ME_CTE } from './caller';
 
 export interface IssuedRefresh {
   userId: string;
@@ -136,16 +136,20 @@ export class SessionsService {
       username: string;
       role: Role;
       client_id: string | null;
-    }>(
-      this.db,
-      'session-check',
-      `WITH ${ME_CTE} SELECT id, username, role, client_id FROM me`,
-      [sessionId, userId],
-    );
+    }>(this.db, 'session-check', `WITH ${ME_CTE} SELECT id, username, role, client_id FROM me`, [
+      sessionId,
+      userId,
+    ]);
     const row = rows[0];
     return row
       ? { id: row.id, username: row.username, role: row.role, clientId: row.client_id, sessionId }
       : null;
+  }
+
+  /** Checks the session of a @SessionInQuery() caller on its own, for paths that need the user first. */
+  async resolve(caller: Caller): Promise<AuthUser> {
+    if (caller.user) return caller.user;
+    return caller.accept(await this.authenticate(caller.sessionId, caller.userId));
   }
 
   /** The user and expiry of a refresh token that is the live one of an active session. */

@@ -1,4 +1,4 @@
-import { DataSource, QueryFailedError } from 'typeorm';
+import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import type { Pool } from 'pg';
 
 /**
@@ -21,3 +21,18 @@ export async function preparedQuery<T>(
     throw new QueryFailedError(text, values, error as Error);
   }
 }
+
+/** Runs one statement: a named prepared one on the pool, or a plain one in a transaction. */
+export type Querier = <T>(name: string, text: string, values: unknown[]) => Promise<T[]>;
+
+/** Outside transactions: named prepared statements on the pool. */
+export const onPool =
+  (db: DataSource): Querier =>
+  <T>(name: string, text: string, values: unknown[]) =>
+    preparedQuery<T>(db, name, text, values);
+
+/** Inside a transaction: its manager (the one connection that holds its locks). */
+export const onManager =
+  (em: EntityManager): Querier =>
+  <T>(_name: string, text: string, values: unknown[]) =>
+    em.query<T[]>(text, values);

@@ -2,17 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { ApiError, problemBody } from '../common/problem';
-import { preparedQuery } from '../common/prepared';
 import { inTransaction } from '../common/transactions';
 import { IdempotencyRequest, ReplayedResponse } from './idempotency';
 
-/** Runs one statement: a named prepared one outside transactions, or on the transaction's manager. */
-export type Querier = <T>(name: string, text: string, values: unknown[]) => Promise<T[]>;
-
-const inside =
-  (em: EntityManager): Querier =>
-  <T>(_name: string, text: string, values: unknown[]) =>
-    em.query<T[]>(text, values);
+const NOT_STORED = new Set(['UNAUTHENTICATED', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'FORBIDDEN']);
 
 interface Claim {
   id: string;
@@ -32,25 +25,17 @@ const ABANDONED_AFTER_SECONDS = 60;
 export class IdempotencyService {
   constructor(private readonly db: DataSource) {}
 
-  /**
-   * `singleStatement`: the work is one atomic SQL statement (a conditional
-   * UPDATE joined to its INSERT), so without a key it needs no BEGIN/COMMIT.
-   */
+  /** Without a key, the work's transaction alone. */
   async run<T extends object>(
     req: IdempotencyRequest,
     status: number,
-    work: (em: EntityManager, query: Querier) => Promise<T>,
-    options: { singleStatement?: boolean } = {},
+    work: (em: EntityManager) => Promise<T>,
   ): Promise<T> {
-    if (!req.key) {
-      if (!options.singleStatement) return inTransaction(this.db, (em) => work(em, inside(em)));
-      const prepared: Querier = (name, text, values) => preparedQuery(this.db, name, text, values);
-      return work(this.db.manager, prepared);
-    }
+    if (!req.key) return inTransaction(this.db, work);
     const claim = await this.claim(req);
     try {
       return await inTransaction(this.db, async (em) => {
-        const body = await work(em, inside(em));
+        const body = await work(em);
         await this.complete(
           em,
           claim,
@@ -61,7 +46,8 @@ export class IdempotencyService {
         return body;
       });
     } catch (error) {
-      if (error instanceof ApiError) {
+      // An ended session or a forbidden role is not the request's answer: a retry may succeed.
+      if (error instanceof ApiError && !NOT_STORED.has(error.code)) {
         const problem = { code: error.code, detail: error.message, errors: error.extra.errors };
         const body = problemBody(
           problem,

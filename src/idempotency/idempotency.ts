@@ -1,6 +1,7 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
+import { Caller } from '../auth/caller';
 import { AuthUser } from '../common/auth.decorators';
 import { validationFailed } from '../common/problem';
 
@@ -39,10 +40,11 @@ export function canonicalJson(value: unknown): string {
 
 export const Idempotency = createParamDecorator(
   (_: unknown, ctx: ExecutionContext): IdempotencyRequest => {
-    const request = ctx.switchToHttp().getRequest<FastifyRequest & { user: AuthUser }>();
+    const request = ctx.switchToHttp().getRequest<FastifyRequest & { user: AuthUser | Caller }>();
+    const userId = request.user instanceof Caller ? request.user.userId : request.user.id;
     const header = request.headers['idempotency-key'];
     const route = `${request.method} ${request.url.split('?')[0]}`;
-    const base = { userId: request.user.id, route, requestId: String(request.id) };
+    const base = { userId, route, requestId: String(request.id) };
     if (header === undefined) return { ...base, key: null, hash: Buffer.alloc(0) };
     if (typeof header !== 'string' || header.length < 1 || header.length > 255) {
       throw validationFailed([

@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { EntityManager } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { Caller, ME_COLUMNS, ME_CTE, meHasRole, MeRow, visibleToMe } from '../auth/caller';
+import { SessionsService } from '../auth/sessions.service';
+import { onManager, onPool, Querier } from '../common/prepared';
 import { notActive } from '../accounts/accounts.service';
 import { AuthUser } from '../common/auth.decorators';
 import { pgCode } from '../common/transactions';
 import { ApiError, notFound } from '../common/problem';
-import { isStaff } from '../common/visibility';
 import { IdempotencyRequest } from '../idempotency/idempotency';
 import { IdempotencyService } from '../idempotency/idempotency.service';
 import {
@@ -42,119 +44,168 @@ const insufficientFunds = () =>
     'INSUFFICIENT_FUNDS',
     'The balance plus the overdraft limit does not cover this amount',
   );
-/** Deposits and withdrawals are one atomic statement each: zero rows means refused (see explainRefusal). */
-const SINGLE_MOVEMENT_SQL = {
-  deposit: `WITH acc AS (
-      UPDATE accounts SET balance = balance + $2 WHERE id = $1 AND status = 'active' RETURNING id, balance)
+/**
+ * A deposit or a withdrawal is one atomic statement: the caller's session
+ * ($1, $2) and role ($6), a conditional UPDATE of account $3 by amount $4,
+ * and its operation (description $5). No operation row means refused (see
+ * explainRefusal).
+ */
+const movementSql = (credit: boolean) => `WITH ${ME_CTE},
+  acc AS (
+    UPDATE accounts SET balance = balance ${credit ? '+' : '-'} $4
+     WHERE id = $3 AND status = 'active' AND EXISTS (SELECT 1 FROM me WHERE ${meHasRole('$6')})
+       ${credit ? '' : 'AND balance - $4 >= -overdraft_limit'}
+    RETURNING id, balance),
+  op AS (
     INSERT INTO operations (account_id, type, kind, amount, balance_after, description, performed_by)
-    SELECT id, 'credit', 'deposit', $2, balance, $3, $4 FROM acc RETURNING *`,
-  withdrawal: `WITH acc AS (
-      UPDATE accounts SET balance = balance - $2
-       WHERE id = $1 AND status = 'active' AND balance - $2 >= -overdraft_limit RETURNING id, balance)
-    INSERT INTO operations (account_id, type, kind, amount, balance_after, description, performed_by)
-    SELECT id, 'debit', 'withdrawal', $2, balance, $3, $4 FROM acc RETURNING *`,
-};
+    SELECT acc.id, '${credit ? 'credit' : 'debit'}', '${credit ? 'deposit' : 'withdrawal'}', $4, acc.balance, $5, me.id
+      FROM acc, me
+    RETURNING *)
+  SELECT ${ME_COLUMNS}, op.* FROM me LEFT JOIN op ON true`;
 
-const SINGLE_STATEMENT = { singleStatement: true };
+const MOVEMENT_SQL = { deposit: movementSql(true), withdrawal: movementSql(false) };
 
 /**
- * Every money movement is one transaction that locks the account rows it
- * changes (several in id order) and writes the balance and the operation
- * together; the database CHECK (balance >= -overdraft_limit) backs the rule.
+ * A transfer is one statement too: the caller's session ($1, $2), both
+ * accounts ($3 from, $4 to) locked in id order, every rule checked on the
+ * locked rows, then both balances and both legs (amount $5, description $6,
+ * transfer id $7) written, or nothing. Its rows are the legs, or one row
+ * that says why not.
+ */
+const TRANSFER_SQL = `WITH ${ME_CTE},
+  locked AS (
+    SELECT id, currency, balance, overdraft_limit, status FROM accounts
+     WHERE id IN ($3, $4) AND EXISTS (SELECT 1 FROM me) ORDER BY id FOR UPDATE),
+  src AS (SELECT l.*, ${visibleToMe('l')} AS mine FROM locked l, me WHERE l.id = $3),
+  dst AS (SELECT l.*, ${visibleToMe('l')} AS mine FROM locked l, me WHERE l.id = $4),
+  ok AS (
+    SELECT 1 FROM src, dst
+     WHERE src.mine AND src.status = 'active' AND dst.status = 'active'
+       AND src.currency = dst.currency AND src.balance - $5 >= -src.overdraft_limit),
+  moved AS (
+    UPDATE accounts a SET balance = a.balance + CASE WHEN a.id = $3 THEN -$5::bigint ELSE $5::bigint END
+      FROM ok WHERE a.id IN ($3, $4) RETURNING a.id, a.balance),
+  legs AS (
+    INSERT INTO operations (account_id, type, kind, amount, balance_after, description, transfer_id, performed_by)
+    SELECT m.id, CASE WHEN m.id = $3 THEN 'debit' ELSE 'credit' END, 'transfer', $5, m.balance, $6, $7, me.id
+      FROM moved m, me
+    RETURNING *)
+  SELECT ${ME_COLUMNS},
+         s.status AS src_status, s.currency AS src_currency, s.mine AS src_mine,
+         d.status AS dst_status, d.currency AS dst_currency, d.mine AS dst_mine, legs.*
+    FROM me LEFT JOIN src s ON true LEFT JOIN dst d ON true LEFT JOIN legs ON true`;
+
+interface TransferRow extends MeRow, Partial<OperationRow> {
+  src_status: string | null;
+  src_currency: string | null;
+  src_mine: boolean | null;
+  dst_status: string | null;
+  dst_currency: string | null;
+  dst_mine: boolean | null;
+}
+
+/**
+ * Every money movement locks the account rows it changes (several in id
+ * order) and writes the balance and the operation together; the database
+ * CHECK (balance >= -overdraft_limit) backs the rule. Deposits, withdrawals
+ * and transfers are single statements that also check the caller's session.
  */
 @Injectable()
 export class LedgerService {
-  constructor(private readonly idempotency: IdempotencyService) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly idempotency: IdempotencyService,
+    private readonly sessions: SessionsService,
+  ) {}
 
   deposit(
-    user: AuthUser,
+    caller: Caller,
     accountId: string,
     dto: MoneyMovementDto,
     idem: IdempotencyRequest,
   ): Promise<OperationDto> {
-    return this.single(user, accountId, dto, idem, 'deposit');
+    return this.single(caller, accountId, dto, idem, 'deposit');
   }
 
   withdraw(
-    user: AuthUser,
+    caller: Caller,
     accountId: string,
     dto: MoneyMovementDto,
     idem: IdempotencyRequest,
   ): Promise<OperationDto> {
-    return this.single(user, accountId, dto, idem, 'withdrawal');
+    return this.single(caller, accountId, dto, idem, 'withdrawal');
   }
 
-  /** A deposit or withdrawal: one conditional UPDATE joined to its INSERT. */
-  private single(
-    user: AuthUser,
+  private async single(
+    caller: Caller,
     accountId: string,
     dto: MoneyMovementDto,
     idem: IdempotencyRequest,
-    kind: keyof typeof SINGLE_MOVEMENT_SQL,
+    kind: keyof typeof MOVEMENT_SQL,
   ): Promise<OperationDto> {
-    return this.idempotency.run(
-      idem,
-      201,
-      async (em, query) => {
-        const rows = await query<OperationRow>(kind, SINGLE_MOVEMENT_SQL[kind], [
-          accountId,
-          dto.amount.toString(),
-          dto.description ?? null,
-          user.id,
-        ]);
-        if (rows.length === 0) await this.explainRefusal(em, accountId);
-        return toOperationDto(rows[0]);
-      },
-      SINGLE_STATEMENT,
-    );
+    const values = [
+      ...caller.params,
+      accountId,
+      dto.amount.toString(),
+      dto.description ?? null,
+      caller.roles,
+    ];
+    const move = async (query: Querier) => {
+      const [row] = await query<MeRow & Partial<OperationRow>>(kind, MOVEMENT_SQL[kind], values);
+      caller.settle(row);
+      if (!row.id) await this.explainRefusal(query, accountId);
+      return toOperationDto(row as OperationRow);
+    };
+    if (!idem.key) return move(onPool(this.db));
+    // The key is claimed in the caller's name: check the session before.
+    await this.sessions.resolve(caller);
+    return this.idempotency.run(idem, 201, (em) => move(onManager(em)));
   }
 
   /** Both legs or neither; a customer only from an account its client holds. */
-  transfer(user: AuthUser, dto: TransferDto, idem: IdempotencyRequest): Promise<TransferResultDto> {
-    return this.idempotency.run(idem, 201, async (em) => {
-      const accounts = await this.lockAccounts(em, [dto.fromAccountId, dto.toAccountId]);
-      const from = accounts.get(dto.fromAccountId);
-      if (!from || !(await this.holds(em, user, from.id))) throw notFound('Account fromAccountId');
-      const to = accounts.get(dto.toAccountId);
-      if (!to) throw notFound('Account toAccountId');
-      for (const account of [from, to])
-        if (account.status !== 'active') throw notActive(account.status);
-      if (from.currency !== to.currency) {
+  async transfer(
+    caller: Caller,
+    dto: TransferDto,
+    idem: IdempotencyRequest,
+  ): Promise<TransferResultDto> {
+    const transferId = randomUUID();
+    const values = [
+      ...caller.params,
+      dto.fromAccountId,
+      dto.toAccountId,
+      dto.amount.toString(),
+      dto.description ?? null,
+      transferId,
+    ];
+    const move = async (query: Querier): Promise<TransferResultDto> => {
+      const rows = await query<TransferRow>('transfer', TRANSFER_SQL, values);
+      caller.settle(rows[0]);
+      const [row] = rows;
+      if (!row.src_status || !row.src_mine) throw notFound('Account fromAccountId');
+      if (!row.dst_status) throw notFound('Account toAccountId');
+      for (const status of [row.src_status, row.dst_status])
+        if (status !== 'active') throw notActive(status);
+      if (row.src_currency !== row.dst_currency) {
         throw new ApiError(
           'CURRENCY_MISMATCH',
-          `Cannot transfer from ${from.currency} to ${to.currency}`,
+          `Cannot transfer from ${row.src_currency} to ${row.dst_currency}`,
         );
       }
-      if (BigInt(from.balance) - dto.amount < -BigInt(from.overdraft_limit))
-        throw insufficientFunds();
-      const transferId = randomUUID();
-      const common = {
-        amount: dto.amount,
-        description: dto.description ?? null,
-        transferId,
-        reversalOf: null,
-      };
-      const debit = await this.post(em, user, {
-        ...common,
-        accountId: from.id,
-        type: 'debit',
-        kind: 'transfer',
-      });
-      const credit = await this.post(em, user, {
-        ...common,
-        accountId: to.id,
-        type: 'credit',
-        kind: 'transfer',
-      });
+      const debit = rows.find((r) => r.type === 'debit');
+      const credit = rows.find((r) => r.type === 'credit');
+      if (!debit || !credit) throw insufficientFunds();
       return {
         id: transferId,
         amount: formatMoney(dto.amount),
-        debit: toOperationDto(debit),
-        credit: (await this.holds(em, user, to.id))
-          ? toOperationDto(credit)
-          : toOperationSummary(credit),
+        debit: toOperationDto(debit as OperationRow),
+        credit: row.dst_mine
+          ? toOperationDto(credit as OperationRow)
+          : toOperationSummary(credit as OperationRow),
       };
-    });
+    };
+    if (!idem.key) return move(onPool(this.db));
+    await this.sessions.resolve(caller);
+    return this.idempotency.run(idem, 201, (em) => move(onManager(em)));
   }
 
   /**
@@ -262,18 +313,10 @@ export class LedgerService {
     return new Map(rows.map((r) => [r.id, r]));
   }
 
-  private async holds(em: EntityManager, user: AuthUser, accountId: string): Promise<boolean> {
-    if (isStaff(user)) return true;
-    const rows = await em.query<unknown[]>(
-      `SELECT 1 FROM account_holders WHERE account_id = $1 AND client_id = $2`,
-      [accountId, user.clientId],
-    );
-    return rows.length > 0;
-  }
-
   /** A conditional update changed nothing: say why. */
-  private async explainRefusal(em: EntityManager, accountId: string): Promise<never> {
-    const [account] = await em.query<Array<{ status: string }>>(
+  private async explainRefusal(query: Querier, accountId: string): Promise<never> {
+    const [account] = await query<{ status: string }>(
+      'account-status',
       `SELECT status FROM accounts WHERE id = $1`,
       [accountId],
     );

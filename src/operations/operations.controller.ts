@@ -9,6 +9,7 @@ import {
 import type { FastifyReply } from 'fastify';
 import { ApiProblems } from '../common/api-problems';
 import { Auth, AuthUser, CurrentUser } from '../common/auth.decorators';
+import { Caller, CurrentCaller, SessionInQuery } from '../auth/caller';
 import { Page, PageOf } from '../common/pagination';
 import { ParseIdPipe } from '../common/validation';
 import { Idempotency, IdempotencyRequest } from '../idempotency/idempotency';
@@ -38,6 +39,7 @@ export class OperationsController {
   ) {}
 
   @Auth(...STAFF_ROLES)
+  @SessionInQuery()
   @Post('accounts/:id/deposits')
   @ApiCreatedResponse({ type: OperationDto, description: 'The credit' })
   @ApiIdempotent()
@@ -48,15 +50,16 @@ export class OperationsController {
     [422, REUSED],
   )
   deposit(
-    @CurrentUser() user: AuthUser,
+    @CurrentCaller() caller: Caller,
     @Param('id', ParseIdPipe) id: string,
     @Body() dto: MoneyMovementDto,
     @Idempotency() idem: IdempotencyRequest,
   ): Promise<OperationDto> {
-    return this.ledger.deposit(user, id, dto, idem);
+    return this.ledger.deposit(caller, id, dto, idem);
   }
 
   @Auth(...STAFF_ROLES)
+  @SessionInQuery()
   @Post('accounts/:id/withdrawals')
   @ApiCreatedResponse({ type: OperationDto, description: 'The debit' })
   @ApiIdempotent()
@@ -67,16 +70,17 @@ export class OperationsController {
     [422, `INSUFFICIENT_FUNDS when balance + overdraftLimit < amount, or ${REUSED}`],
   )
   withdraw(
-    @CurrentUser() user: AuthUser,
+    @CurrentCaller() caller: Caller,
     @Param('id', ParseIdPipe) id: string,
     @Body() dto: MoneyMovementDto,
     @Idempotency() idem: IdempotencyRequest,
   ): Promise<OperationDto> {
-    return this.ledger.withdraw(user, id, dto, idem);
+    return this.ledger.withdraw(caller, id, dto, idem);
   }
 
   /** Staff, or a customer from an account its client holds. Both legs or neither. */
   @Auth()
+  @SessionInQuery()
   @Post('transfers')
   @ApiCreatedResponse({ type: TransferResultDto })
   @ApiIdempotent()
@@ -87,11 +91,11 @@ export class OperationsController {
     [422, `INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, or ${REUSED}`],
   )
   transfer(
-    @CurrentUser() user: AuthUser,
+    @CurrentCaller() caller: Caller,
     @Body() dto: TransferDto,
     @Idempotency() idem: IdempotencyRequest,
   ): Promise<TransferResultDto> {
-    return this.ledger.transfer(user, dto, idem);
+    return this.ledger.transfer(caller, dto, idem);
   }
 
   /** Compensates an operation; either leg of a transfer reverses both legs. */

@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module';
+import { AuthModule } from '../auth/auth.module';
 import { IdempotencyService } from '../idempotency/idempotency.service';
 import { LedgerService } from './ledger.service';
 import { OperationsController } from './operations.controller';
 import { OperationsQueryService } from './operations-query.service';
 
 @Module({
-  imports: [AccountsModule],
+  imports: [AccountsModule, AuthModule],
   controllers: [OperationsController],
   providers: [LedgerService, OperationsQueryService, IdempotencyService],
 })
