@@ -37,7 +37,7 @@ export const envSchema = Joi.object({
   DATABASE_URL: Joi.string()
     .uri({ scheme: ['postgres', 'postgresql'] })
     .empty(''),
-  DATABASE_POOL_SIZE: Joi.number().integer().min(1).max(200).default(10),
+  DATABASE_POOL_SIZE: Joi.number().integer().min(1).max(200).default(6),
   DATA_DIR: Joi.string().default('./data'),
   JWT_ALGORITHM: Joi.string()
     .valid(...JWT_ALGORITHMS)
