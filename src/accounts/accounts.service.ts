@@ -130,17 +130,6 @@ export class AccountsService {
     return toAccountDto(rows[0]);
   }
 
-  /** 404 unless the account exists and the caller may see it (no view built). */
-  async assertVisible(user: AuthUser, id: string): Promise<void> {
-    const rows = await preparedQuery<unknown>(
-      this.db,
-      'account-visible',
-      `SELECT 1 FROM accounts a WHERE a.id = $2 AND ${accountVisibleSql('a', '$1')}`,
-      [visibilityParam(user), id],
-    );
-    if (rows.length === 0) throw notFound('Account');
-  }
-
   async update(id: string, dto: UpdateAccountDto): Promise<AccountDto> {
     await this.db.transaction(async (em) => {
       const account = await this.lock(em, id);

@@ -15,6 +15,7 @@ import {
   StatementQuery,
 } from './dto/operations.dto';
 import { preparedQuery } from '../common/prepared';
+import { Caller, ME_COLUMNS, ME_CTE, MeRow, visibleToMe } from '../auth/caller';
 import { OPERATION_COLUMNS, OperationRow, toOperationDto } from './operation-view';
 
 @Injectable()
@@ -24,20 +25,56 @@ export class OperationsQueryService {
     private readonly accounts: AccountsService,
   ) {}
 
-  /** An account's operations, newest first; the account must be visible to the caller. */
+  /**
+   * An account's operations, newest first, in one statement: the caller's
+   * session, the account's visibility to it, the page and the total.
+   */
   async listForAccount(
-    user: AuthUser,
+    caller: Caller,
     accountId: string,
     filters: OperationFilters,
   ): Promise<Page<OperationDto>> {
-    await this.accounts.assertVisible(user, accountId);
-    return this.list({ ...filters, accountId });
+    const { from, to } = range(filters);
+    const where = `o.account_id = acct.id
+      AND ($4::varchar IS NULL OR o.type = $4::varchar)
+      AND ($5::varchar IS NULL OR o.kind = $5::varchar)
+      AND ($6::timestamptz IS NULL OR o.created_at >= $6::timestamptz)
+      AND ($7::timestamptz IS NULL OR o.created_at < $7::timestamptz)`;
+    const rows = await preparedQuery<
+      MeRow & Partial<OperationRow> & { visible: string | null; total: number }
+    >(
+      this.db,
+      'account-operations-me',
+      `WITH ${ME_CTE},
+         acct AS (SELECT a.id FROM accounts a, me WHERE a.id = $3 AND ${visibleToMe('a')})
+       SELECT ${ME_COLUMNS}, acct.id AS visible,
+              (SELECT count(*)::int FROM operations o WHERE ${where}) AS total, page.*
+         FROM me LEFT JOIN acct ON true LEFT JOIN LATERAL (
+           SELECT ${OPERATION_COLUMNS} FROM operations o WHERE ${where}
+            ORDER BY o.seq DESC LIMIT $8 OFFSET $9) page ON true`,
+      [
+        ...caller.params,
+        accountId,
+        filters.type ?? null,
+        filters.kind ?? null,
+        from,
+        to,
+        filters.limit,
+        (filters.page - 1) * filters.limit,
+      ],
+    );
+    caller.settle(rows[0]);
+    if (!rows[0].visible) throw notFound('Account');
+    return {
+      items: rows.filter((r) => r.id).map((r) => toOperationDto(r as OperationRow)),
+      page: filters.page,
+      limit: filters.limit,
+      total: rows[0].total,
+    };
   }
 
   async list(query: ListOperationsQuery): Promise<Page<OperationDto>> {
-    const from = query.from ? parseDayOrInstant(query.from)!.start : null;
-    const to = query.to ? parseDayOrInstant(query.to)!.endExclusive : null;
-    if (from && to && from >= to) throw rangeError();
+    const { from, to } = range(query);
     const where = `($1::uuid IS NULL OR o.account_id = $1::uuid)
       AND ($2::varchar IS NULL OR o.type = $2::varchar)
       AND ($3::varchar IS NULL OR o.kind = $3::varchar)
@@ -108,6 +145,14 @@ export class OperationsQueryService {
       operations: rows.map(toOperationDto),
     };
   }
+}
+
+/** The filters' from (inclusive) and to (exclusive) instants; 400 when the range is empty. */
+function range(filters: OperationFilters): { from: Date | null; to: Date | null } {
+  const from = filters.from ? parseDayOrInstant(filters.from)!.start : null;
+  const to = filters.to ? parseDayOrInstant(filters.to)!.endExclusive : null;
+  if (from && to && from >= to) throw rangeError();
+  return { from, to };
 }
 
 const rangeError = () =>

@@ -122,15 +122,16 @@ export class OperationsController {
 
   /** Newest first. */
   @Auth()
+  @SessionInQuery()
   @Get('accounts/:id/operations')
   @ApiOkResponse({ type: PageOf(OperationDto) })
   @ApiProblems([400, 'Invalid filter or paging'], [404, 'No such account (or not yours)'])
   listForAccount(
-    @CurrentUser() user: AuthUser,
+    @CurrentCaller() caller: Caller,
     @Param('id', ParseIdPipe) id: string,
     @Query() filters: OperationFilters,
   ): Promise<Page<OperationDto>> {
-    return this.queries.listForAccount(user, id, filters);
+    return this.queries.listForAccount(caller, id, filters);
   }
 
   /** JSON, or CSV with ?format=csv or Accept: text/csv (debits negative). */
