@@ -11,9 +11,9 @@
 import autocannon, { Request as AcRequest, Result } from 'autocannon';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { cpus, totalmem } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 
@@ -43,6 +43,8 @@ interface Row {
   referenceTps?: number;
   ratio?: number;
   target?: number;
+  /** Shown instead of the target when it is not a ratio. */
+  targetText?: string;
 }
 
 const urlFor = (db: string) => {
@@ -69,15 +71,18 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function startService(port: number): ChildProcess {
+/** The built service in production mode, on the server database or (dataDir) the embedded one. */
+function startService(port: number, database: { url: string } | { dataDir: string }): ChildProcess {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.DATABASE_URL;
   const child = spawn(process.execPath, [...NODE_ARGS, 'dist/main.js'], {
     cwd: ROOT,
     env: {
-      ...process.env,
+      ...env,
       NODE_ENV: 'production',
       PORT: String(port),
       HOST: '127.0.0.1',
-      DATABASE_URL: urlFor(APP_DB),
+      ...('url' in database ? { DATABASE_URL: database.url } : { DATA_DIR: database.dataDir }),
       JWT_SECRET: randomBytes(48).toString('base64url'),
       ADMIN_PASSWORD,
       LOG_LEVEL: 'warn',
@@ -225,6 +230,37 @@ function pick<T>(items: T[]): T {
   return items[Math.floor(Math.random() * items.length)];
 }
 
+const cents = (money: string) => BigInt(money.replace('.', ''));
+
+/** The ledger check through the API: accounts whose balance is not the sum of their operations. */
+async function apiLedgerProblems(base: string, token: string, accounts: string[]): Promise<number> {
+  let problems = 0;
+  for (const id of accounts) {
+    const account = await api<{ balance: string }>(
+      base,
+      'GET',
+      `/api/v1/accounts/${id}`,
+      undefined,
+      token,
+    );
+    let sum = 0n;
+    for (let page = 1; ; page++) {
+      const ops = await api<{ items: Array<{ type: string; amount: string }>; total: number }>(
+        base,
+        'GET',
+        `/api/v1/accounts/${id}/operations?limit=100&page=${page}`,
+        undefined,
+        token,
+      );
+      for (const op of ops.items)
+        sum += op.type === 'credit' ? cents(op.amount) : -cents(op.amount);
+      if (page * 100 >= ops.total) break;
+    }
+    if (sum !== cents(account.balance)) problems++;
+  }
+  return problems;
+}
+
 async function ledgerProblems(): Promise<number> {
   const client = new Client({ connectionString: urlFor(APP_DB) });
   await client.connect();
@@ -254,7 +290,7 @@ async function main(): Promise<void> {
     execFileSync('pgbench', ['-i', '-s', '10', '-q', urlFor(PGBENCH_DB)], { stdio: 'ignore' });
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    service = startService(port);
+    service = startService(port, { url: urlFor(APP_DB) });
     await waitHealthy(base);
     const { token, accounts, hot } = await seed(base);
     console.log(
@@ -351,7 +387,37 @@ async function main(): Promise<void> {
 
     const problems = await ledgerProblems();
     const memory = rssMb(service.pid!);
-    print(rows, problems, memory);
+    service.kill('SIGTERM');
+    await new Promise((r) => service!.once('exit', r));
+    service = undefined;
+
+    let embedded: { conserved: boolean; memory: { rss: number; peak: number } } | undefined;
+    if (wanted('embedded_deposit')) {
+      const dataDir = mkdtempSync(join(tmpdir(), 'bank-bench-'));
+      try {
+        const embeddedPort = await freePort();
+        const embeddedBase = `http://127.0.0.1:${embeddedPort}`;
+        service = startService(embeddedPort, { dataDir });
+        await waitHealthy(embeddedBase);
+        const seeded = await seed(embeddedBase);
+        const result = await load(embeddedBase, seeded.token, deposit(seeded.accounts));
+        rows.push({
+          ...row('deposit (embedded database)', result),
+          reference: 'none (absolute)',
+          targetText: '>= 300 req/s',
+        });
+        embedded = {
+          conserved: (await apiLedgerProblems(embeddedBase, seeded.token, seeded.accounts)) === 0,
+          memory: rssMb(service.pid!),
+        };
+      } finally {
+        service?.kill('SIGTERM');
+        if (service) await new Promise((r) => service!.once('exit', r));
+        service = undefined;
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    }
+    print(rows, problems, memory, embedded);
     const file = join(ROOT, 'bench', 'results', `${STAMP}.json`);
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
     writeFileSync(
@@ -370,13 +436,14 @@ async function main(): Promise<void> {
           rows,
           ledgerMismatches: problems,
           serviceRssMb: memory,
+          embedded,
         },
         null,
         2,
       ),
     );
     console.log(`\nwritten ${file}`);
-    if (problems > 0) process.exitCode = 1;
+    if (problems > 0 || embedded?.conserved === false) process.exitCode = 1;
   } finally {
     service?.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 1000));
@@ -385,7 +452,12 @@ async function main(): Promise<void> {
   }
 }
 
-function print(rows: Row[], problems: number, memory: { rss: number; peak: number }): void {
+function print(
+  rows: Row[],
+  problems: number,
+  memory: { rss: number; peak: number },
+  embedded?: { conserved: boolean; memory: { rss: number; peak: number } },
+): void {
   const header = [
     'scenario',
     'req/s',
@@ -406,11 +478,12 @@ function print(rows: Row[], problems: number, memory: { rss: number; peak: numbe
     r.reference ?? '',
     r.referenceTps !== undefined ? String(r.referenceTps) : '',
     r.ratio !== undefined ? r.ratio.toFixed(2) : '',
-    r.target !== undefined
-      ? r.scenario.includes('during')
-        ? `<= ${r.target}`
-        : `>= ${r.target}`
-      : '',
+    r.targetText ??
+      (r.target !== undefined
+        ? r.scenario.includes('during')
+          ? `<= ${r.target}`
+          : `>= ${r.target}`
+        : ''),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
@@ -420,6 +493,12 @@ function print(rows: Row[], problems: number, memory: { rss: number; peak: numbe
     `\nledger: ${problems === 0 ? 'every balance equals the sum of its operations' : `${problems} accounts MISMATCH`}`,
   );
   console.log(`service memory: ${memory.rss} MB RSS at the end, ${memory.peak} MB peak`);
+  if (embedded) {
+    console.log(
+      `embedded database: ${embedded.conserved ? 'every balance equals the sum of its operations' : 'ledger MISMATCH'}; ` +
+        `${embedded.memory.rss} MB RSS at the end, ${embedded.memory.peak} MB peak (the database runs inside the process)`,
+    );
+  }
 }
 
 main().catch((error: unknown) => {
