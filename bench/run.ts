@@ -43,6 +43,8 @@ interface Row {
   referenceTps?: number;
   ratio?: number;
   target?: number;
+  /** The service's CPU time per request (its share of the load; both loads during the flood). */
+  cpuMsPerRequest?: number;
   /** Shown instead of the target when it is not a ratio. */
   targetText?: string;
 }
@@ -194,27 +196,44 @@ function pgbench(args: string[]): number {
   return Number(match[1]);
 }
 
-function load(
+/** The service process being measured, for its CPU time. */
+let servicePid: number | undefined;
+
+/** User + system CPU time of a process so far, in ms (from /proc, 10 ms ticks). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+type Load = Result & { cpuMsPerRequest?: number };
+
+async function load(
   base: string,
   token: string,
   requests: AcRequest[],
   connections = CONNECTIONS,
-): Promise<Result> {
-  return autocannon({
+): Promise<Load> {
+  const cpuBefore = servicePid ? cpuMs(servicePid) : undefined;
+  const result: Load = await autocannon({
     url: base,
     connections,
     duration: DURATION,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     requests,
   });
+  if (servicePid && cpuBefore !== undefined && result.requests.total > 0) {
+    result.cpuMsPerRequest = (cpuMs(servicePid) - cpuBefore) / result.requests.total;
+  }
+  return result;
 }
 
-const row = (scenario: string, r: Result): Row => ({
+const row = (scenario: string, r: Load): Row => ({
   scenario,
   rps: Math.round(r.requests.average),
   p50: r.latency.p50,
   p99: r.latency.p99,
   errors: r.errors + r.timeouts + r.non2xx,
+  cpuMsPerRequest: r.cpuMsPerRequest,
 });
 
 /** 1.00 to a random account. */
@@ -291,6 +310,7 @@ async function main(): Promise<void> {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     service = startService(port, { url: urlFor(APP_DB) });
+    servicePid = service.pid;
     await waitHealthy(base);
     const { token, accounts, hot } = await seed(base);
     console.log(
@@ -379,6 +399,7 @@ async function main(): Promise<void> {
       const interference = row('read_account during login flood', during);
       rows.push({
         ...interference,
+        cpuMsPerRequest: undefined, // shared with the login flood
         reference: 'read_account p99 alone',
         ratio: interference.p99 / Math.max(readAlone.p99, 1),
         target: 3,
@@ -398,6 +419,7 @@ async function main(): Promise<void> {
         const embeddedPort = await freePort();
         const embeddedBase = `http://127.0.0.1:${embeddedPort}`;
         service = startService(embeddedPort, { dataDir });
+        servicePid = service.pid;
         await waitHealthy(embeddedBase);
         const seeded = await seed(embeddedBase);
         const result = await load(embeddedBase, seeded.token, deposit(seeded.accounts));
@@ -464,6 +486,7 @@ function print(
     'p50 ms',
     'p99 ms',
     'errors',
+    'cpu ms/req',
     'reference',
     'ref tps',
     'ratio',
@@ -475,6 +498,7 @@ function print(
     String(r.p50),
     String(r.p99),
     String(r.errors),
+    r.cpuMsPerRequest !== undefined ? r.cpuMsPerRequest.toFixed(2) : '',
     r.reference ?? '',
     r.referenceTps !== undefined ? String(r.referenceTps) : '',
     r.ratio !== undefined ? r.ratio.toFixed(2) : '',

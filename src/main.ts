@@ -1,9 +1,11 @@
 import 'reflect-metadata';
 import { Logger } from 'nestjs-pino';
 import { createApp } from './app.factory';
+import { checkedConfiguration, startClusterIfAsked } from './cluster';
 import { AppConfig } from './config/app-config';
 
 async function main(): Promise<void> {
+  if (startClusterIfAsked(checkedConfiguration())) return;
   const app = await createApp();
   const config = app.get(AppConfig);
   await app.listen(config.port, config.host);

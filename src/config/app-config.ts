@@ -94,7 +94,7 @@ export function parseTrustProxy(text: string): TrustProxy {
  * Outside production a missing JWT_SECRET is generated once and kept in the
  * data folder, so tokens survive a restart of a development server.
  */
-function devSecret(dataDir: string): string {
+export function devSecret(dataDir: string): string {
   if (dataDir.startsWith('memory://')) return randomBytes(32).toString('base64url');
   const file = join(dataDir, 'jwt-secret');
   try {

@@ -38,6 +38,7 @@ export const envSchema = Joi.object({
     .uri({ scheme: ['postgres', 'postgresql'] })
     .empty(''),
   DATABASE_POOL_SIZE: Joi.number().integer().min(1).max(200).default(6),
+  WEB_CONCURRENCY: Joi.number().integer().min(1).max(64).default(1),
   DATA_DIR: Joi.string().default('./data'),
   JWT_ALGORITHM: Joi.string()
     .valid(...JWT_ALGORITHMS)
@@ -75,6 +76,9 @@ export const envSchema = Joi.object({
     if (env.JWT_SECRET && Buffer.byteLength(env.JWT_SECRET as string) < 32) {
       return helpers.error('secret.short');
     }
+    if ((env.WEB_CONCURRENCY as number) > 1 && !env.DATABASE_URL) {
+      return helpers.error('workers.embedded');
+    }
     if (env.JWT_ALGORITHM !== 'HS256' && !env.JWT_PRIVATE_KEY && !env.JWT_PRIVATE_KEY_FILE) {
       return helpers.error('key.missing');
     }
@@ -84,6 +88,8 @@ export const envSchema = Joi.object({
     'secret.missing': 'JWT_SECRET is required in production',
     'secret.short': 'JWT_SECRET must be at least 32 bytes',
     'secret.example': 'JWT_SECRET is an example value; generate a real secret for production',
+    'workers.embedded':
+      'WEB_CONCURRENCY above 1 needs DATABASE_URL: the embedded database belongs to one process',
     'key.missing':
       'JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE is required when JWT_ALGORITHM is RS256',
   });
@@ -94,6 +100,7 @@ export interface Env {
   HOST: string;
   DATABASE_URL?: string;
   DATABASE_POOL_SIZE: number;
+  WEB_CONCURRENCY: number;
   DATA_DIR: string;
   JWT_ALGORITHM: (typeof JWT_ALGORITHMS)[number];
   JWT_SECRET?: string;

@@ -1,0 +1,80 @@
+import cluster, { Worker } from 'node:cluster';
+import { existsSync, readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+import { devSecret } from './config/app-config';
+import { Env, validateEnv } from './config/env';
+
+const log = (level: number, msg: string) =>
+  process.stdout.write(
+    `${JSON.stringify({ level, time: Date.now(), pid: process.pid, context: 'Cluster', msg })}\n`,
+  );
+
+/**
+ * The configuration as the app will see it (the environment over the .env
+ * file), checked before anything starts; an error names every bad variable
+ * and the process exits 1, without a stack trace.
+ */
+export function checkedConfiguration(): Env {
+  const file = existsSync('.env') ? parseEnv(readFileSync('.env', 'utf8')) : {};
+  try {
+    return validateEnv({ ...file, ...process.env });
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
+/**
+ * WEB_CONCURRENCY > 1 (with DATABASE_URL): this process forks that many
+ * workers, each the whole service with its own pool, sharing the port. They
+ * share nothing in memory (sessions, throttling and idempotency live in the
+ * database), so they behave as instances on one machine. A worker that dies
+ * after it started listening is replaced; one that fails before stops the service.
+ * SIGTERM/SIGINT stop the workers gracefully, then this process.
+ *
+ * Answers whether this process is the primary (and so must not start the app).
+ */
+export function startClusterIfAsked(env: Env): boolean {
+  if (!cluster.isPrimary || env.WEB_CONCURRENCY <= 1) return false;
+  if (env.JWT_ALGORITHM === 'HS256' && !env.JWT_SECRET) {
+    // Made (or read) once here, so the workers cannot race to create different ones.
+    process.env.JWT_SECRET = devSecret(env.DATA_DIR);
+  }
+
+  let stopping = false;
+  /** Live workers, and whether each has started listening (booted). */
+  const started = new Map<Worker, boolean>();
+  const fork = () => started.set(cluster.fork(), false);
+  cluster.on('listening', (worker) => started.set(worker, true));
+  cluster.on('exit', (worker, code, signal) => {
+    const booted = started.get(worker) ?? false;
+    started.delete(worker);
+    if (stopping) {
+      if (started.size === 0) process.exit(0);
+      return;
+    }
+    const why = signal ? `signal ${signal}` : `code ${code}`;
+    if (!booted) {
+      // Restarting a worker that cannot boot (database unreachable...) would only loop.
+      log(60, `A worker failed to start (${why}); stopping the service`);
+      stopping = true;
+      for (const other of started.keys()) other.process.kill('SIGTERM');
+      process.exitCode = code || 1;
+      if (started.size === 0) process.exit(process.exitCode);
+      return;
+    }
+    log(50, `Worker ${worker.process.pid} exited (${why}); starting another`);
+    fork();
+  });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      log(30, `Stopping ${started.size} workers on ${signal}`);
+      for (const worker of started.keys()) worker.process.kill('SIGTERM');
+    });
+  }
+  log(30, `Starting ${env.WEB_CONCURRENCY} workers`);
+  for (let i = 0; i < env.WEB_CONCURRENCY; i++) fork();
+  return true;
+}
