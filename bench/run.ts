@@ -5,8 +5,15 @@
  * of the PostgreSQL server, seeds it through the API, then alternates each
  * scenario with its pgbench reference so drift hits both, checks the ledger
  * after the write scenarios, and prints a table (also written as JSON under
- * bench/results/). Settings: BENCH_DURATION (s, 10), BENCH_CONNECTIONS (32),
- * BENCH_ADMIN_URL (postgresql://postgres@127.0.0.1:5432/postgres).
+ * bench/results/). The service runs as `npm run start:prod` would run it. The
+ * throughput scenarios are then run again with BENCH_WORKERS processes
+ * (WEB_CONCURRENCY), and a deposit run on the embedded database closes.
+ *
+ * Settings: BENCH_DURATION (s, 10), BENCH_CONNECTIONS (32), BENCH_WORKERS (2;
+ * 1 skips that part), BENCH_SCENARIOS (a comma-separated subset of read_account,
+ * list_operations, deposit, transfer, login, login_interference,
+ * embedded_deposit), BENCH_NODE_ARGS (extra node flags for the service, such as
+ * --cpu-prof), BENCH_ADMIN_URL (postgresql://postgres@127.0.0.1:5432/postgres).
  */
 import autocannon, { Request as AcRequest, Result } from 'autocannon';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -20,6 +27,8 @@ import { Client } from 'pg';
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+/** Also run the throughput scenarios with this many worker processes (WEB_CONCURRENCY); 1: not. */
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
 /** A comma-separated subset of the scenarios to run (all by default). */
 const SCENARIOS = (process.env.BENCH_SCENARIOS ?? '').split(',').filter(Boolean);
 const wanted = (scenario: string) => SCENARIOS.length === 0 || SCENARIOS.includes(scenario);
@@ -29,6 +38,7 @@ const ROOT = join(__dirname, '..');
 const STAMP = new Date().toISOString().replace(/[:.]/g, '-');
 const SUFFIX = randomBytes(3).toString('hex');
 const APP_DB = `bank_bench_${SUFFIX}`;
+const WORKERS_DB = `bank_bench_workers_${SUFFIX}`;
 const PGBENCH_DB = `bank_pgbench_${SUFFIX}`;
 const ADMIN_PASSWORD = randomBytes(18).toString('base64url');
 const TELLER = { username: 'bench-teller', password: 'bench-teller-password' };
@@ -73,14 +83,41 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * The production command line, from `npm run start:prod` (VAR=value ... node
+ * [flags] dist/main.js): the bench runs the service exactly as deployed.
+ */
+function productionCommand(): { env: Record<string, string>; nodeArgs: string[] } {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const words = pkg.scripts['start:prod'].split(/\s+/).filter(Boolean);
+  const env: Record<string, string> = {};
+  while (words.length > 0 && /^[A-Z_][A-Z0-9_]*=/.test(words[0])) {
+    const [name, ...value] = words.shift()!.split('=');
+    env[name] = value.join('=');
+  }
+  if (words.shift() !== 'node' || words.pop() !== 'dist/main.js') {
+    throw new Error('start:prod is not "[VAR=value...] node [flags] dist/main.js"');
+  }
+  return { env, nodeArgs: words };
+}
+
 /** The built service in production mode, on the server database or (dataDir) the embedded one. */
-function startService(port: number, database: { url: string } | { dataDir: string }): ChildProcess {
+function startService(
+  port: number,
+  database: { url: string } | { dataDir: string },
+  extraEnv: Record<string, string> = {},
+): ChildProcess {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.DATABASE_URL;
-  const child = spawn(process.execPath, [...NODE_ARGS, 'dist/main.js'], {
+  const production = productionCommand();
+  const child = spawn(process.execPath, [...production.nodeArgs, ...NODE_ARGS, 'dist/main.js'], {
     cwd: ROOT,
     env: {
       ...env,
+      ...production.env,
+      ...extraEnv,
       NODE_ENV: 'production',
       PORT: String(port),
       HOST: '127.0.0.1',
@@ -199,10 +236,32 @@ function pgbench(args: string[]): number {
 /** The service process being measured, for its CPU time. */
 let servicePid: number | undefined;
 
-/** User + system CPU time of a process so far, in ms (from /proc, 10 ms ticks). */
+/** The process and its descendants (the workers of WEB_CONCURRENCY). */
+function processTree(pid: number): number[] {
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .split(' ')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    // exited
+  }
+  return [pid, ...children.flatMap(processTree)];
+}
+
+/** User + system CPU time of the service's processes so far, in ms (from /proc, 10 ms ticks). */
 function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited
+    }
+  }
+  return (ticks * 1000) / 100;
 }
 
 type Load = Result & { cpuMsPerRequest?: number };
@@ -280,8 +339,8 @@ async function apiLedgerProblems(base: string, token: string, accounts: string[]
   return problems;
 }
 
-async function ledgerProblems(): Promise<number> {
-  const client = new Client({ connectionString: urlFor(APP_DB) });
+async function ledgerProblems(database = APP_DB): Promise<number> {
+  const client = new Client({ connectionString: urlFor(database) });
   await client.connect();
   try {
     const { rows } = await client.query<{ n: string }>(
@@ -295,10 +354,103 @@ async function ledgerProblems(): Promise<number> {
   }
 }
 
+/** RSS now and at its peak, summed over the service's processes (each peak is its own). */
 function rssMb(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return { rss: Math.round(kb('VmRSS') / 1024), peak: Math.round(kb('VmHWM') / 1024) };
+  let rss = 0;
+  let peak = 0;
+  for (const p of processTree(pid)) {
+    const status = readFileSync(`/proc/${p}/status`, 'utf8');
+    const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+    rss += kb('VmRSS');
+    peak += kb('VmHWM');
+  }
+  return { rss: Math.round(rss / 1024), peak: Math.round(peak / 1024) };
+}
+
+/** GET /accounts/:id on random accounts. */
+const readRequests = (accounts: string[]): AcRequest[] => [
+  {
+    method: 'GET',
+    setupRequest: (req) => ({ ...req, path: `/api/v1/accounts/${pick(accounts)}` }),
+  },
+];
+
+/**
+ * The four throughput scenarios, each right after its pgbench reference;
+ * answers the read_account row (the login flood compares with it).
+ */
+async function throughput(
+  base: string,
+  token: string,
+  accounts: string[],
+  hot: string,
+  label: string,
+  rows: Row[],
+): Promise<Row | undefined> {
+  const compare = (r: Row, reference: string, tps: number, target: number) =>
+    rows.push({ ...r, reference, referenceTps: Math.round(tps), ratio: r.rps / tps, target });
+
+  const readAccount = readRequests(accounts);
+  let readAlone: Row | undefined;
+  if (wanted('read_account') || (!label && wanted('login_interference'))) {
+    const tps = pgbench(['-S']);
+    readAlone = row(`read_account${label}`, await load(base, token, readAccount));
+    compare(readAlone, 'select-only', tps, 0.4);
+  }
+
+  if (wanted('list_operations')) {
+    const tps = pgbench(['-S']);
+    compare(
+      row(
+        `list_operations${label}`,
+        await load(base, token, [
+          { method: 'GET', path: `/api/v1/accounts/${hot}/operations?limit=20` },
+        ]),
+      ),
+      'select-only',
+      tps,
+      0.25,
+    );
+  }
+
+  if (wanted('deposit')) {
+    const tps = pgbench(['-N']);
+    compare(
+      row(`deposit${label}`, await load(base, token, deposit(accounts))),
+      'simple-update',
+      tps,
+      0.6,
+    );
+  }
+
+  if (wanted('transfer')) {
+    const tps = pgbench([]);
+    compare(
+      row(
+        `transfer${label}`,
+        await load(base, token, [
+          {
+            method: 'POST',
+            path: '/api/v1/transfers',
+            setupRequest: (req) => {
+              const from = pick(accounts);
+              let to = pick(accounts);
+              while (to === from) to = pick(accounts);
+              return {
+                ...req,
+                body: JSON.stringify({ fromAccountId: from, toAccountId: to, amount: '1.00' }),
+              };
+            },
+          },
+        ]),
+      ),
+      'tpcb-like',
+      tps,
+      0.6,
+    );
+  }
+
+  return readAlone;
 }
 
 async function main(): Promise<void> {
@@ -318,73 +470,8 @@ async function main(): Promise<void> {
     );
 
     const rows: Row[] = [];
-    const compare = (r: Row, reference: string, tps: number, target: number) =>
-      rows.push({ ...r, reference, referenceTps: Math.round(tps), ratio: r.rps / tps, target });
-
-    const readAccount: AcRequest[] = [
-      {
-        method: 'GET',
-        setupRequest: (req) => ({ ...req, path: `/api/v1/accounts/${pick(accounts)}` }),
-      },
-    ];
-    let readAlone: Row | undefined;
-    if (wanted('read_account') || wanted('login_interference')) {
-      const tps = pgbench(['-S']);
-      readAlone = row('read_account', await load(base, token, readAccount));
-      compare(readAlone, 'select-only', tps, 0.4);
-    }
-
-    if (wanted('list_operations')) {
-      const tps = pgbench(['-S']);
-      compare(
-        row(
-          'list_operations',
-          await load(base, token, [
-            { method: 'GET', path: `/api/v1/accounts/${hot}/operations?limit=20` },
-          ]),
-        ),
-        'select-only',
-        tps,
-        0.25,
-      );
-    }
-
-    if (wanted('deposit')) {
-      const tps = pgbench(['-N']);
-      compare(
-        row('deposit', await load(base, token, deposit(accounts))),
-        'simple-update',
-        tps,
-        0.6,
-      );
-    }
-
-    if (wanted('transfer')) {
-      const tps = pgbench([]);
-      compare(
-        row(
-          'transfer',
-          await load(base, token, [
-            {
-              method: 'POST',
-              path: '/api/v1/transfers',
-              setupRequest: (req) => {
-                const from = pick(accounts);
-                let to = pick(accounts);
-                while (to === from) to = pick(accounts);
-                return {
-                  ...req,
-                  body: JSON.stringify({ fromAccountId: from, toAccountId: to, amount: '1.00' }),
-                };
-              },
-            },
-          ]),
-        ),
-        'tpcb-like',
-        tps,
-        0.6,
-      );
-    }
+    const readAlone = await throughput(base, token, accounts, hot, '', rows);
+    const readAccount = readRequests(accounts);
 
     const loginRequest: AcRequest[] = [
       { method: 'POST', path: '/api/v1/auth/login', body: JSON.stringify(TELLER) },
@@ -411,6 +498,34 @@ async function main(): Promise<void> {
     service.kill('SIGTERM');
     await new Promise((r) => service!.once('exit', r));
     service = undefined;
+
+    let workers: { problems: number; memory: { rss: number; peak: number } } | undefined;
+    if (WORKERS > 1 && ['read_account', 'list_operations', 'deposit', 'transfer'].some(wanted)) {
+      // A fresh database seeded the same way, served by WORKERS processes (WEB_CONCURRENCY).
+      await admin(`CREATE DATABASE ${WORKERS_DB}`);
+      const workersPort = await freePort();
+      const workersBase = `http://127.0.0.1:${workersPort}`;
+      service = startService(
+        workersPort,
+        { url: urlFor(WORKERS_DB) },
+        { WEB_CONCURRENCY: String(WORKERS) },
+      );
+      servicePid = service.pid;
+      await waitHealthy(workersBase);
+      const fresh = await seed(workersBase);
+      await throughput(
+        workersBase,
+        fresh.token,
+        fresh.accounts,
+        fresh.hot,
+        ` (${WORKERS} workers)`,
+        rows,
+      );
+      workers = { problems: await ledgerProblems(WORKERS_DB), memory: rssMb(service.pid!) };
+      service.kill('SIGTERM');
+      await new Promise((r) => service!.once('exit', r));
+      service = undefined;
+    }
 
     let embedded: { conserved: boolean; memory: { rss: number; peak: number } } | undefined;
     if (wanted('embedded_deposit')) {
@@ -439,7 +554,7 @@ async function main(): Promise<void> {
         rmSync(dataDir, { recursive: true, force: true });
       }
     }
-    print(rows, problems, memory, embedded);
+    print(rows, problems, memory, workers, embedded);
     const file = join(ROOT, 'bench', 'results', `${STAMP}.json`);
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
     writeFileSync(
@@ -458,6 +573,7 @@ async function main(): Promise<void> {
           rows,
           ledgerMismatches: problems,
           serviceRssMb: memory,
+          workers,
           embedded,
         },
         null,
@@ -465,11 +581,14 @@ async function main(): Promise<void> {
       ),
     );
     console.log(`\nwritten ${file}`);
-    if (problems > 0 || embedded?.conserved === false) process.exitCode = 1;
+    if (problems > 0 || (workers?.problems ?? 0) > 0 || embedded?.conserved === false) {
+      process.exitCode = 1;
+    }
   } finally {
     service?.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 1000));
     await admin(`DROP DATABASE IF EXISTS ${APP_DB} WITH (FORCE)`);
+    await admin(`DROP DATABASE IF EXISTS ${WORKERS_DB} WITH (FORCE)`);
     await admin(`DROP DATABASE IF EXISTS ${PGBENCH_DB} WITH (FORCE)`);
   }
 }
@@ -478,6 +597,7 @@ function print(
   rows: Row[],
   problems: number,
   memory: { rss: number; peak: number },
+  workers?: { problems: number; memory: { rss: number; peak: number } },
   embedded?: { conserved: boolean; memory: { rss: number; peak: number } },
 ): void {
   const header = [
@@ -517,6 +637,12 @@ function print(
     `\nledger: ${problems === 0 ? 'every balance equals the sum of its operations' : `${problems} accounts MISMATCH`}`,
   );
   console.log(`service memory: ${memory.rss} MB RSS at the end, ${memory.peak} MB peak`);
+  if (workers) {
+    console.log(
+      `${WORKERS} workers: ledger ${workers.problems === 0 ? 'checked again, every balance equals the sum of its operations' : `${workers.problems} accounts MISMATCH`}; ` +
+        `${workers.memory.rss} MB RSS at the end for the primary and its workers together`,
+    );
+  }
   if (embedded) {
     console.log(
       `embedded database: ${embedded.conserved ? 'every balance equals the sum of its operations' : 'ledger MISMATCH'}; ` +
