@@ -29,7 +29,9 @@ export function checkedConfiguration(): Env {
  * workers, each the whole service with its own pool, sharing the port. They
  * share nothing in memory (sessions, throttling and idempotency live in the
  * database), so they behave as instances on one machine. A worker that dies
- * after it started listening is replaced; one that fails before stops the service.
+ * after it started listening is replaced (again and again, more slowly, while
+ * replacements cannot start, as during a database outage); a first worker that
+ * cannot start stops the service.
  * SIGTERM/SIGINT stop the workers gracefully, then this process.
  *
  * Answers whether this process is the primary (and so must not start the app).
@@ -42,10 +44,18 @@ export function startClusterIfAsked(env: Env): boolean {
   }
 
   let stopping = false;
+  /** Until every first worker has listened once, a worker that cannot boot stops the service. */
+  let starting = true;
+  /** Wait before replacing a worker that died before listening; doubles up to 30 s. */
+  let backoff = 1000;
   /** Live workers, and whether each has started listening (booted). */
   const started = new Map<Worker, boolean>();
   const fork = () => started.set(cluster.fork(), false);
-  cluster.on('listening', (worker) => started.set(worker, true));
+  cluster.on('listening', (worker) => {
+    started.set(worker, true);
+    backoff = 1000;
+    if ([...started.values()].filter(Boolean).length >= env.WEB_CONCURRENCY) starting = false;
+  });
   cluster.on('exit', (worker, code, signal) => {
     const booted = started.get(worker) ?? false;
     started.delete(worker);
@@ -54,8 +64,8 @@ export function startClusterIfAsked(env: Env): boolean {
       return;
     }
     const why = signal ? `signal ${signal}` : `code ${code}`;
-    if (!booted) {
-      // Restarting a worker that cannot boot (database unreachable...) would only loop.
+    if (!booted && starting) {
+      // A service that cannot start (bad database URL...) would only loop: stop.
       log(60, `A worker failed to start (${why}); stopping the service`);
       stopping = true;
       for (const other of started.keys()) other.process.kill('SIGTERM');
@@ -63,14 +73,24 @@ export function startClusterIfAsked(env: Env): boolean {
       if (started.size === 0) process.exit(process.exitCode);
       return;
     }
-    log(50, `Worker ${worker.process.pid} exited (${why}); starting another`);
-    fork();
+    if (booted) {
+      log(50, `Worker ${worker.process.pid} exited (${why}); starting another`);
+      fork();
+      return;
+    }
+    // A replacement could not start (the database is down, say): try again, more slowly.
+    log(50, `A replacement worker failed to start (${why}); retrying in ${backoff / 1000} s`);
+    setTimeout(() => {
+      if (!stopping) fork();
+    }, backoff);
+    backoff = Math.min(backoff * 2, 30_000);
   });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
       if (stopping) return;
       stopping = true;
       log(30, `Stopping ${started.size} workers on ${signal}`);
+      if (started.size === 0) process.exit(0);
       for (const worker of started.keys()) worker.process.kill('SIGTERM');
     });
   }

@@ -134,6 +134,17 @@ describe('accounts', () => {
       expect(read.body).toEqual(res.body);
     });
 
+    it('takes holder ids in any letter case, and one client twice in two cases is 400', async () => {
+      const holder = await newClient();
+      const upper = await open({ holderIds: [holder.id.toUpperCase()] });
+      expect(upper.status).toBe(201);
+      expect(upper.body.holders.map((h: { id: string }) => h.id)).toEqual([holder.id]);
+      const before = await heldCount(holder.id);
+      const twice = await open({ holderIds: [holder.id, holder.id.toUpperCase()] });
+      expectProblem(twice, 400, 'VALIDATION_FAILED');
+      expect(await heldCount(holder.id)).toBe(before);
+    });
+
     it('opens a joint account for two holders', async () => {
       const first = await newClient('Ada', 'Lovelace');
       const second = await newClient('Charles', 'Babbage');

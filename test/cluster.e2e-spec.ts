@@ -4,7 +4,14 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TEST_JWT_SECRET } from './helpers/app';
-import { cloneTemplate, databaseUrl, dropDatabase, onServer } from './helpers/databases';
+import {
+  SERVER_URL,
+  cloneTemplate,
+  databaseUrl,
+  dropDatabase,
+  onServer,
+} from './helpers/databases';
+import { Relay } from './helpers/relay';
 
 /**
  * WEB_CONCURRENCY: the service as an operator starts it (src/main.ts in a
@@ -74,7 +81,7 @@ function start(env: Record<string, string>): Service {
 }
 
 async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>) {
-  for (let i = 0; i < 300; i++) {
+  for (let i = 0; i < 600; i++) {
     const value = await probe();
     if (value !== undefined && value !== false) return value;
     await new Promise((done) => setTimeout(done, 100));
@@ -163,4 +170,44 @@ it('refuses WEB_CONCURRENCY above 1 on the embedded database, naming the variabl
     expect(await service.exited).toBe(0);
     for (const pid of workers) expect(() => process.kill(pid, 0)).toThrow();
   }, 60_000);
+});
+
+(onServer ? describe : describe.skip)('WEB_CONCURRENCY=2 through a database outage', () => {
+  it('keeps retrying a replacement worker that cannot start, and starts it once the database is back', async () => {
+    const database = await cloneTemplate();
+    const server = new URL(SERVER_URL!);
+    const relay = await Relay.start({ host: server.hostname, port: Number(server.port || 5432) });
+    const url = new URL(databaseUrl(database));
+    url.host = `127.0.0.1:${relay.port}`;
+    const port = await freePort();
+    const service = start({
+      WEB_CONCURRENCY: '2',
+      DATABASE_URL: url.toString(),
+      PORT: String(port),
+    });
+    try {
+      await until('two workers', () => listening(service).length >= 2 || undefined);
+      await relay.down();
+      const [victim, survivor] = listening(service);
+      process.kill(victim, 'SIGKILL');
+      await until('a failed replacement', () =>
+        service.lines.some((l) => String(l.msg).startsWith('A replacement worker failed')),
+      );
+      expect(service.child.exitCode).toBeNull();
+      expect(() => process.kill(survivor, 0)).not.toThrow();
+
+      await relay.up();
+      await until('a replacement listening', () => listening(service).length >= 3 || undefined);
+      const health = await fetch(`http://127.0.0.1:${port}/health`, {
+        headers: { connection: 'close' },
+      });
+      expect(health.status).toBe(200);
+      service.child.kill('SIGTERM');
+      expect(await service.exited).toBe(0);
+    } finally {
+      if (service.child.exitCode === null) service.child.kill('SIGKILL');
+      await relay.down();
+      await dropDatabase(database);
+    }
+  }, 120_000);
 });

@@ -454,6 +454,39 @@ describe('operations', () => {
       expect(await operationCount(account.id)).toBe(1);
     });
 
+    it('the same account twice in different letter case is 400 and moves nothing, with a key too', async () => {
+      const account = await funded('100.00');
+      for (const key of [undefined, randomUUID()]) {
+        const req = t.http
+          .post('/api/v1/transfers')
+          .set(bearer(teller))
+          .send({
+            fromAccountId: account.id,
+            toAccountId: account.id.toUpperCase(),
+            amount: '40.00',
+          });
+        const res = key ? await req.set('Idempotency-Key', key) : await req;
+        expectProblem(res, 400, 'VALIDATION_FAILED');
+      }
+      expect(await balance(account.id)).toBe('100.00');
+      expect(await operationCount(account.id)).toBe(1);
+    });
+
+    it('upper-case ids name the same accounts as lower-case ones', async () => {
+      const from = await funded('10.00');
+      const to = await funded('1.00');
+      const res = await transfer({
+        fromAccountId: from.id.toUpperCase(),
+        toAccountId: to.id.toUpperCase(),
+        amount: '2.50',
+      });
+      expect(res.status).toBe(201);
+      expect(res.body.debit.accountId).toBe(from.id);
+      expect(res.body.credit.accountId).toBe(to.id);
+      expect(await balance(from.id)).toBe('7.50');
+      expect(await balance(to.id)).toBe('3.50');
+    });
+
     it('different currencies are 422 CURRENCY_MISMATCH and move nothing', async () => {
       const euros = await funded('100.00', { currency: 'EUR' });
       const dollars = await funded('100.00', { currency: 'USD' });

@@ -1,12 +1,12 @@
 import { JwtService } from '@nestjs/jwt';
 import { generateKeyPairSync, createPublicKey, createVerify, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { PruneService } from '../src/maintenance/prune.service';
 import { ADMIN_PASSWORD, TestApp, bearer } from './helpers/app';
+import { Relay } from './helpers/relay';
 import {
   cloneTemplate,
   databaseUrl,
@@ -174,45 +174,6 @@ describe('pruning', () => {
     }
   });
 });
-
-/** A TCP relay to PostgreSQL that the test can cut, to play a database outage. */
-class Relay {
-  private server?: Server;
-  private readonly sockets = new Set<Socket>();
-  constructor(
-    readonly port: number,
-    private readonly target: { host: string; port: number },
-  ) {}
-
-  static async start(target: { host: string; port: number }): Promise<Relay> {
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const port = (probe.address() as { port: number }).port;
-    await new Promise((resolve) => probe.close(resolve));
-    const relay = new Relay(port, target);
-    await relay.up();
-    return relay;
-  }
-
-  async up(): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = new Socket();
-      upstream.connect(this.target.port, this.target.host);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => s.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
-  }
-
-  async down(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise((resolve) => this.server?.close(resolve));
-  }
-}
 
 (onServer ? describe : describe.skip)('database outage', () => {
   it('answers 503 while the database is unreachable and recovers without a restart', async () => {

@@ -27,7 +27,9 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
         rawJwt: string,
         done: (err: unknown, key?: string) => void,
       ) => {
-        const key = keys.verificationKey(decodeHeader(rawJwt)?.kid);
+        // HS256 has one key: the header's kid only matters for RS256.
+        const kid = keys.algorithm === 'HS256' ? undefined : decodeHeader(rawJwt)?.kid;
+        const key = keys.verificationKey(kid);
         // A KeyObject, which jsonwebtoken takes as is (the type says string).
         if (key) done(null, key as unknown as string);
         else done(new ApiError('TOKEN_INVALID', 'The access token is signed with an unknown key'));

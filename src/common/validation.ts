@@ -1,11 +1,13 @@
 import {
+  applyDecorators,
   ArgumentMetadata,
   Injectable,
   PipeTransform,
   ValidationError,
   ValidationPipe,
 } from '@nestjs/common';
-import { isUUID } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsUUID, isUUID, ValidationOptions } from 'class-validator';
 import { FieldError, validationFailed } from './problem';
 
 export function flattenValidationErrors(errors: ValidationError[], prefix = ''): FieldError[] {
@@ -59,4 +61,23 @@ export class ParseIdPipe implements PipeTransform<string, string> {
     }
     return value.toLowerCase();
   }
+}
+
+const lower = (value: unknown): unknown =>
+  typeof value === 'string'
+    ? value.toLowerCase()
+    : Array.isArray(value)
+      ? value.map((v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v))
+      : value;
+
+/**
+ * A UUID field of a body or query, in any letter case, kept lower-case as the
+ * database writes it: ids given in two cases are then the same id to every
+ * later comparison (same account twice, duplicate holders).
+ */
+export function IsId(options?: ValidationOptions) {
+  return applyDecorators(
+    Transform(({ value }: { value: unknown }) => lower(value)),
+    IsUUID('all', options),
+  );
 }

@@ -7,7 +7,7 @@ import { onManager, onPool, Querier } from '../common/prepared';
 import { notActive } from '../accounts/accounts.service';
 import { AuthUser } from '../common/auth.decorators';
 import { pgCode } from '../common/transactions';
-import { ApiError, notFound } from '../common/problem';
+import { ApiError, notFound, validationFailed } from '../common/problem';
 import { IdempotencyRequest } from '../idempotency/idempotency';
 import { IdempotencyService } from '../idempotency/idempotency.service';
 import {
@@ -80,7 +80,7 @@ const TRANSFER_SQL = `WITH ${ME_CTE},
   dst AS (SELECT l.*, ${visibleToMe('l')} AS mine FROM locked l, me WHERE l.id = $4),
   ok AS (
     SELECT 1 FROM src, dst
-     WHERE src.mine AND src.status = 'active' AND dst.status = 'active'
+     WHERE src.id <> dst.id AND src.mine AND src.status = 'active' AND dst.status = 'active'
        AND src.currency = dst.currency AND src.balance - $5 >= -src.overdraft_limit),
   moved AS (
     UPDATE accounts a SET balance = a.balance + CASE WHEN a.id = $3 THEN -$5::bigint ELSE $5::bigint END
@@ -168,6 +168,12 @@ export class LedgerService {
     dto: TransferDto,
     idem: IdempotencyRequest,
   ): Promise<TransferResultDto> {
+    // The DTO already refuses this (ids are lower-cased there); the statement would write nothing.
+    if (dto.fromAccountId.toLowerCase() === dto.toAccountId.toLowerCase()) {
+      throw validationFailed([
+        { field: 'toAccountId', message: 'toAccountId must differ from fromAccountId' },
+      ]);
+    }
     const transferId = randomUUID();
     const values = [
       ...caller.params,

@@ -1,3 +1,4 @@
+import { IsId } from '../../common/validation';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
@@ -7,7 +8,6 @@ import {
   IsArray,
   IsIn,
   IsOptional,
-  IsUUID,
   ValidateBy,
 } from 'class-validator';
 import { IsMoney } from '../../common/money.dto';
@@ -27,7 +27,7 @@ export class OpenAccountDto {
   @ArrayMinSize(1)
   @ArrayMaxSize(10)
   @ArrayUnique()
-  @IsUUID('all', { each: true })
+  @IsId({ each: true })
   holderIds!: string[];
 
   /** ISO 4217 code; DEFAULT_CURRENCY when absent. @example EUR */
@@ -63,7 +63,7 @@ export class UpdateAccountDto {
 }
 
 export class AddHolderDto {
-  @IsUUID()
+  @IsId()
   clientId!: string;
 }
 
@@ -71,7 +71,7 @@ export class ListAccountsQuery extends PageQuery {
   /** Accounts held by this client. */
   @ApiPropertyOptional({ format: 'uuid' })
   @IsOptional()
-  @IsUUID()
+  @IsId()
   holderId?: string;
 
   @ApiPropertyOptional({ enum: AccountStatus })

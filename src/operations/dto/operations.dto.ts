@@ -1,13 +1,6 @@
+import { IsId } from '../../common/validation';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  IsIn,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Matches,
-  MaxLength,
-  ValidateBy,
-} from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches, MaxLength, ValidateBy } from 'class-validator';
 import { IsMoney } from '../../common/money.dto';
 import { PageQuery } from '../../common/pagination';
 import { AccountDto } from '../../accounts/dto/accounts.dto';
@@ -56,11 +49,11 @@ export class MoneyMovementDto {
 
 export class TransferDto extends MoneyMovementDto {
   /** An account you may debit. @example 0f8e2b7c-1d3a-4e5f-9a6b-7c8d9e0f1a2b */
-  @IsUUID()
+  @IsId()
   fromAccountId!: string;
 
   /** Any other account in the same currency. @example 5c4b3a29-1807-4f6e-8d5c-4b3a29180706 */
-  @IsUUID()
+  @IsId()
   @ValidateBy({
     name: 'differentAccount',
     validator: {
@@ -104,7 +97,7 @@ export class OperationFilters extends PageQuery {
 export class ListOperationsQuery extends OperationFilters {
   @ApiPropertyOptional({ format: 'uuid' })
   @IsOptional()
-  @IsUUID()
+  @IsId()
   accountId?: string;
 }
 

@@ -1,10 +1,10 @@
+import { IsId } from '../../common/validation';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   IsBoolean,
   IsEnum,
   IsOptional,
   IsString,
-  IsUUID,
   Matches,
   MaxLength,
   MinLength,
@@ -34,7 +34,7 @@ export class CreateUserDto {
   /** Required for a customer, absent for staff. */
   @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String })
   @IsOptional()
-  @IsUUID()
+  @IsId()
   clientId?: string | null;
 }
 
@@ -48,7 +48,7 @@ export class UpdateUserDto {
   @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String })
   @ValidateIf((_, v) => v !== null)
   @IsOptional()
-  @IsUUID()
+  @IsId()
   clientId?: string | null;
 
   /** Disabling revokes every session of the user. */
