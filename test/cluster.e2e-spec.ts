@@ -4,14 +4,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TEST_JWT_SECRET } from './helpers/app';
-import {
-  SERVER_URL,
-  cloneTemplate,
-  databaseUrl,
-  dropDatabase,
-  onServer,
-} from './helpers/databases';
-import { Relay } from './helpers/relay';
+import { cloneTemplate, databaseUrl, dropDatabase, onServer } from './helpers/databases';
+import { relayedDatabase } from './helpers/relay';
 
 /**
  * WEB_CONCURRENCY: the service as an operator starts it (src/main.ts in a
@@ -174,15 +168,11 @@ it('refuses WEB_CONCURRENCY above 1 on the embedded database, naming the variabl
 
 (onServer ? describe : describe.skip)('WEB_CONCURRENCY=2 through a database outage', () => {
   it('keeps retrying a replacement worker that cannot start, and starts it once the database is back', async () => {
-    const database = await cloneTemplate();
-    const server = new URL(SERVER_URL!);
-    const relay = await Relay.start({ host: server.hostname, port: Number(server.port || 5432) });
-    const url = new URL(databaseUrl(database));
-    url.host = `127.0.0.1:${relay.port}`;
+    const { database, relay, url } = await relayedDatabase();
     const port = await freePort();
     const service = start({
       WEB_CONCURRENCY: '2',
-      DATABASE_URL: url.toString(),
+      DATABASE_URL: url,
       PORT: String(port),
     });
     try {

@@ -457,14 +457,11 @@ describe('operations', () => {
     it('the same account twice in different letter case is 400 and moves nothing, with a key too', async () => {
       const account = await funded('100.00');
       for (const key of [undefined, randomUUID()]) {
-        const req = t.http
-          .post('/api/v1/transfers')
-          .set(bearer(teller))
-          .send({
-            fromAccountId: account.id,
-            toAccountId: account.id.toUpperCase(),
-            amount: '40.00',
-          });
+        const req = t.http.post('/api/v1/transfers').set(bearer(teller)).send({
+          fromAccountId: account.id,
+          toAccountId: account.id.toUpperCase(),
+          amount: '40.00',
+        });
         const res = key ? await req.set('Idempotency-Key', key) : await req;
         expectProblem(res, 400, 'VALIDATION_FAILED');
       }

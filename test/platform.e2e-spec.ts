@@ -6,14 +6,8 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { PruneService } from '../src/maintenance/prune.service';
 import { ADMIN_PASSWORD, TestApp, bearer } from './helpers/app';
-import { Relay } from './helpers/relay';
-import {
-  cloneTemplate,
-  databaseUrl,
-  dropDatabase,
-  onServer,
-  SERVER_URL,
-} from './helpers/databases';
+import { relayedDatabase } from './helpers/relay';
+import { dropDatabase, onServer } from './helpers/databases';
 
 const rsaPem = () =>
   generateKeyPairSync('rsa', { modulusLength: 2048 })
@@ -177,12 +171,8 @@ describe('pruning', () => {
 
 (onServer ? describe : describe.skip)('database outage', () => {
   it('answers 503 while the database is unreachable and recovers without a restart', async () => {
-    const database = await cloneTemplate();
-    const server = new URL(SERVER_URL!);
-    const relay = await Relay.start({ host: server.hostname, port: Number(server.port || 5432) });
-    const url = new URL(databaseUrl(database));
-    url.host = `127.0.0.1:${relay.port}`;
-    const t = await TestApp.start({ DATABASE_URL: url.toString() }, { database });
+    const { database, relay, url } = await relayedDatabase();
+    const t = await TestApp.start({ DATABASE_URL: url }, { database });
     try {
       const pair = await t.login('admin', ADMIN_PASSWORD);
       await t.http.get('/health').expect(200);

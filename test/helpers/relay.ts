@@ -1,4 +1,5 @@
 import { createServer, Server, Socket } from 'node:net';
+import { SERVER_URL, cloneTemplate, databaseUrl } from './databases';
 
 /** A TCP relay to PostgreSQL that the test can cut, to play a database outage. */
 export class Relay {
@@ -37,4 +38,14 @@ export class Relay {
     for (const s of this.sockets) s.destroy();
     await new Promise((resolve) => this.server?.close(resolve));
   }
+}
+
+/** A fresh clone of the template database, reached through a relay the test can cut. */
+export async function relayedDatabase(): Promise<{ database: string; relay: Relay; url: string }> {
+  const database = await cloneTemplate();
+  const server = new URL(SERVER_URL!);
+  const relay = await Relay.start({ host: server.hostname, port: Number(server.port || 5432) });
+  const url = new URL(databaseUrl(database));
+  url.host = `127.0.0.1:${relay.port}`;
+  return { database, relay, url: url.toString() };
 }
