@@ -210,8 +210,8 @@ export class AccountsService {
   }
 
   /** An account as its holders and staff see it. */
-  async view(id: string, em: EntityManager = this.db.manager): Promise<AccountDto> {
-    const rows = await em.query<AccountRow[]>(
+  async view(id: string): Promise<AccountDto> {
+    const rows = await this.db.query<AccountRow[]>(
       `SELECT ${ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = $1`,
       [id],
     );

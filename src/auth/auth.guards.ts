@@ -5,7 +5,7 @@ import { JsonWebTokenError, TokenExpiredError } from '@nestjs/jwt';
 import { AuthUser, IS_PUBLIC, ROLES } from '../common/auth.decorators';
 import { ApiError } from '../common/problem';
 import { Role } from '../users/role';
-import { Caller, SESSION_IN_QUERY } from './caller';
+import { Caller, requireRole, SESSION_IN_QUERY } from './caller';
 
 /** Global: every route needs a valid access token unless marked @Public(). */
 @Injectable()
@@ -56,7 +56,8 @@ export class RolesGuard implements CanActivate {
       return true;
     }
     if (!roles || roles.length === 0) return true;
-    if (user && roles.includes(user.role)) return true;
-    throw new ApiError('FORBIDDEN', 'Your role may not do this');
+    if (!user) throw new ApiError('FORBIDDEN', 'Your role may not do this');
+    requireRole(user, roles);
+    return true;
   }
 }

@@ -1,6 +1,7 @@
 import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import { AuthUser } from '../common/auth.decorators';
 import { ApiError } from '../common/problem';
+import { accountVisibleSql } from '../common/visibility';
 import { Role } from '../users/role';
 
 /**
@@ -39,10 +40,28 @@ export interface MeRow {
   me_client_id: string | null;
 }
 
-/** SQL condition: `me` may see the account aliased `alias` (staff: all; a customer: its client's). */
+/** SQL condition: `me` may see the account aliased `alias`: the rule of accountVisibleSql, for `me`. */
 export const visibleToMe = (alias: string) =>
-  `(me.role <> 'customer' OR EXISTS (
-    SELECT 1 FROM account_holders vh WHERE vh.account_id = ${alias}.id AND vh.client_id = me.client_id))`;
+  accountVisibleSql(alias, `(CASE WHEN me.role = 'customer' THEN me.client_id END)`);
+
+/** The user of a `me` row (ME_COLUMNS), or null when there is none: the session has ended. */
+export function userFromMe(row: Partial<MeRow> | undefined, sessionId: string): AuthUser | null {
+  if (!row?.me_id || !row.me_role || !row.me_username) return null;
+  return {
+    id: row.me_id,
+    username: row.me_username,
+    role: row.me_role,
+    clientId: row.me_client_id ?? null,
+    sessionId,
+  };
+}
+
+/** 403 unless the user has one of `roles` (none given: any role will do). */
+export function requireRole(user: AuthUser, roles: Role[] | undefined): void {
+  if (roles && roles.length > 0 && !roles.includes(user.role)) {
+    throw new ApiError('FORBIDDEN', 'Your role may not do this');
+  }
+}
 
 /** SQL condition: `me` has one of the roles in the text[] parameter `param` (empty: any role). */
 export const meHasRole = (param: string) =>
@@ -79,24 +98,14 @@ export class Caller {
    * session has ended (401); a role the route does not allow is 403.
    */
   settle(row: Partial<MeRow> | undefined): AuthUser {
-    this.checked = true;
-    if (!row?.me_id || !row.me_role || !row.me_username) throw sessionEnded();
-    return this.accept({
-      id: row.me_id,
-      username: row.me_username,
-      role: row.me_role,
-      clientId: row.me_client_id ?? null,
-      sessionId: this.sessionId,
-    });
+    return this.accept(userFromMe(row, this.sessionId));
   }
 
   /** Takes a user checked some other way (SessionsService.authenticate); null means ended. */
   accept(user: AuthUser | null): AuthUser {
     this.checked = true;
     if (!user) throw sessionEnded();
-    if (this.roles.length > 0 && !this.roles.includes(user.role)) {
-      throw new ApiError('FORBIDDEN', 'Your role may not do this');
-    }
+    requireRole(user, this.roles);
     this.settled = user;
     return user;
   }

@@ -4,7 +4,7 @@ import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AuthUser } from '../common/auth.decorators';
 import { ApiError } from '../common/problem';
 import { AppConfig } from '../config/app-config';
-import { Caller, SESSION_IN_QUERY } from './caller';
+import { Caller, SESSION_IN_QUERY, sessionEnded } from './caller';
 import { JwtKeys } from './jwt-keys';
 import { SessionsService } from './sessions.service';
 import { decodeHeader, isAccessClaims } from './tokens.service';
@@ -49,7 +49,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     // The route's own statement checks the session (see SessionInQuery).
     if (SESSION_IN_QUERY in request) return new Caller(payload.sub, payload.sid);
     const user = await this.sessions.authenticate(payload.sid, payload.sub);
-    if (!user) throw new ApiError('TOKEN_INVALID', 'The session of this token has ended');
+    if (!user) throw sessionEnded();
     return user;
   }
 }

@@ -4,10 +4,9 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AuthUser } from '../common/auth.decorators';
 import { ApiError, notFound } from '../common/problem';
 import { AppConfig } from '../config/app-config';
-import { Role } from '../users/role';
 import { TokensService } from './tokens.service';
 import { preparedQuery } from '../common/prepared';
-import { Caller, ME_CTE } from './caller';
+import { Caller, ME_COLUMNS, ME_CTE, MeRow, userFromMe } from './caller';
 
 export interface IssuedRefresh {
   userId: string;
@@ -131,19 +130,13 @@ export class SessionsService {
    * user's current role. Touches last_used_at at most once a minute.
    */
   async authenticate(sessionId: string, userId: string): Promise<AuthUser | null> {
-    const rows = await preparedQuery<{
-      id: string;
-      username: string;
-      role: Role;
-      client_id: string | null;
-    }>(this.db, 'session-check', `WITH ${ME_CTE} SELECT id, username, role, client_id FROM me`, [
-      sessionId,
-      userId,
-    ]);
-    const row = rows[0];
-    return row
-      ? { id: row.id, username: row.username, role: row.role, clientId: row.client_id, sessionId }
-      : null;
+    const rows = await preparedQuery<MeRow>(
+      this.db,
+      'session-check',
+      `WITH ${ME_CTE} SELECT ${ME_COLUMNS} FROM me`,
+      [sessionId, userId],
+    );
+    return userFromMe(rows[0], sessionId);
   }
 
   /** Checks the session of a @SessionInQuery() caller on its own, for paths that need the user first. */

@@ -45,8 +45,3 @@ export function formatMoney(cents: Cents): string {
   const fraction = (abs % 100n).toString().padStart(2, '0');
   return `${negative ? '-' : ''}${units.toString()}.${fraction}`;
 }
-
-/** A bigint column as the pg driver returns it (a string), as cents. */
-export function centsFromDb(value: string | number | bigint): Cents {
-  return BigInt(value);
-}

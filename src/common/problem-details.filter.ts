@@ -6,7 +6,7 @@ import { QueryFailedError } from 'typeorm';
 import { MethodRouter } from './method-router';
 import { ReplayedResponse } from '../idempotency/idempotency';
 import { ApiError, ErrorCode, ERROR_CODES, FieldError, problemBody } from './problem';
-import { pgCode } from './transactions';
+import { isRetryable, pgCode } from './transactions';
 
 interface Resolved {
   code: ErrorCode;
@@ -71,14 +71,14 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   constructor(
     private readonly methods: MethodRouter,
-    private readonly sessions?: SessionsService,
+    private readonly sessions: SessionsService,
   ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const request = host.switchToHttp().getRequest<FastifyRequest & { user?: unknown }>();
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const caller = request.user;
-    if (caller instanceof Caller && !caller.checked && this.sessions) {
+    if (caller instanceof Caller && !caller.checked) {
       // A @SessionInQuery() route failed before its statement ran (a malformed id or body, say):
       // an ended session or a forbidden role still answers first, as on every other route.
       void this.sessions
@@ -159,7 +159,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
           detail: 'A number is out of the range this field holds',
         };
       }
-      if (code === '40001' || code === '40P01') {
+      if (isRetryable(exception)) {
         return { code: 'CONFLICT', detail: 'A concurrent change conflicted; retry the request' };
       }
     }

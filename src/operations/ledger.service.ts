@@ -7,7 +7,7 @@ import { onManager, onPool, Querier } from '../common/prepared';
 import { notActive } from '../accounts/accounts.service';
 import { AuthUser } from '../common/auth.decorators';
 import { pgCode } from '../common/transactions';
-import { ApiError, notFound, validationFailed } from '../common/problem';
+import { ApiError, notFound } from '../common/problem';
 import { IdempotencyRequest } from '../idempotency/idempotency';
 import { IdempotencyService } from '../idempotency/idempotency.service';
 import {
@@ -156,10 +156,7 @@ export class LedgerService {
       if (!row.id) await this.explainRefusal(query, accountId);
       return toOperationDto(row as OperationRow);
     };
-    if (!idem.key) return move(onPool(this.db));
-    // The key is claimed in the caller's name: check the session before.
-    await this.sessions.resolve(caller);
-    return this.idempotency.run(idem, 201, (em) => move(onManager(em)));
+    return this.once(caller, idem, move);
   }
 
   /** Both legs or neither; a customer only from an account its client holds. */
@@ -168,12 +165,6 @@ export class LedgerService {
     dto: TransferDto,
     idem: IdempotencyRequest,
   ): Promise<TransferResultDto> {
-    // The DTO already refuses this (ids are lower-cased there); the statement would write nothing.
-    if (dto.fromAccountId.toLowerCase() === dto.toAccountId.toLowerCase()) {
-      throw validationFailed([
-        { field: 'toAccountId', message: 'toAccountId must differ from fromAccountId' },
-      ]);
-    }
     const transferId = randomUUID();
     const values = [
       ...caller.params,
@@ -209,6 +200,19 @@ export class LedgerService {
           : toOperationSummary(credit as OperationRow),
       };
     };
+    return this.once(caller, idem, move);
+  }
+
+  /**
+   * Runs a single-statement movement: without a key on the pool (the
+   * statement commits on its own); with one, after checking the session (the
+   * key is claimed in the caller's name) and inside the key's transaction.
+   */
+  private async once<T extends object>(
+    caller: Caller,
+    idem: IdempotencyRequest,
+    move: (query: Querier) => Promise<T>,
+  ): Promise<T> {
     if (!idem.key) return move(onPool(this.db));
     await this.sessions.resolve(caller);
     return this.idempotency.run(idem, 201, (em) => move(onManager(em)));

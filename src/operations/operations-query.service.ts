@@ -34,12 +34,7 @@ export class OperationsQueryService {
     accountId: string,
     filters: OperationFilters,
   ): Promise<Page<OperationDto>> {
-    const { from, to } = range(filters);
-    const where = `o.account_id = acct.id
-      AND ($4::varchar IS NULL OR o.type = $4::varchar)
-      AND ($5::varchar IS NULL OR o.kind = $5::varchar)
-      AND ($6::timestamptz IS NULL OR o.created_at >= $6::timestamptz)
-      AND ($7::timestamptz IS NULL OR o.created_at < $7::timestamptz)`;
+    const where = `o.account_id = acct.id AND ${filtersSql(4)}`;
     const rows = await preparedQuery<
       MeRow & Partial<OperationRow> & { visible: string | null; total: number }
     >(
@@ -55,10 +50,7 @@ export class OperationsQueryService {
       [
         ...caller.params,
         accountId,
-        filters.type ?? null,
-        filters.kind ?? null,
-        from,
-        to,
+        ...filterValues(filters),
         filters.limit,
         (filters.page - 1) * filters.limit,
       ],
@@ -74,13 +66,8 @@ export class OperationsQueryService {
   }
 
   async list(query: ListOperationsQuery): Promise<Page<OperationDto>> {
-    const { from, to } = range(query);
-    const where = `($1::uuid IS NULL OR o.account_id = $1::uuid)
-      AND ($2::varchar IS NULL OR o.type = $2::varchar)
-      AND ($3::varchar IS NULL OR o.kind = $3::varchar)
-      AND ($4::timestamptz IS NULL OR o.created_at >= $4::timestamptz)
-      AND ($5::timestamptz IS NULL OR o.created_at < $5::timestamptz)`;
-    const params = [query.accountId ?? null, query.type ?? null, query.kind ?? null, from, to];
+    const where = `($1::uuid IS NULL OR o.account_id = $1::uuid) AND ${filtersSql(2)}`;
+    const params = [query.accountId ?? null, ...filterValues(query)];
     const [rows, [{ total }]] = await Promise.all([
       preparedQuery<OperationRow>(
         this.db,
@@ -145,6 +132,21 @@ export class OperationsQueryService {
       operations: rows.map(toOperationDto),
     };
   }
+}
+
+/** SQL: the type, kind, from and to filters, bound to the four parameters from $first on. */
+function filtersSql(first: number): string {
+  const [type, kind, from, to] = [0, 1, 2, 3].map((i) => `$${first + i}`);
+  return `(${type}::varchar IS NULL OR o.type = ${type}::varchar)
+      AND (${kind}::varchar IS NULL OR o.kind = ${kind}::varchar)
+      AND (${from}::timestamptz IS NULL OR o.created_at >= ${from}::timestamptz)
+      AND (${to}::timestamptz IS NULL OR o.created_at < ${to}::timestamptz)`;
+}
+
+/** The values filtersSql expects, in its order; 400 when the date range is empty. */
+function filterValues(filters: OperationFilters): unknown[] {
+  const { from, to } = range(filters);
+  return [filters.type ?? null, filters.kind ?? null, from, to];
 }
 
 /** The filters' from (inclusive) and to (exclusive) instants; 400 when the range is empty. */
