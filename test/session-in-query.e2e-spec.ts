@@ -1,6 +1,6 @@
 /**
- * The hot routes (read an account, list its operations, deposit, withdraw,
- * transfer) check the caller's session inside their own SQL statement. These
+ * The hot routes (read an account, list its operations or its statement,
+ * deposit, withdraw, transfer) check the caller's session inside their own SQL statement. These
  * tests hold them to the same rules as every other route: an ended session,
  * a disabled user or a forbidden role is refused before anything else is
  * looked at, and nothing moves.
@@ -38,6 +38,12 @@ const ROUTES: Route[] = [
     method: 'get',
     path: (a) => `/api/v1/accounts/${a.id}/operations?limit=5`,
     malformed: { path: (a) => `/api/v1/accounts/${a.id}/operations?limit=0` },
+  },
+  {
+    name: 'GET /accounts/:id/statement',
+    method: 'get',
+    path: (a) => `/api/v1/accounts/${a.id}/statement`,
+    malformed: { path: (a) => `/api/v1/accounts/${a.id}/statement?from=2026-02-30` },
   },
   {
     name: 'POST /accounts/:id/deposits',

@@ -104,17 +104,6 @@ export class AccountsService {
     return this.page(where, [clientId], query);
   }
 
-  async get(user: AuthUser, id: string): Promise<AccountDto> {
-    const rows = await preparedQuery<AccountRow>(
-      this.db,
-      'account-get',
-      `SELECT ${ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = $2 AND ${accountVisibleSql('a', '$1')}`,
-      [visibilityParam(user), id],
-    );
-    if (rows.length === 0) throw notFound('Account');
-    return toAccountDto(rows[0]);
-  }
-
   /** GET /accounts/:id in one statement: the caller's session, then the account if visible to it. */
   async getFor(caller: Caller, id: string): Promise<AccountDto> {
     const rows = await preparedQuery<MeRow & AccountRow>(

@@ -97,8 +97,8 @@ export class OperationsQueryService {
   }
 
   /** Opening and closing balance, totals, and the operations oldest first, for whole UTC days. */
-  async statement(user: AuthUser, accountId: string, query: StatementQuery): Promise<StatementDto> {
-    const account = await this.accounts.get(user, accountId);
+  async statement(caller: Caller, accountId: string, query: StatementQuery): Promise<StatementDto> {
+    const account = await this.accounts.getFor(caller, accountId);
     const from = query.from ?? new Date(account.openedAt).toISOString().slice(0, 10);
     const to = query.to ?? new Date().toISOString().slice(0, 10);
     if (from > to) throw rangeError();

@@ -136,6 +136,7 @@ export class OperationsController {
 
   /** JSON, or CSV with ?format=csv or Accept: text/csv (debits negative). */
   @Auth()
+  @SessionInQuery()
   @Get('accounts/:id/statement')
   @ApiOkResponse({
     description: 'The statement (JSON), or a CSV attachment',
@@ -157,13 +158,13 @@ export class OperationsController {
     [404, 'No such account (or not yours)'],
   )
   async statement(
-    @CurrentUser() user: AuthUser,
+    @CurrentCaller() caller: Caller,
     @Param('id', ParseIdPipe) id: string,
     @Query() query: StatementQuery,
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<StatementDto | string> {
-    const statement = await this.queries.statement(user, id, query);
+    const statement = await this.queries.statement(caller, id, query);
     const csv =
       query.format === 'csv' || (query.format === undefined && /\btext\/csv\b/.test(accept ?? ''));
     if (!csv) return statement;
