@@ -30,7 +30,8 @@ describe('request logging', () => {
 
   it('writes one line per request without the query string or credentials', async () => {
     const { lines, logger } = capture('info');
-    const fastify = Fastify();
+    // The request id is the caller's X-Request-Id here, as app.factory's genReqId makes it.
+    const fastify = Fastify({ genReqId: (req) => String(req.headers['x-request-id'] ?? 'new') });
     logRequests(fastify, logger);
     fastify.get('/things', () => ({ ok: true }));
     await fastify.inject({
@@ -43,8 +44,9 @@ describe('request logging', () => {
     expect(lines[0]).toMatchObject({
       level: 30,
       msg: 'request completed',
-      req: { method: 'GET', url: '/things' },
+      req: { id: 'r1', method: 'GET', url: '/things', remoteAddress: '127.0.0.1' },
       res: { statusCode: 200 },
+      responseTime: expect.any(Number),
     });
     expect(lines[1]).toMatchObject({ level: 40, res: { statusCode: 404 } });
     const text = JSON.stringify(lines);
@@ -62,4 +64,22 @@ describe('request logging', () => {
     await fastify.close();
     expect(lines.map((l) => (l.res as { statusCode: number }).statusCode)).toEqual([404]);
   });
+});
+
+it('logs a 500 as an error, "request errored", with its request id', async () => {
+  const { lines, logger } = capture('info');
+  const fastify = Fastify({ genReqId: () => 'r500' });
+  logRequests(fastify, logger);
+  fastify.get('/fails', () => {
+    throw new Error('broken');
+  });
+  await fastify.inject({ url: '/fails' });
+  await fastify.close();
+  expect(lines).toEqual([
+    expect.objectContaining({
+      level: 50,
+      msg: 'request errored',
+      req: expect.objectContaining({ id: 'r500' }),
+    }),
+  ]);
 });

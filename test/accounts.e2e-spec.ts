@@ -298,6 +298,10 @@ describe('accounts', () => {
   });
 
   describe('GET /api/v1/accounts', () => {
+    it('a well-formed unknown id is 404 for staff too', async () => {
+      expectProblem(await getAccount(randomUUID()), 404, 'NOT_FOUND');
+    });
+
     it('filters by holderId, joint accounts included', async () => {
       const ada = await newClient('Ada', 'Lovelace');
       const bob = await newClient('Bob', 'Builder');

@@ -230,6 +230,9 @@ describe('operations', () => {
       expectProblem(await deposit(randomUUID(), { amount: '1.00' }), 404, 'NOT_FOUND');
       expectProblem(await withdraw(randomUUID(), { amount: '1.00' }), 404, 'NOT_FOUND');
       expectProblem(await deposit('nope', { amount: '1.00' }), 400, 'VALIDATION_FAILED');
+      expectProblem(await withdraw('nope', { amount: '1.00' }), 400, 'VALIDATION_FAILED');
+      expectProblem(await operations('nope'), 400, 'VALIDATION_FAILED');
+      expectProblem(await operations(randomUUID()), 404, 'NOT_FOUND');
     });
 
     it('an unknown field is 400 and moves nothing', async () => {
@@ -553,6 +556,41 @@ describe('operations', () => {
       expect((await deposit(own.id, { amount: '100.00' })).status).toBe(201);
       expect((await deposit(foreign.id, { amount: '500.00' })).status).toBe(201);
       customer = await newCustomer(clientId);
+    });
+
+    it('a refused transfer of its own is 404, 422 or 409 as for staff, and moves nothing', async () => {
+      const frozen = await funded('1.00');
+      expect(
+        (
+          await t.http
+            .patch(`/api/v1/accounts/${frozen.id}`)
+            .set(bearer(teller))
+            .send({ status: 'frozen' })
+        ).status,
+      ).toBe(200);
+      const before = [await balance(own.id), await balance(foreign.id), await balance(frozen.id)];
+      const refusals: Array<[object, number, string]> = [
+        [{ fromAccountId: own.id, toAccountId: randomUUID(), amount: '1.00' }, 404, 'NOT_FOUND'],
+        [
+          { fromAccountId: own.id, toAccountId: foreign.id, amount: '1000000.00' },
+          422,
+          'INSUFFICIENT_FUNDS',
+        ],
+        [
+          { fromAccountId: own.id, toAccountId: frozen.id, amount: '1.00' },
+          409,
+          'ACCOUNT_NOT_ACTIVE',
+        ],
+      ];
+      for (const [body, status, code] of refusals) {
+        const res = await transfer(body, customer);
+        expectProblem(res, status, code);
+        // Nothing about the other account (its balance, its holders) is in the answer.
+        expect(JSON.stringify(res.body)).not.toContain(frozen.number);
+      }
+      expect([await balance(own.id), await balance(foreign.id), await balance(frozen.id)]).toEqual(
+        before,
+      );
     });
 
     it('transfers from its account to someone else: 201, the credit leg reveals nothing', async () => {

@@ -1,0 +1,71 @@
+import { Logger } from '@nestjs/common';
+import type { ArgumentsHost } from '@nestjs/common';
+import { QueryFailedError } from 'typeorm';
+import type { SessionsService } from '../auth/sessions.service';
+import { MethodRouter } from './method-router';
+import { ProblemDetailsFilter } from './problem-details.filter';
+
+/** What the filter sent: status, headers and body, through a stand-in Fastify reply. */
+function sendThrough(exception: unknown) {
+  const sent: { status?: number; headers: Record<string, string>; body?: unknown } = {
+    headers: {},
+  };
+  const reply = {
+    sent: false,
+    status(code: number) {
+      sent.status = code;
+      return reply;
+    },
+    headers(values: Record<string, string>) {
+      Object.assign(sent.headers, values);
+      return reply;
+    },
+    send(body: unknown) {
+      sent.body = body;
+      return reply;
+    },
+  };
+  const request = {
+    id: 'req-500',
+    method: 'GET',
+    url: '/api/v1/accounts?x=1',
+    routeOptions: { url: '/api/v1/accounts' },
+    headers: {},
+  };
+  const host = {
+    switchToHttp: () => ({ getRequest: () => request, getResponse: () => reply }),
+  } as unknown as ArgumentsHost;
+  new ProblemDetailsFilter(new MethodRouter(), {} as SessionsService).catch(exception, host);
+  return sent;
+}
+
+describe('ProblemDetailsFilter on unexpected errors', () => {
+  beforeAll(() => Logger.overrideLogger(false));
+
+  it.each([
+    [
+      'an Error with internals in its message',
+      new Error('select * from users at Foo.bar (x.ts:1:2)'),
+    ],
+    [
+      'a failed query',
+      new QueryFailedError(
+        'SELECT secret FROM users',
+        [],
+        new Error('column "secret" does not exist'),
+      ),
+    ],
+    ['a thrown string', 'boom'],
+  ])('%s is a 500 INTERNAL that shows nothing internal, with the request id', (_, error) => {
+    const sent = sendThrough(error);
+    expect(sent.status).toBe(500);
+    expect(sent.headers['content-type']).toBe('application/problem+json');
+    const body = sent.body as Record<string, unknown>;
+    expect(body).toMatchObject({ status: 500, code: 'INTERNAL', requestId: 'req-500' });
+    expect(body.instance).toBe('/api/v1/accounts');
+    const text = JSON.stringify(body).toLowerCase();
+    for (const leak of ['select', 'secret', 'foo.bar', 'x.ts', 'stack', 'boom', 'column']) {
+      expect(text).not.toContain(leak);
+    }
+  });
+});
