@@ -4,19 +4,10 @@ import type { FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { ERROR_CODES, ErrorCode, problemType } from './problem';
 
-const FALLBACK: Record<number, ErrorCode> = {
-  400: 'VALIDATION_FAILED',
-  401: 'UNAUTHENTICATED',
-  403: 'FORBIDDEN',
-  404: 'NOT_FOUND',
-  409: 'CONFLICT',
-  413: 'PAYLOAD_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
-  422: 'INSUFFICIENT_FUNDS',
-  429: 'TOO_MANY_REQUESTS',
-  500: 'INTERNAL',
-  503: 'SERVICE_UNAVAILABLE',
-};
+/** The example for a status whose description names no code: the first code ERROR_CODES gives it. */
+const fallback = (status: number): ErrorCode =>
+  (Object.keys(ERROR_CODES) as ErrorCode[]).find((code) => ERROR_CODES[code] === status) ??
+  'VALIDATION_FAILED';
 
 /** Every code named in a description, each with its example, for Swagger. */
 export function examples(status: number, description: string) {
@@ -25,7 +16,7 @@ export function examples(status: number, description: string) {
   const named: ErrorCode[] = [];
   for (const word of description.match(/\b[A-Z][A-Z_]{3,}\b/g) ?? [])
     if (isCode(word)) named.push(word);
-  const codes: ErrorCode[] = named.length > 0 ? named : [FALLBACK[status] ?? 'VALIDATION_FAILED'];
+  const codes: ErrorCode[] = named.length > 0 ? named : [fallback(status)];
   return Object.fromEntries(
     codes.map((code) => [
       code,

@@ -5,6 +5,9 @@ import { ApiError, problemBody } from '../common/problem';
 import { inTransaction } from '../common/transactions';
 import { IdempotencyRequest, ReplayedResponse } from './idempotency';
 
+/** Every money movement answers 201 Created when it succeeds. */
+const CREATED = 201;
+
 const NOT_STORED = new Set(['UNAUTHENTICATED', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'FORBIDDEN']);
 
 interface Claim {
@@ -25,10 +28,9 @@ const ABANDONED_AFTER_SECONDS = 60;
 export class IdempotencyService {
   constructor(private readonly db: DataSource) {}
 
-  /** Without a key, the work's transaction alone. */
+  /** Without a key, the work's transaction alone; a success is stored as 201. */
   async run<T extends object>(
     req: IdempotencyRequest,
-    status: number,
     work: (em: EntityManager) => Promise<T>,
   ): Promise<T> {
     if (!req.key) return inTransaction(this.db, work);
@@ -39,7 +41,7 @@ export class IdempotencyService {
         await this.complete(
           em,
           claim,
-          status,
+          CREATED,
           'application/json; charset=utf-8',
           JSON.stringify(body),
         );

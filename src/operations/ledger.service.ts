@@ -215,7 +215,7 @@ export class LedgerService {
   ): Promise<T> {
     if (!idem.key) return move(onPool(this.db));
     await this.sessions.resolve(caller);
-    return this.idempotency.run(idem, 201, (em) => move(onManager(em)));
+    return this.idempotency.run(idem, (em) => move(onManager(em)));
   }
 
   /**
@@ -228,7 +228,7 @@ export class LedgerService {
     dto: ReverseDto,
     idem: IdempotencyRequest,
   ): Promise<OperationDto> {
-    return this.idempotency.run(idem, 201, async (em) => {
+    return this.idempotency.run(idem, async (em) => {
       const [original] = await em.query<OperationRow[]>(`SELECT * FROM operations WHERE id = $1`, [
         operationId,
       ]);
