@@ -12,4 +12,4 @@ if (!url) {
   throw new Error('Set DATABASE_URL to run the TypeORM CLI against a PostgreSQL server');
 }
 
-export default new DataSource(dataSourceOptions(url, 1));
+export default new DataSource(dataSourceOptions(url));

@@ -15,7 +15,7 @@ import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { addSecurityHeaders } from './common/security-headers';
 import { ProblemDetailsDto } from './common/problem.dto';
 import { examples } from './common/api-problems';
-import { AppValidationPipe } from './common/validation';
+import { AppValidationPipe, EMPTY_NON_JSON_BODY } from './common/validation';
 import { AppConfig, TrustProxy } from './config/app-config';
 import { SessionsService } from './auth/sessions.service';
 import { logRequests } from './logging';
@@ -94,9 +94,21 @@ export async function createApp(options: AppOptions = {}): Promise<NestFastifyAp
   return app;
 }
 
-/** JSON only: anything else with a body is 415; an empty JSON body counts as none. */
+/**
+ * JSON only: anything else with a body is 415. An empty body counts as none
+ * whatever its type (axios sends a bodiless POST as a form), so routes that
+ * take no body accept it; AppValidationPipe decides for routes that take one.
+ */
 function configureBodyParsing(fastify: FastifyInstance): void {
   fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser(
+    '*',
+    { parseAs: 'buffer', bodyLimit: BODY_LIMIT },
+    (_request, body, done) => {
+      if ((body as Buffer).length === 0) return done(null, EMPTY_NON_JSON_BODY);
+      done(new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Request bodies must be application/json'));
+    },
+  );
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.addContentTypeParser(
     /^application\/([a-z0-9.+-]+\+)?json\s*(;.*)?$/i,
@@ -125,11 +137,15 @@ function trustFunction(rule: TrustProxy): (address: string, hop: number) => bool
   return proxyAddr.compile(rule);
 }
 
+/** The methods the API's routes use; a browser asks before sending PATCH or DELETE. */
+export const API_METHODS = ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'];
+
 function corsOptions(origins: string[]) {
-  if (origins.includes('*')) return { origin: '*', credentials: false };
+  if (origins.includes('*')) return { origin: '*', credentials: false, methods: API_METHODS };
   return {
     origin: origins,
     credentials: true,
+    methods: API_METHODS,
     exposedHeaders: ['X-Request-Id', 'Retry-After', 'Idempotent-Replayed', 'Content-Disposition'],
   };
 }

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Params } from 'nestjs-pino';
 import { PinoLogger } from 'nestjs-pino';
-import type { Level, Logger } from 'pino';
+import pino from 'pino';
+import type { DestinationStream, Level, Logger } from 'pino';
 import { AppConfig } from './config/app-config';
 
 /** Never logged: credentials, tokens, cookies. */
@@ -19,6 +20,18 @@ export const REDACT = [
   '*.access',
 ];
 
+let destination: DestinationStream | undefined;
+
+/**
+ * Where every log line goes: standard output, written asynchronously. One
+ * stream for Nest's logger and for the request logger, so their lines keep
+ * the order they were logged in.
+ */
+export function logDestination(): DestinationStream {
+  destination ??= pino.destination({ dest: 1, sync: false });
+  return destination;
+}
+
 /**
  * nestjs-pino gives Nest's Logger its pino instance. Its per-request
  * middleware (pino-http through @fastify/middie, a child logger for every
@@ -27,13 +40,16 @@ export const REDACT = [
  */
 export function loggerOptions(config: AppConfig): Params {
   return {
-    pinoHttp: {
-      level: config.logLevel,
-      redact: { paths: REDACT, censor: '[redacted]' },
-      // logRequests writes plain objects; pino-http's serializers would expect Node's request and response.
-      wrapSerializers: false,
-      serializers: { req: (req: unknown) => req, res: (res: unknown) => res },
-    },
+    pinoHttp: [
+      {
+        level: config.logLevel,
+        redact: { paths: REDACT, censor: '[redacted]' },
+        // logRequests writes plain objects; pino-http's serializers would expect Node's request and response.
+        wrapSerializers: false,
+        serializers: { req: (req: unknown) => req, res: (res: unknown) => res },
+      },
+      logDestination(),
+    ],
     forRoutes: [],
   };
 }

@@ -1,93 +1,18 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { TEST_JWT_SECRET } from './helpers/app';
+import { join } from 'node:path';
 import { cloneTemplate, databaseUrl, dropDatabase, onServer } from './helpers/databases';
 import { relayedDatabase } from './helpers/relay';
+import { freePort, listening, Service, STACK_LINE, startService, until } from './helpers/service';
 
 /**
  * WEB_CONCURRENCY: the service as an operator starts it (src/main.ts in a
  * child process, through ts-node), with several worker processes.
  */
 
-const ROOT = resolve(__dirname, '..');
-const MAIN = join(ROOT, 'src', 'main.ts');
-const STACK_LINE = /^\s+at .+\(.+:\d+:\d+\)$/m;
 const work = mkdtempSync(join(tmpdir(), 'bank-cluster-e2e-'));
-
-interface Service {
-  child: ChildProcess;
-  lines: Array<Record<string, unknown>>;
-  stderr: string[];
-  exited: Promise<number | null>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise((done) => server.close(done));
-  return port;
-}
-
-function start(env: Record<string, string>): Service {
-  const childEnv: NodeJS.ProcessEnv = {
-    ...process.env,
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'info',
-    JWT_SECRET: TEST_JWT_SECRET,
-    ADMIN_PASSWORD: 'cluster-admin-password',
-    HOST: '127.0.0.1',
-    DOCS_ENABLED: 'false',
-    TS_NODE_TRANSPILE_ONLY: 'true',
-    TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
-  };
-  for (const name of ['DATABASE_URL', 'DATA_DIR', 'WEB_CONCURRENCY']) delete childEnv[name];
-  Object.assign(childEnv, env);
-  const child = spawn(
-    process.execPath,
-    ['-r', join(ROOT, 'node_modules', 'ts-node', 'register'), MAIN],
-    { cwd: work, env: childEnv },
-  );
-  const service: Service = {
-    child,
-    lines: [],
-    stderr: [],
-    exited: new Promise((done) => child.once('exit', (code) => done(code))),
-  };
-  let buffer = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    const parts = buffer.split('\n');
-    buffer = parts.pop()!;
-    for (const line of parts) {
-      try {
-        service.lines.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        service.lines.push({ msg: line });
-      }
-    }
-  });
-  child.stderr.on('data', (chunk: Buffer) => service.stderr.push(chunk.toString()));
-  return service;
-}
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>) {
-  for (let i = 0; i < 600; i++) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    await new Promise((done) => setTimeout(done, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-/** The pids of the workers that said they are listening. */
-const listening = (service: Service) =>
-  service.lines
-    .filter((l) => typeof l.msg === 'string' && l.msg.startsWith('Bank API listening'))
-    .map((l) => l.pid as number);
+const start = (env: Record<string, string>): Service =>
+  startService(work, { ADMIN_PASSWORD: 'cluster-admin-password', ...env });
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
 import { ADMIN_PASSWORD, TestApp, USER_PASSWORD, bearer, freshAddress } from './helpers/app';
 import { expectProblem } from './helpers/expect';
@@ -161,6 +162,42 @@ describe('HTTP conventions', () => {
       expect(list.body.items.map((u: { username: string }) => u.username)).not.toContain(
         'formuser',
       );
+    });
+
+    it('a route that takes no body accepts an empty request of any type (axios posts a form)', async () => {
+      for (const type of ['application/x-www-form-urlencoded', 'text/plain', 'application/json']) {
+        const pair = await t.login('admin', ADMIN_PASSWORD);
+        const res = await t.http
+          .post('/api/v1/auth/logout')
+          .set(bearer(pair.accessToken))
+          .set('Content-Type', type);
+        expect({ type, status: res.status }).toEqual({ type, status: 204 });
+        expect((await t.http.get('/api/v1/auth/me').set(bearer(pair.accessToken))).status).toBe(
+          401,
+        );
+      }
+      const pair = await t.login('admin', ADMIN_PASSWORD);
+      const all = await t.http
+        .post('/api/v1/auth/logout-all')
+        .set(bearer(pair.accessToken))
+        .set('Content-Type', 'application/x-www-form-urlencoded');
+      expect(all.status).toBe(204);
+      admin = await t.adminToken();
+    });
+
+    it('a route that needs a body answers an empty request: 415 for another type, 400 for JSON', async () => {
+      const form = await t.http
+        .post('/api/v1/auth/login')
+        .set('X-Forwarded-For', freshAddress())
+        .set('Content-Type', 'application/x-www-form-urlencoded');
+      expectProblem(form, 415, 'UNSUPPORTED_MEDIA_TYPE');
+      const json = await t.http
+        .post('/api/v1/auth/login')
+        .set('X-Forwarded-For', freshAddress())
+        .set('Content-Type', 'application/json');
+      expectProblem(json, 400, 'VALIDATION_FAILED');
+      const none = await t.http.post('/api/v1/auth/login').set('X-Forwarded-For', freshAddress());
+      expectProblem(none, 400, 'VALIDATION_FAILED');
     });
 
     it('application/json with a charset parameter is JSON', async () => {
@@ -532,6 +569,32 @@ describe('CORS with CORS_ORIGINS', () => {
     );
   });
 
+  it('a preflight allows every method the API uses, PATCH and DELETE included', async () => {
+    const paths = (await t.http.get('/docs-json')).body.paths as Record<string, object>;
+    const used = new Set(
+      Object.values(paths).flatMap((item) => Object.keys(item).map((m) => m.toUpperCase())),
+    );
+    expect([...used].sort()).toEqual(['DELETE', 'GET', 'PATCH', 'POST']);
+    const examples: Record<string, string> = {
+      GET: '/api/v1/accounts',
+      HEAD: '/health',
+      POST: '/api/v1/auth/logout',
+      PATCH: `/api/v1/accounts/${randomUUID()}`,
+      DELETE: `/api/v1/auth/sessions/${randomUUID()}`,
+    };
+    for (const [method, path] of Object.entries(examples)) {
+      const res = await t.http
+        .options(path)
+        .set('Origin', 'https://app.example')
+        .set('Access-Control-Request-Method', method)
+        .set('Access-Control-Request-Headers', 'authorization,content-type');
+      expect({ method, status: res.status }).toEqual({ method, status: 204 });
+      expect(res.headers['access-control-allow-origin']).toBe('https://app.example');
+      const allowed = String(res.headers['access-control-allow-methods']).split(/\s*,\s*/);
+      expect(allowed).toContain(method);
+    }
+  });
+
   it('a preflight answer carries X-Request-Id too (every response does)', async () => {
     const res = await preflight('https://app.example').set('X-Request-Id', 'preflight-1');
     expect(res.headers['access-control-allow-origin']).toBe('https://app.example');
@@ -594,5 +657,15 @@ describe('CORS with CORS_ORIGINS=*', () => {
       .set('Access-Control-Request-Method', 'POST');
     expect(res.headers['access-control-allow-origin']).toBeDefined();
     expect(res.headers['access-control-allow-credentials']).not.toBe('true');
+  });
+
+  it('allows PATCH and DELETE from any origin too', async () => {
+    for (const method of ['PATCH', 'DELETE']) {
+      const res = await t.http
+        .options(`/api/v1/accounts/${randomUUID()}`)
+        .set('Origin', 'https://anyone.example')
+        .set('Access-Control-Request-Method', method);
+      expect(String(res.headers['access-control-allow-methods'])).toContain(method);
+    }
   });
 });

@@ -831,6 +831,36 @@ describe('operations', () => {
       expect(original.body.reversedBy).toBeNull();
     });
 
+    it.each([
+      ['no body at all', undefined, undefined],
+      ['an empty JSON body', 'application/json', undefined],
+      ['{}', 'application/json', '{}'],
+      ['an empty form (what axios sends)', 'application/x-www-form-urlencoded', undefined],
+    ])('with %s: 201, description optional', async (_, type, body) => {
+      const account = await openAccount();
+      const dep = await deposit(account.id, { amount: '7.00' });
+      let req = t.http.post(`/api/v1/operations/${dep.body.id}/reverse`).set(bearer(teller));
+      if (type) req = req.set('Content-Type', type);
+      const res = body === undefined ? await req : await req.send(body);
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({ kind: 'reversal', type: 'debit', reversalOf: dep.body.id });
+      expect(await balance(account.id)).toBe('0.00');
+    });
+
+    it('a body that is not an object is 400, and nothing is reversed', async () => {
+      const account = await openAccount();
+      const dep = await deposit(account.id, { amount: '7.00' });
+      for (const body of ['null', '[]', '"x"']) {
+        const res = await t.http
+          .post(`/api/v1/operations/${dep.body.id}/reverse`)
+          .set(bearer(teller))
+          .set('Content-Type', 'application/json')
+          .send(body);
+        expectProblem(res, 400, 'VALIDATION_FAILED');
+      }
+      expect(await balance(account.id)).toBe('7.00');
+    });
+
     it('an unknown operation is 404, a malformed id 400', async () => {
       expectProblem(await reverse(randomUUID()), 404, 'NOT_FOUND');
       expectProblem(await reverse('abc'), 400, 'VALIDATION_FAILED');

@@ -12,7 +12,7 @@ import { DatabaseModule } from '../database/database.module';
 import { CreateUserDto } from '../users/dto/users.dto';
 import { Role } from '../users/role';
 import { UsersModule } from '../users/users.module';
-import { UsersService } from '../users/users.service';
+import { adminPasswordBanner, UsersService } from '../users/users.service';
 
 /**
  * Creates a user from the command line, with the API's validation and
@@ -195,6 +195,8 @@ async function main(argv: string[]): Promise<number> {
         `Generated password for "${user.username}" (shown only once): ${input.dto.password}\n`,
       );
     }
+    const adminPassword = app.get(UsersService).takeGeneratedAdminPassword();
+    if (adminPassword) process.stderr.write(adminPasswordBanner(adminPassword));
     if (logger.adminBootstrapped) {
       process.stderr.write(
         'The database had no user, so the first user "admin" was created too (see above).\n',

@@ -10,7 +10,7 @@ import { DatabaseModule } from '../database/database.module';
 import { CreateUserDto } from '../users/dto/users.dto';
 import { Role } from '../users/role';
 import { UsersModule } from '../users/users.module';
-import { UsersService } from '../users/users.service';
+import { adminPasswordBanner, UsersService } from '../users/users.service';
 
 /**
  * Fills the database with demo data for exploring the API in Swagger:
@@ -212,6 +212,8 @@ async function main(): Promise<void> {
     abortOnError: false,
   });
   try {
+    const adminPassword = app.get(UsersService).takeGeneratedAdminPassword();
+    if (adminPassword) process.stdout.write(adminPasswordBanner(adminPassword));
     console.log(await seedDemo(app.get(DataSource), app.get(UsersService)));
     const total = await app
       .get(DataSource)

@@ -6,9 +6,9 @@ import {
   ValidationError,
   ValidationPipe,
 } from '@nestjs/common';
-import { Transform } from 'class-transformer';
-import { IsUUID, isUUID, ValidationOptions } from 'class-validator';
-import { FieldError, validationFailed } from './problem';
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsUUID, isUUID, validateSync, ValidationOptions } from 'class-validator';
+import { ApiError, FieldError, validationFailed } from './problem';
 
 export function flattenValidationErrors(errors: ValidationError[], prefix = ''): FieldError[] {
   return errors.flatMap((error) => {
@@ -20,6 +20,9 @@ export function flattenValidationErrors(errors: ValidationError[], prefix = ''):
     return [...own, ...flattenValidationErrors(error.children ?? [], field)];
   });
 }
+
+/** The body of a request that sent an empty body of another type than JSON. */
+export const EMPTY_NON_JSON_BODY = Symbol('empty non-JSON body');
 
 const options = (forbidUnknown: boolean) =>
   new ValidationPipe({
@@ -34,17 +37,37 @@ const options = (forbidUnknown: boolean) =>
 /**
  * Unknown body fields are rejected (400); unknown query parameters are
  * dropped, so cache busters and tracking parameters do not break a list.
+ * A missing or empty body is `{}` where every field is optional; elsewhere
+ * it is 400, or 415 when it came as another type than JSON.
  */
 @Injectable()
 export class AppValidationPipe implements PipeTransform {
   private readonly strict = options(true);
   private readonly lenient = options(false);
+  private readonly optionalOnly = new WeakMap<object, boolean>();
 
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
-    if (metadata.type === 'body' && metadata.metatype && (value === undefined || value === null)) {
+    if (metadata.type !== 'body') return this.lenient.transform(value, metadata);
+    if (metadata.metatype && (value === undefined || value === EMPTY_NON_JSON_BODY)) {
+      if (this.allOptional(metadata.metatype)) return this.strict.transform({}, metadata);
+      if (value === EMPTY_NON_JSON_BODY) {
+        throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Request bodies must be application/json');
+      }
       throw validationFailed([], 'A JSON body is required');
     }
-    return (metadata.type === 'body' ? this.strict : this.lenient).transform(value, metadata);
+    if (metadata.metatype && value === null) throw validationFailed([], 'A JSON body is required');
+    return this.strict.transform(value, metadata);
+  }
+
+  /** Whether `{}` is a valid body of this DTO class: no field is required. */
+  private allOptional(metatype: new () => object): boolean {
+    let known = this.optionalOnly.get(metatype);
+    if (known === undefined) {
+      known =
+        validateSync(plainToInstance(metatype, {}), { forbidUnknownValues: true }).length === 0;
+      this.optionalOnly.set(metatype, known);
+    }
+    return known;
   }
 }
 

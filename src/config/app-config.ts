@@ -23,6 +23,8 @@ export class AppConfig {
   readonly database: {
     url?: string;
     poolSize: number;
+    /** Seconds an idle pool connection is kept before it is closed. */
+    idleTimeoutSeconds: number;
     /** Folder of the embedded database, or memory:// for a throwaway one. */
     dataDir: string;
   };
@@ -55,7 +57,12 @@ export class AppConfig {
     this.trustProxy = parseTrustProxy(env.TRUST_PROXY);
     this.pruneIntervalSeconds = env.PRUNE_INTERVAL;
     const dataDir = env.DATA_DIR.startsWith('memory://') ? env.DATA_DIR : resolve(env.DATA_DIR);
-    this.database = { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE, dataDir };
+    this.database = {
+      url: env.DATABASE_URL,
+      poolSize: env.DATABASE_POOL_SIZE,
+      idleTimeoutSeconds: env.DATABASE_IDLE_TIMEOUT,
+      dataDir,
+    };
     const privateKeyPem =
       env.JWT_PRIVATE_KEY?.replace(/\\n/g, '\n') ??
       (env.JWT_PRIVATE_KEY_FILE ? readFileSync(env.JWT_PRIVATE_KEY_FILE, 'utf8') : undefined);

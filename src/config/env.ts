@@ -38,6 +38,7 @@ export const envSchema = Joi.object({
     .uri({ scheme: ['postgres', 'postgresql'] })
     .empty(''),
   DATABASE_POOL_SIZE: Joi.number().integer().min(1).max(200).default(6),
+  DATABASE_IDLE_TIMEOUT: duration('10s'),
   WEB_CONCURRENCY: Joi.number().integer().min(1).max(64).default(1),
   DATA_DIR: Joi.string().default('./data'),
   JWT_ALGORITHM: Joi.string()
@@ -100,6 +101,7 @@ export interface Env {
   HOST: string;
   DATABASE_URL?: string;
   DATABASE_POOL_SIZE: number;
+  DATABASE_IDLE_TIMEOUT: number;
   WEB_CONCURRENCY: number;
   DATA_DIR: string;
   JWT_ALGORITHM: (typeof JWT_ALGORITHMS)[number];

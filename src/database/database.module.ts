@@ -1,6 +1,7 @@
 import { Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import type { PoolConfig } from 'pg';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { EmbeddedPostgres } from './embedded-postgres';
@@ -17,8 +18,22 @@ export class DatabaseLocation implements OnApplicationShutdown {
     private readonly moduleRef: ModuleRef,
   ) {}
 
-  get poolSize(): number {
-    return this.config.database.url ? this.config.database.poolSize : 1;
+  /** pg Pool settings: the configured size on a server, one connection to the embedded database. */
+  get pool(): PoolConfig {
+    const idleTimeoutMillis = this.config.database.idleTimeoutSeconds * 1000;
+    if (this.config.database.url) return { max: this.config.database.poolSize, idleTimeoutMillis };
+    return {
+      max: 1,
+      idleTimeoutMillis,
+      // A new connection reaches the PGlite session the pool's previous connection used, where
+      // that connection's named prepared statements still exist: drop them, so pg can prepare
+      // them again on this connection instead of failing with 42P05.
+      // pg-pool awaits this hook before it hands the connection out; @types/pg declares it void.
+      // eslint-disable-next-line @typescript-eslint/no-misused-promises
+      onConnect: async (client) => {
+        await client.query('DEALLOCATE ALL');
+      },
+    };
   }
 
   async url(): Promise<string> {
@@ -71,7 +86,7 @@ class DatabaseLocationModule {}
       imports: [DatabaseLocationModule],
       inject: [DatabaseLocation],
       useFactory: async (location: DatabaseLocation) => ({
-        ...dataSourceOptions(await location.url(), location.poolSize),
+        ...dataSourceOptions(await location.url(), location.pool),
         retryAttempts: 5,
         retryDelay: 2000,
       }),

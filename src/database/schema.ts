@@ -1,3 +1,4 @@
+import type { PoolConfig } from 'pg';
 import { DataSourceOptions } from 'typeorm';
 import { LoginFailure } from '../auth/login-attempt.entity';
 import { Session } from '../auth/session.entity';
@@ -21,8 +22,11 @@ export const ENTITIES = [
 ];
 export const MIGRATIONS = [Foundation1763800000000, Banking1763900000000];
 
-/** The one set of TypeORM options, for the app, the CLI and the tests. */
-export function dataSourceOptions(url: string, poolSize: number): DataSourceOptions {
+/**
+ * The one set of TypeORM options, for the app, the CLI and the tests. `pool`
+ * is passed to pg's Pool (size, idle timeout, connect hook).
+ */
+export function dataSourceOptions(url: string, pool: PoolConfig = { max: 1 }): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -31,6 +35,6 @@ export function dataSourceOptions(url: string, poolSize: number): DataSourceOpti
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',
     synchronize: false,
-    extra: { max: poolSize, connectionTimeoutMillis: 5000 },
+    extra: { connectionTimeoutMillis: 5000, ...pool },
   };
 }

@@ -16,6 +16,7 @@ import { User } from './user.entity';
 @Injectable()
 export class UsersService implements OnApplicationBootstrap {
   private readonly logger = new Logger(UsersService.name);
+  private generatedAdminPassword?: string;
 
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
@@ -40,10 +41,19 @@ export class UsersService implements OnApplicationBootstrap {
     if (this.config.adminPassword) {
       this.logger.warn('Created the first user "admin" with the password from ADMIN_PASSWORD');
     } else {
-      this.logger.warn(
-        `Generated admin password (shown only once): log in as "admin" with ${password}`,
-      );
+      this.logger.warn('Created the first user "admin" with a generated password');
+      this.generatedAdminPassword = password;
     }
+  }
+
+  /**
+   * The password generated for the first admin by this process, once: the
+   * caller prints it where a newcomer looks (see adminPasswordBanner).
+   */
+  takeGeneratedAdminPassword(): string | undefined {
+    const password = this.generatedAdminPassword;
+    this.generatedAdminPassword = undefined;
+    return password;
   }
 
   async create(dto: CreateUserDto): Promise<UserDto> {
@@ -159,4 +169,11 @@ function uniqueUsername(error: unknown): unknown {
     return new ApiError('CONFLICT', 'This username is taken');
   }
   return error;
+}
+
+/** The generated admin password as a plain block of text that stands out from JSON log lines. */
+export function adminPasswordBanner(password: string): string {
+  const line = `  Generated admin password (shown only once): log in as "admin" with ${password}`;
+  const rule = '='.repeat(line.length + 2);
+  return `\n${rule}\n${line}\n${rule}\n\n`;
 }

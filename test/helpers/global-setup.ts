@@ -10,9 +10,7 @@ export default async function globalSetup(): Promise<void> {
   const TEMPLATE_DB = process.env.TEST_TEMPLATE_DB;
   await adminQuery(`DROP DATABASE IF EXISTS ${TEMPLATE_DB} WITH (FORCE)`);
   await adminQuery(`CREATE DATABASE ${TEMPLATE_DB}`);
-  const dataSource = await new DataSource(
-    dataSourceOptions(databaseUrl(TEMPLATE_DB), 1),
-  ).initialize();
+  const dataSource = await new DataSource(dataSourceOptions(databaseUrl(TEMPLATE_DB))).initialize();
   try {
     await dataSource.runMigrations({ transaction: 'each' });
   } finally {

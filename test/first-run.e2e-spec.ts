@@ -1,0 +1,79 @@
+/**
+ * The README's first run, as a newcomer follows it: `npm start` on an empty
+ * folder (the embedded database, no ADMIN_PASSWORD), read the generated admin
+ * password off the output, log in, pause, go on; then a restart on the same
+ * folder.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, kill, listening, Service, startService, until } from './helpers/service';
+
+const BANNER = /Generated admin password \(shown only once\): log in as "admin" with (\S+)/;
+
+const work = mkdtempSync(join(tmpdir(), 'bank-first-run-e2e-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const text = (line: Record<string, unknown>) => (typeof line.msg === 'string' ? line.msg : '');
+
+describe('the first start on an empty embedded database', () => {
+  let service: Service;
+  let base: string;
+  const data = join(work, 'data');
+
+  beforeAll(async () => {
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    service = startService(work, {
+      DATA_DIR: data,
+      PORT: String(port),
+      ADMIN_PASSWORD: undefined,
+      DATABASE_IDLE_TIMEOUT: '1s',
+    });
+    await until('the admin password', () => service.lines.some((l) => BANNER.test(text(l))));
+  }, 120_000);
+  afterAll(() => kill(service));
+
+  it('prints the generated password last, as a plain line framed by rules, and nowhere else', () => {
+    const at = service.lines.findIndex((l) => BANNER.test(text(l)));
+    const banner = service.lines[at];
+    expect(banner.plain).toBe(true);
+    expect(text(service.lines[at - 1])).toMatch(/^=+$/);
+    expect(text(service.lines[at + 1])).toMatch(/^=+$/);
+    expect(at).toBeGreaterThan(service.lines.findIndex((l) => text(l).startsWith('Bank API')));
+    expect(listening(service)).toHaveLength(1);
+    const password = BANNER.exec(text(banner))![1];
+    const everything = [...service.lines.map((l) => JSON.stringify(l)), ...service.stderr];
+    expect(everything.filter((l) => l.includes(password))).toHaveLength(1);
+  });
+
+  it('logs in with it, and the session still works after a pause longer than the idle timeout', async () => {
+    const password = BANNER.exec(text(service.lines.find((l) => BANNER.test(text(l)))!))![1];
+    const login = await fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password }),
+    });
+    expect(login.status).toBe(200);
+    const { accessToken } = (await login.json()) as { accessToken: string };
+    const me = () =>
+      fetch(`${base}/api/v1/auth/me`, { headers: { authorization: `Bearer ${accessToken}` } });
+    expect((await me()).status).toBe(200);
+    await new Promise((done) => setTimeout(done, 2_500));
+    expect((await me()).status).toBe(200);
+  });
+
+  it('prints no password on the next start', async () => {
+    await kill(service);
+    const port = await freePort();
+    service = startService(work, {
+      DATA_DIR: data,
+      PORT: String(port),
+      ADMIN_PASSWORD: undefined,
+    });
+    await until('listening', () => listening(service).length === 1);
+    expect(service.lines.some((l) => /admin password|first user/i.test(text(l)))).toBe(false);
+    const health = await fetch(`http://127.0.0.1:${port}/health`);
+    expect(health.status).toBe(200);
+  }, 120_000);
+});
