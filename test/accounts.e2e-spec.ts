@@ -371,7 +371,13 @@ describe('accounts', () => {
           .get(`/api/v1/accounts?holderId=${holder.id}&page=${page}&limit=2`)
           .set(bearer(teller));
         expect(res.status).toBe(200);
-        expect(Object.keys(res.body).sort()).toEqual(['items', 'limit', 'page', 'total']);
+        expect(Object.keys(res.body).sort()).toEqual([
+          'items',
+          'limit',
+          'nextCursor',
+          'page',
+          'total',
+        ]);
         expect(res.body).toEqual(expect.objectContaining({ page, limit: 2, total: 5 }));
         expect(res.body.items).toHaveLength(page < 3 ? 2 : 1);
         seen.push(...res.body.items.map((a: Account) => a.id));

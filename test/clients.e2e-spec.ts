@@ -275,7 +275,13 @@ describe('clients', () => {
 
       const res = await t.http.get(`/api/v1/clients/${client.id}/accounts`).set(bearer(teller));
       expect(res.status).toBe(200);
-      expect(Object.keys(res.body).sort()).toEqual(['items', 'limit', 'page', 'total']);
+      expect(Object.keys(res.body).sort()).toEqual([
+        'items',
+        'limit',
+        'nextCursor',
+        'page',
+        'total',
+      ]);
       expect(res.body).toEqual(expect.objectContaining({ page: 1, limit: 20, total: 2 }));
       const ids = res.body.items.map((a: { id: string }) => a.id).sort();
       expect(ids).toEqual([own.id, joint.id].sort());
@@ -296,7 +302,7 @@ describe('clients', () => {
       const client = await newClient();
       const res = await t.http.get(`/api/v1/clients/${client.id}/accounts`).set(bearer(teller));
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ items: [], page: 1, limit: 20, total: 0 });
+      expect(res.body).toEqual({ items: [], page: 1, limit: 20, total: 0, nextCursor: null });
     });
 
     it('an unknown client is 404, a limit above 100 is 400', async () => {
@@ -496,7 +502,13 @@ describe('clients: search and paging', () => {
   it('pages with {items, page, limit, total}', async () => {
     const first = await t.http.get('/api/v1/clients?page=1&limit=3').set(bearer(teller));
     expect(first.status).toBe(200);
-    expect(Object.keys(first.body).sort()).toEqual(['items', 'limit', 'page', 'total']);
+    expect(Object.keys(first.body).sort()).toEqual([
+      'items',
+      'limit',
+      'nextCursor',
+      'page',
+      'total',
+    ]);
     expect(first.body).toEqual(expect.objectContaining({ page: 1, limit: 3, total: seed.length }));
     expect(first.body.items).toHaveLength(3);
 
@@ -512,7 +524,13 @@ describe('clients: search and paging', () => {
 
     const beyond = await t.http.get('/api/v1/clients?page=5&limit=3').set(bearer(teller));
     expect(beyond.status).toBe(200);
-    expect(beyond.body).toEqual({ items: [], page: 5, limit: 3, total: seed.length });
+    expect(beyond.body).toEqual({
+      items: [],
+      page: 5,
+      limit: 3,
+      total: seed.length,
+      nextCursor: null,
+    });
 
     const filtered = await t.http.get('/api/v1/clients?q=lov&limit=2').set(bearer(teller));
     expect(filtered.body).toEqual(expect.objectContaining({ page: 1, limit: 2, total: 3 }));

@@ -892,7 +892,13 @@ describe('operations', () => {
       const res = await operations(account.id);
       expect(res.status).toBe(200);
       expect(res.headers['cache-control']).toBe('no-store');
-      expect(Object.keys(res.body).sort()).toEqual(['items', 'limit', 'page', 'total']);
+      expect(Object.keys(res.body).sort()).toEqual([
+        'items',
+        'limit',
+        'nextCursor',
+        'page',
+        'total',
+      ]);
       expect(res.body).toEqual(expect.objectContaining({ page: 1, limit: 20, total: 5 }));
       expect(res.body.items.map((o: Operation) => o.id)).toEqual(
         [...created].reverse().map((o) => o.id),
@@ -968,7 +974,7 @@ describe('operations', () => {
       }
       expect(seen).toEqual([...created].reverse().map((o) => o.id));
       const beyond = await operations(account.id, 'page=4&limit=2');
-      expect(beyond.body).toEqual({ items: [], page: 4, limit: 2, total: 5 });
+      expect(beyond.body).toEqual({ items: [], page: 4, limit: 2, total: 5, nextCursor: null });
     });
 
     it('an unknown account is 404', async () => {

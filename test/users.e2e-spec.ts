@@ -256,7 +256,13 @@ describe('users (admin)', () => {
 
       const first = await t.http.get('/api/v1/users?page=1&limit=2').set(bearer(admin));
       expect(first.status).toBe(200);
-      expect(Object.keys(first.body).sort()).toEqual(['items', 'limit', 'page', 'total']);
+      expect(Object.keys(first.body).sort()).toEqual([
+        'items',
+        'limit',
+        'nextCursor',
+        'page',
+        'total',
+      ]);
       expect(first.body).toEqual(expect.objectContaining({ page: 1, limit: 2, total }));
       expect(first.body.items).toHaveLength(2);
       first.body.items.forEach((u: Record<string, unknown>) => expectUser(u, {}));
@@ -271,7 +277,13 @@ describe('users (admin)', () => {
 
       const beyond = await t.http.get(`/api/v1/users?page=${total + 1}&limit=1`).set(bearer(admin));
       expect(beyond.status).toBe(200);
-      expect(beyond.body).toEqual({ items: [], page: total + 1, limit: 1, total });
+      expect(beyond.body).toEqual({
+        items: [],
+        page: total + 1,
+        limit: 1,
+        total,
+        nextCursor: null,
+      });
     });
 
     it('defaults to page 1, limit 20', async () => {

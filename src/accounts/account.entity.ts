@@ -25,6 +25,7 @@ export enum AccountStatus {
 @Check('accounts_overdraft_limit_check', `overdraft_limit >= 0`)
 @Check('accounts_balance_check', `balance >= -overdraft_limit`)
 @Check('accounts_closed_check', `(status = 'closed') = (closed_at IS NOT NULL)`)
+@Index('accounts_opened_at_id_idx', ['openedAt', 'id'])
 export class Account {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
@@ -41,6 +42,10 @@ export class Account {
 
   @Column({ name: 'overdraft_limit', type: 'bigint', default: 0 })
   overdraftLimit!: string;
+
+  /** How many operations the account has: kept by every movement, so no list counts them. */
+  @Column({ name: 'operation_count', type: 'bigint', default: 0 })
+  operationCount!: string;
 
   @Column({ type: 'varchar', length: 8, default: AccountStatus.Active })
   status!: AccountStatus;

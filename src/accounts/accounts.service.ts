@@ -2,9 +2,21 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuthUser } from '../common/auth.decorators';
 import { formatMoney } from '../common/money';
-import { Page, PageQuery } from '../common/pagination';
+import {
+  cappedCountSql,
+  COUNT_CAP,
+  CursorScope,
+  cursorScope,
+  Page,
+  PageQuery,
+  pageStart,
+  toPage,
+  UUID_KEY,
+  NIL_UUID,
+} from '../common/pagination';
+import { SqlParams } from '../common/sql';
 import { ApiError, notFound, validationFailed } from '../common/problem';
-import { accountVisibleSql, visibilityParam } from '../common/visibility';
+import { visibilityParam } from '../common/visibility';
 import { AppConfig } from '../config/app-config';
 import { ClientsService } from '../clients/clients.service';
 import { preparedQuery } from '../common/prepared';
@@ -82,14 +94,12 @@ export class AccountsService {
     return this.view(id);
   }
 
+  /** Staff see every account; a customer the accounts its client holds. Oldest first. */
   async list(user: AuthUser, query: ListAccountsQuery): Promise<Page<AccountDto>> {
-    const where = `${accountVisibleSql('a', '$1')}
-      AND ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM account_holders h WHERE h.account_id = a.id AND h.client_id = $2::uuid))
-      AND ($3::varchar IS NULL OR a.status = $3::varchar)`;
     return this.page(
-      where,
-      [visibilityParam(user), query.holderId ?? null, query.status ?? null],
       query,
+      { holders: [visibilityParam(user), query.holderId ?? null], status: query.status ?? null },
+      cursorScope('accounts', visibilityParam(user), query.holderId, query.status),
     );
   }
 
@@ -100,8 +110,11 @@ export class AccountsService {
     query: PageQuery,
   ): Promise<Page<AccountDto>> {
     await this.clients.findVisible(user, clientId);
-    const where = `EXISTS (SELECT 1 FROM account_holders h WHERE h.account_id = a.id AND h.client_id = $1::uuid)`;
-    return this.page(where, [clientId], query);
+    return this.page(
+      query,
+      { holders: [clientId], status: null },
+      cursorScope('client-accounts', clientId),
+    );
   }
 
   /** GET /accounts/:id in one statement: the caller's session, then the account if visible to it. */
@@ -217,24 +230,42 @@ export class AccountsService {
     return rows[0];
   }
 
+  /**
+   * A page of accounts in (opened_at, id) order, read through that index from
+   * the cursor's account on; accounts held by given clients are found
+   * through account_holders first. The total is counted up to COUNT_CAP.
+   */
   private async page(
-    where: string,
-    params: unknown[],
     query: PageQuery,
+    filters: { holders: Array<string | null>; status: AccountStatus | null },
+    scope: CursorScope,
   ): Promise<Page<AccountDto>> {
-    const n = params.length;
+    const start = pageStart(query, scope, UUID_KEY);
+    const p = new SqlParams();
+    const where = filters.holders
+      .filter((h) => h !== null)
+      .map(
+        (h) =>
+          `EXISTS (SELECT 1 FROM account_holders h WHERE h.account_id = a.id AND h.client_id = ${p.add(h, 'uuid')})`,
+      );
+    if (filters.status) where.push(`a.status = ${p.add(filters.status)}`);
+    const filtered = where.length > 0 ? where.join(' AND ') : 'true';
+    const count = new SqlParams(p.values);
+    const after = p.add(start.after ?? NIL_UUID, 'uuid');
     const [rows, [{ total }]] = await Promise.all([
       this.db.query<AccountRow[]>(
-        `SELECT ${ACCOUNT_COLUMNS} FROM accounts a WHERE ${where}
-          ORDER BY a.opened_at, a.id LIMIT $${n + 1} OFFSET $${n + 2}`,
-        [...params, query.limit, (query.page - 1) * query.limit],
+        `SELECT ${ACCOUNT_COLUMNS} FROM accounts a
+          WHERE ${filtered}
+            AND (a.opened_at, a.id) > (coalesce((SELECT opened_at FROM accounts WHERE id = ${after}), '-infinity'), ${after})
+          ORDER BY a.opened_at, a.id LIMIT ${p.add(query.limit + 1)} OFFSET ${p.add(start.offset)}`,
+        p.values,
       ),
-      this.db.query<Array<{ total: number }>>(
-        `SELECT count(*)::int AS total FROM accounts a WHERE ${where}`,
-        params,
+      this.db.query<Array<{ total: string }>>(
+        cappedCountSql(`SELECT 1 FROM accounts a WHERE ${filtered}`, count.add(COUNT_CAP + 1)),
+        count.values,
       ),
     ]);
-    return { items: rows.map(toAccountDto), page: query.page, limit: query.limit, total };
+    return toPage(rows, query, scope, total, (r) => r.id, toAccountDto);
   }
 }
 

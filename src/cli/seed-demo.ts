@@ -105,10 +105,12 @@ export async function seedDemo(db: DataSource, users: UsersService): Promise<str
     }
     await writeHistory(em, accounts, tellerId, random);
     for (const a of accounts) {
-      await em.query(`UPDATE accounts SET balance = $2 WHERE id = $1`, [
-        a.id,
-        a.balance.toString(),
-      ]);
+      await em.query(
+        `UPDATE accounts SET balance = $2,
+                operation_count = (SELECT count(*) FROM operations WHERE account_id = $1)
+          WHERE id = $1`,
+        [a.id, a.balance.toString()],
+      );
     }
     return clientIds[0];
   });

@@ -6,6 +6,7 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, Unique
 @Index('clients_last_name_prefix_idx', { synchronize: false })
 @Index('clients_first_name_prefix_idx', { synchronize: false })
 @Index('clients_national_id_prefix_idx', { synchronize: false })
+@Index('clients_name_id_idx', ['lastName', 'firstName', 'id'])
 export class Client {
   @PrimaryGeneratedColumn('uuid')
   id!: string;

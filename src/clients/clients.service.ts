@@ -2,7 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, Repository } from 'typeorm';
 import { AuthUser } from '../common/auth.decorators';
-import { Page } from '../common/pagination';
+import {
+  cappedCountSql,
+  COUNT_CAP,
+  cursorScope,
+  NIL_UUID,
+  Page,
+  pageStart,
+  toPage,
+  UUID_KEY,
+} from '../common/pagination';
+import { SqlParams } from '../common/sql';
 import { pgCode } from '../common/transactions';
 import { ApiError, notFound } from '../common/problem';
 import { isStaff } from '../common/visibility';
@@ -40,28 +50,52 @@ export class ClientsService {
     }
   }
 
+  /**
+   * Clients by name (last, first, id), each filter a case-insensitive prefix
+   * on its own index. Pages are read from the cursor's client on; the total
+   * is counted up to COUNT_CAP.
+   */
   async list(query: ListClientsQuery): Promise<Page<ClientDto>> {
-    const qb = this.clients.createQueryBuilder('c');
+    const scope = cursorScope(
+      'clients',
+      query.nationalId,
+      query.lastName,
+      query.firstName,
+      query.q,
+    );
+    const start = pageStart(query, scope, UUID_KEY);
+    const p = new SqlParams();
+    const where: string[] = [];
     if (query.nationalId)
-      qb.andWhere(`lower(c.national_id) LIKE :nid`, { nid: likePrefix(query.nationalId) });
-    if (query.lastName)
-      qb.andWhere(`lower(c.last_name) LIKE :ln`, { ln: likePrefix(query.lastName) });
+      where.push(`lower(c.national_id) LIKE ${p.add(likePrefix(query.nationalId))}`);
+    if (query.lastName) where.push(`lower(c.last_name) LIKE ${p.add(likePrefix(query.lastName))}`);
     if (query.firstName)
-      qb.andWhere(`lower(c.first_name) LIKE :fn`, { fn: likePrefix(query.firstName) });
+      where.push(`lower(c.first_name) LIKE ${p.add(likePrefix(query.firstName))}`);
     if (query.q) {
-      qb.andWhere(
-        `(lower(c.national_id) LIKE :q OR lower(c.last_name) LIKE :q OR lower(c.first_name) LIKE :q)`,
-        { q: likePrefix(query.q) },
+      const q = p.add(likePrefix(query.q));
+      where.push(
+        `(lower(c.national_id) LIKE ${q} OR lower(c.last_name) LIKE ${q} OR lower(c.first_name) LIKE ${q})`,
       );
     }
-    const [rows, total] = await qb
-      .orderBy('c.lastName', 'ASC')
-      .addOrderBy('c.firstName', 'ASC')
-      .addOrderBy('c.id', 'ASC')
-      .skip((query.page - 1) * query.limit)
-      .take(query.limit)
-      .getManyAndCount();
-    return { items: rows.map(toClientDto), page: query.page, limit: query.limit, total };
+    const filtered = where.length > 0 ? where.join(' AND ') : 'true';
+    const count = new SqlParams(p.values);
+    const after = p.add(start.after ?? NIL_UUID, 'uuid');
+    const [rows, [{ total }]] = await Promise.all([
+      this.db.query<ClientRow[]>(
+        `SELECT c.* FROM clients c
+          WHERE ${filtered}
+            AND (c.last_name, c.first_name, c.id) > (
+                  coalesce((SELECT last_name FROM clients WHERE id = ${after}), ''),
+                  coalesce((SELECT first_name FROM clients WHERE id = ${after}), ''), ${after})
+          ORDER BY c.last_name, c.first_name, c.id LIMIT ${p.add(query.limit + 1)} OFFSET ${p.add(start.offset)}`,
+        p.values,
+      ),
+      this.db.query<Array<{ total: string }>>(
+        cappedCountSql(`SELECT 1 FROM clients c WHERE ${filtered}`, count.add(COUNT_CAP + 1)),
+        count.values,
+      ),
+    ]);
+    return toPage(rows, query, scope, total, (r) => r.id, fromRow);
   }
 
   /** Staff see every client; a customer only its own (anything else is 404). */
@@ -112,6 +146,28 @@ export class ClientsService {
     });
   }
 }
+
+interface ClientRow {
+  id: string;
+  national_id: string;
+  first_name: string;
+  last_name: string;
+  address: string | null;
+  email: string | null;
+  phone: string | null;
+  created_at: Date;
+}
+
+const fromRow = (r: ClientRow): ClientDto => ({
+  id: r.id,
+  nationalId: r.national_id,
+  firstName: r.first_name,
+  lastName: r.last_name,
+  address: r.address,
+  email: r.email,
+  phone: r.phone,
+  createdAt: r.created_at,
+});
 
 export function toClientDto(c: Client): ClientDto {
   return {

@@ -9,6 +9,7 @@ import { Operation } from '../operations/operation.entity';
 import { User } from '../users/user.entity';
 import { Foundation1763800000000 } from './migrations/1763800000000-Foundation';
 import { Banking1763900000000 } from './migrations/1763900000000-Banking';
+import { LedgerAtScale1764000000000 } from './migrations/1764000000000-LedgerAtScale';
 
 export const ENTITIES = [
   Client,
@@ -20,7 +21,11 @@ export const ENTITIES = [
   Operation,
   IdempotencyKey,
 ];
-export const MIGRATIONS = [Foundation1763800000000, Banking1763900000000];
+export const MIGRATIONS = [
+  Foundation1763800000000,
+  Banking1763900000000,
+  LedgerAtScale1764000000000,
+];
 
 /**
  * The one set of TypeORM options, for the app, the CLI and the tests. `pool`

@@ -52,7 +52,7 @@ const insufficientFunds = () =>
  */
 const movementSql = (credit: boolean) => `WITH ${ME_CTE},
   acc AS (
-    UPDATE accounts SET balance = balance ${credit ? '+' : '-'} $4
+    UPDATE accounts SET balance = balance ${credit ? '+' : '-'} $4, operation_count = operation_count + 1
      WHERE id = $3 AND status = 'active' AND EXISTS (SELECT 1 FROM me WHERE ${meHasRole('$6')})
        ${credit ? '' : 'AND balance - $4 >= -overdraft_limit'}
     RETURNING id, balance),
@@ -83,7 +83,8 @@ const TRANSFER_SQL = `WITH ${ME_CTE},
      WHERE src.id <> dst.id AND src.mine AND src.status = 'active' AND dst.status = 'active'
        AND src.currency = dst.currency AND src.balance - $5 >= -src.overdraft_limit),
   moved AS (
-    UPDATE accounts a SET balance = a.balance + CASE WHEN a.id = $3 THEN -$5::bigint ELSE $5::bigint END
+    UPDATE accounts a SET balance = a.balance + CASE WHEN a.id = $3 THEN -$5::bigint ELSE $5::bigint END,
+           operation_count = a.operation_count + 1
       FROM ok WHERE a.id IN ($3, $4) RETURNING a.id, a.balance),
   legs AS (
     INSERT INTO operations (account_id, type, kind, amount, balance_after, description, transfer_id, performed_by)
@@ -292,7 +293,8 @@ export class LedgerService {
   private async post(em: EntityManager, user: AuthUser, leg: Leg): Promise<OperationRow> {
     const delta = leg.type === 'credit' ? leg.amount : -leg.amount;
     const [row] = await em.query<OperationRow[]>(
-      `WITH acc AS (UPDATE accounts SET balance = balance + $2 WHERE id = $1 RETURNING id, balance)
+      `WITH acc AS (UPDATE accounts SET balance = balance + $2, operation_count = operation_count + 1
+                    WHERE id = $1 RETURNING id, balance)
        INSERT INTO operations (account_id, type, kind, amount, balance_after, description, transfer_id, reversal_of, performed_by)
        SELECT id, $3, $4, $5, balance, $6, $7, $8, $9 FROM acc RETURNING *`,
       [

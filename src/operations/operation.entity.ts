@@ -24,9 +24,8 @@ export const OPERATION_KINDS: OperationKind[] = ['deposit', 'withdrawal', 'trans
 @Check('operations_type_check', `type IN ('credit', 'debit')`)
 @Check('operations_kind_check', `kind IN ('deposit', 'withdrawal', 'transfer', 'reversal')`)
 @Check('operations_amount_check', `amount > 0`)
-@Index('operations_account_seq_idx', ['accountId', 'seq'])
-@Index('operations_account_created_idx', ['accountId', 'createdAt'])
-@Index('operations_created_at_idx', ['createdAt'])
+@Index('operations_account_created_seq_idx', ['accountId', 'createdAt', 'seq'])
+@Index('operations_created_seq_idx', ['createdAt', 'seq'])
 @Index('operations_transfer_id_idx', ['transferId'])
 export class Operation {
   @PrimaryGeneratedColumn('uuid')

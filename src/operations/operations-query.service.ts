@@ -1,28 +1,51 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { AccountsService } from '../accounts/accounts.service';
+import { AccountDto } from '../accounts/dto/accounts.dto';
+import { Caller } from '../auth/caller';
 import { AuthUser } from '../common/auth.decorators';
 import { formatMoney } from '../common/money';
-import { Page } from '../common/pagination';
+import {
+  CursorScope,
+  cursorScope,
+  Page,
+  PageQuery,
+  pageStart,
+  SEQ_KEY,
+  toPage,
+} from '../common/pagination';
 import { notFound, validationFailed } from '../common/problem';
-import { accountVisibleSql, visibilityParam } from '../common/visibility';
+import { visibilityParam } from '../common/visibility';
+import { AppConfig } from '../config/app-config';
 import {
   ListOperationsQuery,
   OperationDto,
   OperationFilters,
   parseDayOrInstant,
-  StatementDto,
   StatementQuery,
 } from './dto/operations.dto';
-import { preparedQuery } from '../common/prepared';
-import { Caller, ME_COLUMNS, ME_CTE, MeRow, visibleToMe } from '../auth/caller';
-import { OPERATION_COLUMNS, OperationRow, toOperationDto } from './operation-view';
+import { OperationRow, toOperationDto } from './operation-view';
+import {
+  OperationFilterValues,
+  OperationsRepository,
+  OperationsWindow,
+  StatementBatch,
+} from './operations.repository';
+
+/** A statement: its head, and its operations with the closing figures as text chunks. */
+export interface StatementStream {
+  account: AccountDto;
+  from: string;
+  to: string;
+  /** The whole statement, written as it is read, batch by batch. */
+  chunks: AsyncIterable<string>;
+}
 
 @Injectable()
 export class OperationsQueryService {
   constructor(
-    private readonly db: DataSource,
+    private readonly operations: OperationsRepository,
     private readonly accounts: AccountsService,
+    private readonly config: AppConfig,
   ) {}
 
   /**
@@ -34,127 +57,139 @@ export class OperationsQueryService {
     accountId: string,
     filters: OperationFilters,
   ): Promise<Page<OperationDto>> {
-    const where = `o.account_id = acct.id AND ${filtersSql(4)}`;
-    const rows = await preparedQuery<
-      MeRow & Partial<OperationRow> & { visible: string | null; total: number }
-    >(
-      this.db,
-      'account-operations-me',
-      `WITH ${ME_CTE},
-         acct AS (SELECT a.id FROM accounts a, me WHERE a.id = $3 AND ${visibleToMe('a')})
-       SELECT ${ME_COLUMNS}, acct.id AS visible,
-              (SELECT count(*)::int FROM operations o WHERE ${where}) AS total, page.*
-         FROM me LEFT JOIN acct ON true LEFT JOIN LATERAL (
-           SELECT ${OPERATION_COLUMNS} FROM operations o WHERE ${where}
-            ORDER BY o.seq DESC LIMIT $8 OFFSET $9) page ON true`,
-      [
-        ...caller.params,
-        accountId,
-        ...filterValues(filters),
-        filters.limit,
-        (filters.page - 1) * filters.limit,
-      ],
-    );
+    const scope = cursorScope('account-operations', accountId, ...filterKey(filters));
+    const window = this.window(filters, scope);
+    const rows = await this.operations.pageForAccount(caller, accountId, range(filters), window);
     caller.settle(rows[0]);
     if (!rows[0].visible) throw notFound('Account');
-    return {
-      items: rows.filter((r) => r.id).map((r) => toOperationDto(r as OperationRow)),
-      page: filters.page,
-      limit: filters.limit,
-      total: rows[0].total,
-    };
+    const items = rows.filter((r) => r.id) as Array<OperationRow & { total: string | null }>;
+    return toPage(items, filters, scope, rows[0].total, (r) => r.seq, toOperationDto);
   }
 
+  /** Every operation, newest first; staff only. */
   async list(query: ListOperationsQuery): Promise<Page<OperationDto>> {
-    const where = `($1::uuid IS NULL OR o.account_id = $1::uuid) AND ${filtersSql(2)}`;
-    const params = [query.accountId ?? null, ...filterValues(query)];
-    const [rows, [{ total }]] = await Promise.all([
-      preparedQuery<OperationRow>(
-        this.db,
-        'operations-page',
-        `SELECT ${OPERATION_COLUMNS} FROM operations o WHERE ${where} ORDER BY o.seq DESC LIMIT $6 OFFSET $7`,
-        [...params, query.limit, (query.page - 1) * query.limit],
-      ),
-      preparedQuery<{ total: number }>(
-        this.db,
-        'operations-count',
-        `SELECT count(*)::int AS total FROM operations o WHERE ${where}`,
-        params,
-      ),
-    ]);
-    return { items: rows.map(toOperationDto), page: query.page, limit: query.limit, total };
+    const scope = cursorScope('operations', query.accountId, ...filterKey(query));
+    const window = this.window(query, scope);
+    const { rows, total } = await this.operations.page(
+      query.accountId ?? null,
+      range(query),
+      window,
+    );
+    return toPage(rows, query, scope, total, (r) => r.seq, toOperationDto);
   }
 
   /** Staff, or a holder of the operation's account. */
   async get(user: AuthUser, id: string): Promise<OperationDto> {
-    const rows = await this.db.query<OperationRow[]>(
-      `SELECT ${OPERATION_COLUMNS} FROM operations o JOIN accounts a ON a.id = o.account_id
-        WHERE o.id = $2 AND ${accountVisibleSql('a', '$1')}`,
-      [visibilityParam(user), id],
-    );
-    if (rows.length === 0) throw notFound('Operation');
-    return toOperationDto(rows[0]);
+    const row = await this.operations.findVisible(visibilityParam(user), id);
+    if (!row) throw notFound('Operation');
+    return toOperationDto(row);
   }
 
-  /** Opening and closing balance, totals, and the operations oldest first, for whole UTC days. */
-  async statement(caller: Caller, accountId: string, query: StatementQuery): Promise<StatementDto> {
+  /**
+   * Opening and closing balance, totals, and the operations oldest first, for
+   * whole UTC days. The statement ends at the account's newest operation when
+   * it starts, and is read in batches, each a query of its own: no connection
+   * is held between batches and no more than one batch is in memory. The
+   * closing balance and the totals follow the operations, summed from the
+   * rows sent.
+   */
+  async statement(
+    caller: Caller,
+    accountId: string,
+    query: StatementQuery,
+    format: 'json' | 'csv',
+  ): Promise<StatementStream> {
     const account = await this.accounts.getFor(caller, accountId);
     const from = query.from ?? new Date(account.openedAt).toISOString().slice(0, 10);
     const to = query.to ?? new Date().toISOString().slice(0, 10);
     if (from > to) throw rangeError();
     const start = parseDayOrInstant(from)!.start;
     const end = parseDayOrInstant(to)!.endExclusive;
-    const [opening] = await this.db.query<Array<{ balance_after: string }>>(
-      `SELECT balance_after FROM operations WHERE account_id = $1 AND created_at < $2 ORDER BY seq DESC LIMIT 1`,
-      [accountId, start],
-    );
-    const rows = await this.db.query<OperationRow[]>(
-      `SELECT ${OPERATION_COLUMNS} FROM operations o
-        WHERE o.account_id = $1 AND o.created_at >= $2 AND o.created_at < $3 ORDER BY o.seq`,
-      [accountId, start, end],
-    );
-    const openingBalance = BigInt(opening?.balance_after ?? 0);
-    let credits = 0n;
-    let debits = 0n;
-    for (const r of rows) {
-      if (r.type === 'credit') credits += BigInt(r.amount);
-      else debits += BigInt(r.amount);
+    const bounds = await this.operations.statementBounds(accountId, start, end);
+    const batches = this.batches(accountId, start, bounds.last_seq, format);
+    const opening = BigInt(bounds.opening ?? 0);
+    const chunks =
+      format === 'csv'
+        ? csvChunks(batches)
+        : jsonChunks({ account, from, to, openingBalance: formatMoney(opening) }, opening, batches);
+    return { account, from, to, chunks };
+  }
+
+  /** The statement's batches: smaller on the embedded database, which runs on this thread. */
+  private async *batches(
+    accountId: string,
+    start: Date,
+    lastSeq: string | null,
+    format: 'json' | 'csv',
+  ): AsyncGenerator<StatementBatch> {
+    if (lastSeq === null) return;
+    const size = this.config.database.url ? 5000 : 500;
+    let after: string | null = null;
+    for (;;) {
+      const batch = await this.operations.statementBatch(
+        accountId,
+        start,
+        after,
+        lastSeq,
+        size,
+        format,
+      );
+      if (batch.n === 0) return;
+      yield batch;
+      if (batch.n < size || batch.last_seq === lastSeq) return;
+      after = batch.last_seq;
     }
-    const closing = rows.length > 0 ? BigInt(rows[rows.length - 1].balance_after) : openingBalance;
-    return {
-      account,
-      from,
-      to,
-      openingBalance: formatMoney(openingBalance),
-      closingBalance: formatMoney(closing),
-      totalCredits: formatMoney(credits),
-      totalDebits: formatMoney(debits),
-      operations: rows.map(toOperationDto),
-    };
+  }
+
+  private window(query: PageQuery, scope: CursorScope): OperationsWindow {
+    const start = pageStart(query, scope, SEQ_KEY);
+    return { afterSeq: start.after, offset: start.offset, limit: query.limit };
   }
 }
 
-/** SQL: the type, kind, from and to filters, bound to the four parameters from $first on. */
-function filtersSql(first: number): string {
-  const [type, kind, from, to] = [0, 1, 2, 3].map((i) => `$${first + i}`);
-  return `(${type}::varchar IS NULL OR o.type = ${type}::varchar)
-      AND (${kind}::varchar IS NULL OR o.kind = ${kind}::varchar)
-      AND (${from}::timestamptz IS NULL OR o.created_at >= ${from}::timestamptz)
-      AND (${to}::timestamptz IS NULL OR o.created_at < ${to}::timestamptz)`;
+/** The statement as JSON: its head, the operations as they come, then the closing figures. */
+async function* jsonChunks(
+  head: object,
+  opening: bigint,
+  batches: AsyncIterable<StatementBatch>,
+): AsyncGenerator<string> {
+  const open = JSON.stringify(head);
+  yield `${open.slice(0, -1)},"operations":[`;
+  let closing = opening;
+  let credits = 0n;
+  let debits = 0n;
+  let first = true;
+  for await (const batch of batches) {
+    yield first ? batch.body! : `,${batch.body!}`;
+    first = false;
+    closing = BigInt(batch.closing!);
+    credits += BigInt(batch.credits);
+    debits += BigInt(batch.debits);
+  }
+  yield `],${JSON.stringify({
+    closingBalance: formatMoney(closing),
+    totalCredits: formatMoney(credits),
+    totalDebits: formatMoney(debits),
+  }).slice(1)}`;
 }
 
-/** The values filtersSql expects, in its order; 400 when the date range is empty. */
-function filterValues(filters: OperationFilters): unknown[] {
-  const { from, to } = range(filters);
-  return [filters.type ?? null, filters.kind ?? null, from, to];
+/** The statement as CSV: the header line, then one line per operation. */
+async function* csvChunks(batches: AsyncIterable<StatementBatch>): AsyncGenerator<string> {
+  yield `${CSV_HEADER}\r\n`;
+  for await (const batch of batches) yield `${batch.body!}\r\n`;
 }
 
-/** The filters' from (inclusive) and to (exclusive) instants; 400 when the range is empty. */
-function range(filters: OperationFilters): { from: Date | null; to: Date | null } {
+const CSV_HEADER = 'date,id,kind,type,description,amount,balanceAfter';
+
+/** What makes two lists of operations different lists, for their cursors. */
+const filterKey = (f: OperationFilters) => [f.type, f.kind, f.from, f.to];
+
+/** The filters' values; 400 when the date range is empty. */
+function range(filters: OperationFilters): OperationFilterValues {
   const from = filters.from ? parseDayOrInstant(filters.from)!.start : null;
   const to = filters.to ? parseDayOrInstant(filters.to)!.endExclusive : null;
   if (from && to && from >= to) throw rangeError();
-  return { from, to };
+  return { type: filters.type ?? null, kind: filters.kind ?? null, from, to };
 }
 
 const rangeError = () =>
@@ -162,28 +197,3 @@ const rangeError = () =>
     [{ field: 'from', message: 'from must not be after to' }],
     'The date range is empty',
   );
-
-/** RFC 4180 cell; a leading = + - @ in text is neutralised so spreadsheets do not run it. */
-function csvCell(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
-export function statementCsv(statement: StatementDto): string {
-  const lines = ['date,id,kind,type,description,amount,balanceAfter'];
-  for (const op of statement.operations) {
-    const amount = op.type === 'debit' ? `-${op.amount}` : op.amount;
-    lines.push(
-      [
-        new Date(op.createdAt).toISOString(),
-        op.id,
-        op.kind,
-        op.type,
-        csvCell(op.description ?? ''),
-        amount,
-        op.balanceAfter,
-      ].join(','),
-    );
-  }
-  return `${lines.join('\r\n')}\r\n`;
-}

@@ -7,6 +7,7 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { Readable } from 'node:stream';
 import { ApiProblems } from '../common/api-problems';
 import { Auth, AuthUser, CurrentUser } from '../common/auth.decorators';
 import { Caller, CurrentCaller, SessionInQuery } from '../auth/caller';
@@ -27,7 +28,7 @@ import {
 } from './dto/operations.dto';
 import { ApiIdempotent, IN_USE, REUSED } from './idempotent.decorator';
 import { LedgerService } from './ledger.service';
-import { OperationsQueryService, statementCsv } from './operations-query.service';
+import { OperationsQueryService } from './operations-query.service';
 
 @ApiTags('operations')
 @ApiExtraModels(StatementDto)
@@ -163,18 +164,22 @@ export class OperationsController {
     @Query() query: StatementQuery,
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<StatementDto | string> {
-    const statement = await this.queries.statement(caller, id, query);
+  ): Promise<Readable> {
     const csv =
       query.format === 'csv' || (query.format === undefined && /\btext\/csv\b/.test(accept ?? ''));
-    if (!csv) return statement;
-    void reply
-      .header('content-type', 'text/csv; charset=utf-8')
-      .header(
-        'content-disposition',
-        `attachment; filename="statement-${statement.account.number}-${statement.from}-${statement.to}.csv"`,
-      );
-    return statementCsv(statement);
+    const statement = await this.queries.statement(caller, id, query, csv ? 'csv' : 'json');
+    if (csv) {
+      void reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header(
+          'content-disposition',
+          `attachment; filename="statement-${statement.account.number}-${statement.from}-${statement.to}.csv"`,
+        );
+    } else {
+      void reply.header('content-type', 'application/json; charset=utf-8');
+    }
+    // One chunk at a time: the next batch is read once the client has taken the last.
+    return Readable.from(statement.chunks, { objectMode: false, highWaterMark: 1 });
   }
 
   @Auth(...STAFF_ROLES)

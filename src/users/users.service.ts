@@ -5,7 +5,16 @@ import { DataSource, EntityManager, Repository } from 'typeorm';
 import { PasswordService } from '../auth/password.service';
 import { SessionsService } from '../auth/sessions.service';
 import { Client } from '../clients/client.entity';
-import { Page } from '../common/pagination';
+import {
+  cappedCountSql,
+  COUNT_CAP,
+  cursorScope,
+  NIL_UUID,
+  Page,
+  pageStart,
+  toPage,
+  UUID_KEY,
+} from '../common/pagination';
 import { pgCode } from '../common/transactions';
 import { ApiError, notFound, validationFailed } from '../common/problem';
 import { AppConfig } from '../config/app-config';
@@ -72,14 +81,29 @@ export class UsersService implements OnApplicationBootstrap {
     }
   }
 
+  /** Oldest first, through the (created_at, id) index from the cursor's user on. */
   async list(query: ListUsersQuery): Promise<Page<UserDto>> {
-    const [rows, total] = await this.users.findAndCount({
-      where: query.role ? { role: query.role } : {},
-      order: { createdAt: 'ASC', id: 'ASC' },
-      skip: (query.page - 1) * query.limit,
-      take: query.limit,
-    });
-    return { items: rows.map(toUserDto), page: query.page, limit: query.limit, total };
+    const scope = cursorScope('users', query.role);
+    const start = pageStart(query, scope, UUID_KEY);
+    const page = this.users
+      .createQueryBuilder('u')
+      .where(
+        `(u.created_at, u.id) > (coalesce((SELECT created_at FROM users WHERE id = :after), '-infinity'), :after)`,
+        { after: start.after ?? NIL_UUID },
+      )
+      .orderBy('u.created_at', 'ASC')
+      .addOrderBy('u.id', 'ASC')
+      .offset(start.offset)
+      .limit(query.limit + 1);
+    if (query.role) page.andWhere('u.role = :role', { role: query.role });
+    const [rows, [{ total }]] = await Promise.all([
+      page.getMany(),
+      this.db.query<Array<{ total: string }>>(
+        cappedCountSql(`SELECT 1 FROM users WHERE $1::varchar IS NULL OR role = $1::varchar`, '$2'),
+        [query.role ?? null, COUNT_CAP + 1],
+      ),
+    ]);
+    return toPage(rows, query, scope, total, (u) => u.id, toUserDto);
   }
 
   async get(id: string): Promise<UserDto> {

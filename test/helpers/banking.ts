@@ -131,3 +131,68 @@ export async function createCustomer(
   await t.createUser(adminToken, { username, role: 'customer', clientId });
   return (await t.login(username, USER_PASSWORD)).accessToken;
 }
+
+/** A money body: an amount string, or a whole body. */
+type MoneyBody = string | Record<string, unknown>;
+const moneyBody = (body: MoneyBody) => (typeof body === 'string' ? { amount: body } : body);
+
+/**
+ * The money routes as one caller uses them (supertest requests, not yet
+ * awaited, so a test can check any answer); `key` sends an Idempotency-Key.
+ */
+export function banking(t: TestApp, token: string) {
+  const post = (path: string, body: object, key?: string) => {
+    const req = t.http.post(path).set(bearer(token));
+    return (key ? req.set('Idempotency-Key', key) : req).send(body);
+  };
+  const api = {
+    deposit: (accountId: string, body: MoneyBody, key?: string) =>
+      post(`/api/v1/accounts/${accountId}/deposits`, moneyBody(body), key),
+    withdraw: (accountId: string, body: MoneyBody, key?: string) =>
+      post(`/api/v1/accounts/${accountId}/withdrawals`, moneyBody(body), key),
+    transfer: (fromAccountId: string, toAccountId: string, body: MoneyBody, key?: string) =>
+      post('/api/v1/transfers', { fromAccountId, toAccountId, ...moneyBody(body) }, key),
+    reverse: (operationId: string, body: object = {}, key?: string) =>
+      post(`/api/v1/operations/${operationId}/reverse`, body, key),
+    operations: (accountId: string, query = '') =>
+      t.http.get(`/api/v1/accounts/${accountId}/operations?${query}`).set(bearer(token)),
+    async balance(accountId: string): Promise<string> {
+      const res = await t.http.get(`/api/v1/accounts/${accountId}`).set(bearer(token));
+      expect(res.status).toBe(200);
+      return (res.body as Account).balance;
+    },
+    /** Opens an account for a new client (or the given holders) with an optional first deposit. */
+    async open(
+      options: { holderIds?: string[]; funding?: string } & Record<string, unknown> = {},
+    ): Promise<Account> {
+      const { holderIds, funding, ...extra } = options;
+      const holders = holderIds ?? [(await createClient(t, token)).id];
+      const account = await createAccount(t, token, { holderIds: holders, ...extra });
+      if (funding) expect((await api.deposit(account.id, funding)).status).toBe(201);
+      return account;
+    },
+  };
+  return api;
+}
+
+/** Every item of a list, page by page through nextCursor; `path` has its query string. */
+export async function allPages<T>(
+  t: TestApp,
+  token: string,
+  path: string,
+  between?: (page: number) => Promise<void>,
+): Promise<T[]> {
+  const items: T[] = [];
+  const join = path.includes('?') ? '&' : '?';
+  let cursor: string | null = null;
+  for (let page = 1; ; page++) {
+    const url: string = cursor ? `${path}${join}cursor=${encodeURIComponent(cursor)}` : path;
+    const res = await t.http.get(url).set(bearer(token));
+    expect(res.status).toBe(200);
+    expect(res.body.page).toBe(cursor ? null : 1);
+    items.push(...(res.body.items as T[]));
+    cursor = res.body.nextCursor as string | null;
+    if (!cursor) return items;
+    if (between) await between(page);
+  }
+}

@@ -1,0 +1,237 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { Caller, ME_COLUMNS, ME_CTE, MeRow, visibleToMe } from '../auth/caller';
+import { COUNT_CAP } from '../common/pagination';
+import { preparedQuery } from '../common/prepared';
+import { SqlParams } from '../common/sql';
+import { accountVisibleSql } from '../common/visibility';
+import { OperationKind, OperationType } from './operation.entity';
+import { OPERATION_COLUMNS, OperationRow } from './operation-view';
+
+/** Filters of an operation list; `from` inclusive, `to` exclusive. */
+export interface OperationFilterValues {
+  type: OperationType | null;
+  kind: OperationKind | null;
+  from: Date | null;
+  to: Date | null;
+}
+
+/** Where a page starts: after the operation with this seq (a cursor), or at an offset. */
+export interface OperationsWindow {
+  afterSeq: string | null;
+  offset: number;
+  limit: number;
+}
+
+/** Sorts after every seq: the position of a newest-first list's start. */
+const NO_SEQ = '9223372036854775807';
+
+export type AccountPageRow = MeRow &
+  Partial<OperationRow> & { visible: string | null; total: string | null };
+
+/** One batch of a streamed statement, formatted by PostgreSQL. */
+export interface StatementBatch {
+  n: number;
+  last_seq: string | null;
+  closing: string | null;
+  credits: string;
+  debits: string;
+  body: string | null;
+}
+
+/**
+ * The SQL of operation lists and statements. Operations are only ever read
+ * in (created_at, seq) order, per account through operations_account_created_seq_idx and
+ * bank-wide through operations_created_seq_idx, so a page costs the same at
+ * any depth and in any account: a cursor is the seq of the last row shown,
+ * and the page starts right after that row's (created_at, seq). Within one
+ * account that order is the ledger's order: each movement takes its
+ * account's row lock before it stamps and numbers its operation.
+ */
+@Injectable()
+export class OperationsRepository {
+  constructor(private readonly db: DataSource) {}
+
+  /**
+   * An account's page, newest first, in one statement with the caller's
+   * session and the account's visibility to it. The total is the account's
+   * operation_count without filters, else counted over at most COUNT_CAP
+   * rows of the date range (null beyond).
+   */
+  async pageForAccount(
+    caller: Caller,
+    accountId: string,
+    filters: OperationFilterValues,
+    window: OperationsWindow,
+  ): Promise<AccountPageRow[]> {
+    const p = new SqlParams(caller.params);
+    const account = p.add(accountId, 'uuid');
+    const conditions = filterConditions(p, filters);
+    const rows = `o.account_id = ${account}${conditions.range}`;
+    const total = hasFilters(filters)
+      ? cappedCount(p, `acct.id IS NOT NULL AND ${rows}`, conditions.residual)
+      : 'acct.operation_count';
+    const sql = `WITH ${ME_CTE},
+        acct AS (SELECT a.id, a.operation_count FROM accounts a, me WHERE a.id = ${account} AND ${visibleToMe('a')})
+      SELECT ${ME_COLUMNS}, acct.id AS visible, ${total} AS total, page.*
+        FROM me LEFT JOIN acct ON true LEFT JOIN LATERAL (
+          SELECT ${OPERATION_COLUMNS} FROM operations o
+           WHERE acct.id IS NOT NULL AND ${rows} AND ${before(p, window.afterSeq)}${conditions.residual}
+           ORDER BY o.created_at DESC, o.seq DESC
+           LIMIT ${p.add(window.limit + 1)} OFFSET ${p.add(window.offset)}) page ON true`;
+    return preparedQuery(this.db, `account-operations-${variant(filters)}`, sql, p.values);
+  }
+
+  /** The staff-wide list, newest first; with an account, that account's rows only. */
+  async page(
+    accountId: string | null,
+    filters: OperationFilterValues,
+    window: OperationsWindow,
+  ): Promise<{ rows: OperationRow[]; total: string | null }> {
+    const p = new SqlParams();
+    const account = accountId ? p.add(accountId, 'uuid') : null;
+    const conditions = filterConditions(p, filters);
+    const rows = `${account ? `o.account_id = ${account}` : 'true'}${conditions.range}`;
+    const count = new SqlParams(p.values);
+    const total =
+      account && !hasFilters(filters)
+        ? `coalesce((SELECT operation_count FROM accounts WHERE id = ${account}), 0)`
+        : cappedCount(count, rows, conditions.residual);
+    const name = `operations-${accountId ? 'account-' : ''}${variant(filters)}`;
+    const [page, [counted]] = await Promise.all([
+      preparedQuery<OperationRow>(
+        this.db,
+        `${name}-page`,
+        `SELECT ${OPERATION_COLUMNS} FROM operations o
+          WHERE ${rows} AND ${before(p, window.afterSeq)}${conditions.residual}
+          ORDER BY o.created_at DESC, o.seq DESC
+          LIMIT ${p.add(window.limit + 1)} OFFSET ${p.add(window.offset)}`,
+        p.values,
+      ),
+      preparedQuery<{ total: string | null }>(
+        this.db,
+        `${name}-total`,
+        `SELECT (${total}) AS total`,
+        count.values,
+      ),
+    ]);
+    return { rows: page, total: counted.total };
+  }
+
+  /** One operation, for staff (visibility null) or a customer holding its account. */
+  async findVisible(visibility: string | null, id: string): Promise<OperationRow | undefined> {
+    const rows = await this.db.query<OperationRow[]>(
+      `SELECT ${OPERATION_COLUMNS} FROM operations o JOIN accounts a ON a.id = o.account_id
+        WHERE o.id = $2 AND ${accountVisibleSql('a', '$1')}`,
+      [visibility, id],
+    );
+    return rows[0];
+  }
+
+  /**
+   * Where a statement of [start, end) starts and ends: the balance before
+   * start, and the seq of the account's newest operation before end at this
+   * moment. Operations are never changed, so batches read up to that seq
+   * later, each on its own, add up to one consistent statement.
+   */
+  async statementBounds(
+    accountId: string,
+    start: Date,
+    end: Date,
+  ): Promise<{ opening: string | null; last_seq: string | null }> {
+    const [row] = await this.db.query<Array<{ opening: string | null; last_seq: string | null }>>(
+      `SELECT (SELECT o.balance_after FROM operations o WHERE o.account_id = $1 AND o.created_at < $2
+                ORDER BY o.created_at DESC, o.seq DESC LIMIT 1) AS opening,
+              (SELECT o.seq FROM operations o WHERE o.account_id = $1 AND o.created_at < $3
+                ORDER BY o.created_at DESC, o.seq DESC LIMIT 1) AS last_seq`,
+      [accountId, start, end],
+    );
+    return row;
+  }
+
+  /**
+   * The next batch of a statement, oldest first: at most `limit` operations
+   * from `start`, after the one with seq `afterSeq` (none: from the start),
+   * up to and including the one with seq `lastSeq`. PostgreSQL writes each
+   * operation as the API shows it (a JSON object or a CSV line), so a batch
+   * reaches the service as one text and a summary.
+   */
+  async statementBatch(
+    accountId: string,
+    start: Date,
+    afterSeq: string | null,
+    lastSeq: string,
+    limit: number,
+    format: 'json' | 'csv',
+  ): Promise<StatementBatch> {
+    const [batch] = await this.db.query<StatementBatch[]>(
+      `SELECT count(*)::int AS n,
+              (array_agg(b.seq ORDER BY b.created_at DESC, b.seq DESC))[1] AS last_seq,
+              (array_agg(b.balance_after ORDER BY b.created_at DESC, b.seq DESC))[1] AS closing,
+              coalesce(sum(b.amount) FILTER (WHERE b.type = 'credit'), 0) AS credits,
+              coalesce(sum(b.amount) FILTER (WHERE b.type = 'debit'), 0) AS debits,
+              string_agg(${format === 'json' ? JSON_ROW : CSV_ROW}, ${format === 'json' ? `','` : `E'\\r\\n'`}
+                         ORDER BY b.created_at, b.seq) AS body
+         FROM (SELECT o.* FROM operations o
+                WHERE o.account_id = $1 AND o.created_at >= $2
+                  AND (o.created_at, o.seq) > (coalesce((SELECT c.created_at FROM operations c WHERE c.seq = $3), '-infinity'), $3)
+                  AND (o.created_at, o.seq) <= ((SELECT c.created_at FROM operations c WHERE c.seq = $4), $4)
+                ORDER BY o.created_at, o.seq LIMIT $5) b`,
+      [accountId, start, afterSeq ?? '0', lastSeq, limit],
+    );
+    return batch;
+  }
+}
+
+/** An operation as the API shows it (toOperationDto), written by PostgreSQL. */
+const JSON_ROW = `json_build_object(
+    'id', b.id, 'accountId', b.account_id, 'type', b.type, 'kind', b.kind,
+    'amount', money_text(b.amount), 'balanceAfter', money_text(b.balance_after),
+    'description', b.description, 'transferId', b.transfer_id, 'reversalOf', b.reversal_of,
+    'reversedBy', (SELECT r.id FROM operations r WHERE r.reversal_of = b.id),
+    'performedBy', b.performed_by, 'createdAt', iso_instant(b.created_at))::text`;
+
+/** date,id,kind,type,description,amount,balanceAfter; debits negative. */
+const CSV_ROW = `iso_instant(b.created_at) || ',' || b.id || ',' || b.kind || ',' || b.type || ','
+    || csv_cell(b.description) || ',' || CASE WHEN b.type = 'debit' THEN '-' ELSE '' END
+    || money_text(b.amount) || ',' || money_text(b.balance_after)`;
+
+/** Newest-first keyset: rows before the operation `afterSeq` in (created_at, seq) order. */
+function before(p: SqlParams, afterSeq: string | null): string {
+  const seq = p.add(afterSeq ?? NO_SEQ, 'bigint');
+  return `(o.created_at, o.seq) < (coalesce((SELECT c.created_at FROM operations c WHERE c.seq = ${seq}), 'infinity'), ${seq})`;
+}
+
+/**
+ * The filters as SQL: `range` bounds the index scan (created_at), `residual`
+ * is checked on the rows read (type, kind). Only given filters appear, so
+ * each combination is its own statement with its own plan.
+ */
+function filterConditions(
+  p: SqlParams,
+  filters: OperationFilterValues,
+): { range: string; residual: string } {
+  let range = '';
+  let residual = '';
+  if (filters.from) range += ` AND o.created_at >= ${p.add(filters.from, 'timestamptz')}`;
+  if (filters.to) range += ` AND o.created_at < ${p.add(filters.to, 'timestamptz')}`;
+  if (filters.type) residual += ` AND o.type = ${p.add(filters.type, 'varchar')}`;
+  if (filters.kind) residual += ` AND o.kind = ${p.add(filters.kind, 'varchar')}`;
+  return { range, residual };
+}
+
+/**
+ * SQL: the number of rows of `rows` (an index range) that also match
+ * `residual`, when the range holds at most COUNT_CAP rows; else NULL.
+ */
+function cappedCount(p: SqlParams, rows: string, residual: string): string {
+  const matched = residual ? `count(*) FILTER (WHERE true${residual})` : 'count(*)';
+  return `(SELECT CASE WHEN count(*) > ${COUNT_CAP} THEN NULL ELSE ${matched} END
+      FROM (SELECT o.type, o.kind FROM operations o WHERE ${rows} LIMIT ${p.add(COUNT_CAP + 1)}) o)`;
+}
+
+const hasFilters = (f: OperationFilterValues) => !!(f.type || f.kind || f.from || f.to);
+
+/** Names the statement of a filter combination (t: type, k: kind, f: from, u: until). */
+const variant = (f: OperationFilterValues) =>
+  `${f.type ? 't' : ''}${f.kind ? 'k' : ''}${f.from ? 'f' : ''}${f.to ? 'u' : ''}` || 'all';
