@@ -21,7 +21,19 @@ export class DatabaseLocation implements OnApplicationShutdown {
   /** pg Pool settings: the configured size on a server, one connection to the embedded database. */
   get pool(): PoolConfig {
     const idleTimeoutMillis = this.config.database.idleTimeoutSeconds * 1000;
-    if (this.config.database.url) return { max: this.config.database.poolSize, idleTimeoutMillis };
+    if (this.config.database.url) {
+      return {
+        max: this.config.database.poolSize,
+        idleTimeoutMillis,
+        // Named statements switch to a generic plan, where `LIMIT $n` is costed as a tenth of
+        // the table: on a large ledger that crosses jit_above_cost, and compiling the plan
+        // costs a page 20-80 ms instead of under one. JIT gains nothing on these short queries.
+        // eslint-disable-next-line @typescript-eslint/no-misused-promises
+        onConnect: async (client) => {
+          await client.query('SET jit = off');
+        },
+      };
+    }
     return {
       max: 1,
       idleTimeoutMillis,

@@ -23,9 +23,6 @@ export interface OperationsWindow {
   limit: number;
 }
 
-/** Sorts after every seq: the position of a newest-first list's start. */
-const NO_SEQ = '9223372036854775807';
-
 export type AccountPageRow = MeRow &
   Partial<OperationRow> & { visible: string | null; total: string | null };
 
@@ -76,10 +73,11 @@ export class OperationsRepository {
       SELECT ${ME_COLUMNS}, acct.id AS visible, ${total} AS total, page.*
         FROM me LEFT JOIN acct ON true LEFT JOIN LATERAL (
           SELECT ${OPERATION_COLUMNS} FROM operations o
-           WHERE acct.id IS NOT NULL AND ${rows} AND ${before(p, window.afterSeq)}${conditions.residual}
+           WHERE acct.id IS NOT NULL AND ${rows}${before(p, window.afterSeq)}${conditions.residual}
            ORDER BY o.created_at DESC, o.seq DESC
            LIMIT ${p.add(window.limit + 1)} OFFSET ${p.add(window.offset)}) page ON true`;
-    return preparedQuery(this.db, `account-operations-${variant(filters)}`, sql, p.values);
+    const name = `account-operations-${variant(filters, window)}`;
+    return preparedQuery(this.db, name, sql, p.values);
   }
 
   /** The staff-wide list, newest first; with an account, that account's rows only. */
@@ -97,13 +95,13 @@ export class OperationsRepository {
       account && !hasFilters(filters)
         ? `coalesce((SELECT operation_count FROM accounts WHERE id = ${account}), 0)`
         : cappedCount(count, rows, conditions.residual);
-    const name = `operations-${accountId ? 'account-' : ''}${variant(filters)}`;
+    const name = `operations-${accountId ? 'account-' : ''}${variant(filters, window)}`;
     const [page, [counted]] = await Promise.all([
       preparedQuery<OperationRow>(
         this.db,
         `${name}-page`,
         `SELECT ${OPERATION_COLUMNS} FROM operations o
-          WHERE ${rows} AND ${before(p, window.afterSeq)}${conditions.residual}
+          WHERE ${rows}${before(p, window.afterSeq)}${conditions.residual}
           ORDER BY o.created_at DESC, o.seq DESC
           LIMIT ${p.add(window.limit + 1)} OFFSET ${p.add(window.offset)}`,
         p.values,
@@ -173,11 +171,15 @@ export class OperationsRepository {
               string_agg(${format === 'json' ? JSON_ROW : CSV_ROW}, ${format === 'json' ? `','` : `E'\\r\\n'`}
                          ORDER BY b.created_at, b.seq) AS body
          FROM (SELECT o.* FROM operations o
-                WHERE o.account_id = $1 AND o.created_at >= $2
-                  AND (o.created_at, o.seq) > (coalesce((SELECT c.created_at FROM operations c WHERE c.seq = $3), '-infinity'), $3)
-                  AND (o.created_at, o.seq) <= ((SELECT c.created_at FROM operations c WHERE c.seq = $4), $4)
-                ORDER BY o.created_at, o.seq LIMIT $5) b`,
-      [accountId, start, afterSeq ?? '0', lastSeq, limit],
+                WHERE o.account_id = $1 AND ${
+                  // One lower bound, so that it is where the index scan starts.
+                  afterSeq === null
+                    ? 'o.created_at >= $2'
+                    : '(o.created_at, o.seq) > ((SELECT c.created_at FROM operations c WHERE c.seq = $2), $2)'
+                }
+                  AND (o.created_at, o.seq) <= ((SELECT c.created_at FROM operations c WHERE c.seq = $3), $3)
+                ORDER BY o.created_at, o.seq LIMIT $4) b`,
+      [accountId, afterSeq ?? start, lastSeq, limit],
     );
     return batch;
   }
@@ -196,10 +198,15 @@ const CSV_ROW = `iso_instant(b.created_at) || ',' || b.id || ',' || b.kind || ',
     || csv_cell(b.description) || ',' || CASE WHEN b.type = 'debit' THEN '-' ELSE '' END
     || money_text(b.amount) || ',' || money_text(b.balance_after)`;
 
-/** Newest-first keyset: rows before the operation `afterSeq` in (created_at, seq) order. */
+/**
+ * Newest-first keyset: ` AND` rows before the operation `afterSeq` in
+ * (created_at, seq) order; nothing from the start. (A bound that is always
+ * true would still be taken as the scan's start, ahead of a `to` filter.)
+ */
 function before(p: SqlParams, afterSeq: string | null): string {
-  const seq = p.add(afterSeq ?? NO_SEQ, 'bigint');
-  return `(o.created_at, o.seq) < (coalesce((SELECT c.created_at FROM operations c WHERE c.seq = ${seq}), 'infinity'), ${seq})`;
+  if (afterSeq === null) return '';
+  const seq = p.add(afterSeq, 'bigint');
+  return ` AND (o.created_at, o.seq) < ((SELECT c.created_at FROM operations c WHERE c.seq = ${seq}), ${seq})`;
 }
 
 /**
@@ -232,6 +239,7 @@ function cappedCount(p: SqlParams, rows: string, residual: string): string {
 
 const hasFilters = (f: OperationFilterValues) => !!(f.type || f.kind || f.from || f.to);
 
-/** Names the statement of a filter combination (t: type, k: kind, f: from, u: until). */
-const variant = (f: OperationFilterValues) =>
-  `${f.type ? 't' : ''}${f.kind ? 'k' : ''}${f.from ? 'f' : ''}${f.to ? 'u' : ''}` || 'all';
+/** Names the statement of a filter combination (t: type, k: kind, f: from, u: until, c: cursor). */
+const variant = (f: OperationFilterValues, w: OperationsWindow) =>
+  `${f.type ? 't' : ''}${f.kind ? 'k' : ''}${f.from ? 'f' : ''}${f.to ? 'u' : ''}${w.afterSeq ? 'c' : ''}` ||
+  'all';
