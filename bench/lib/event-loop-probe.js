@@ -1,19 +1,17 @@
 /**
- * Preloaded into the service by the scale benchmark (node -r): keeps a
- * histogram of the event loop's delay and, on SIGUSR2, writes its maximum and
- * 99th percentile in ms to BENCH_LOOP_FILE, then starts a new one.
+ * Preloaded into the service by the scale benchmark (node -r): every 100 ms,
+ * appends the worst event-loop delay of that window (ms) with the time to
+ * BENCH_LOOP_FILE, one JSON line each. No signal is used: the service's own
+ * shutdown hooks listen to them.
  */
 'use strict';
 const { monitorEventLoopDelay } = require('node:perf_hooks');
-const { writeFileSync } = require('node:fs');
+const { appendFileSync } = require('node:fs');
 
-const histogram = monitorEventLoopDelay({ resolution: 10 });
+const histogram = monitorEventLoopDelay({ resolution: 5 });
 histogram.enable();
-process.on('SIGUSR2', () => {
-  const ms = (ns) => Math.round(ns / 1e5) / 10;
-  writeFileSync(
-    process.env.BENCH_LOOP_FILE,
-    JSON.stringify({ maxMs: ms(histogram.max), p99Ms: ms(histogram.percentile(99)) }),
-  );
+setInterval(() => {
+  const maxMs = Math.round(histogram.max / 1e5) / 10;
+  appendFileSync(process.env.BENCH_LOOP_FILE, `${JSON.stringify({ at: Date.now(), maxMs })}\n`);
   histogram.reset();
-});
+}, 100).unref();

@@ -37,6 +37,13 @@ export const LARGE: Size = {
   bigAccount: 1_000_000,
 };
 
+/** The version (4) and variant (8) digits of a UUID v4, as uuidV4 in SQL sets them. */
+const v4Shape = (hex: string) => `${hex.slice(0, 12)}4${hex.slice(13, 16)}8${hex.slice(17)}`;
+
+/** SQL: the UUID of an md5 digest of `text`, as md5Uuid makes it. */
+const uuidV4 = (text: string) =>
+  `overlay(overlay(md5(${text}) placing '4' from 13) placing '8' from 17)::uuid`;
+
 /** The accounts a benchmark reads: their ids are the same at every size. */
 export const ACCOUNT = {
   /** The account with `bigAccount` operations. */
@@ -52,7 +59,7 @@ export const ACCOUNT = {
 export const CUSTOMER_CLIENT = clientId(1);
 export const CUSTOMER_ACCOUNTS = 50;
 
-/** Ids are md5 digests of the row's number: valid UUIDs, the same at every run. */
+/** Ids are md5 digests of the row's number, shaped as UUIDs v4: the same at every run. */
 export function accountId(k: number): string {
   return md5Uuid(`account${k}`);
 }
@@ -60,7 +67,7 @@ export function clientId(i: number): string {
   return md5Uuid(`client${i}`);
 }
 function md5Uuid(text: string): string {
-  const hex = createHash('md5').update(text).digest('hex');
+  const hex = v4Shape(createHash('md5').update(text).digest('hex'));
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
@@ -187,7 +194,7 @@ export async function seedLedger(db: string, size: Size, performer: string): Pro
     );
     await run(
       `INSERT INTO clients (id, national_id, first_name, last_name, created_at)
-       SELECT md5('client' || i)::uuid, 'NID' || lpad(i::text, 9, '0'),
+       SELECT ${uuidV4(`'client' || i`)}, 'NID' || lpad(i::text, 9, '0'),
               (${sqlArray(FIRST_NAMES)})[1 + i % ${FIRST_NAMES.length}],
               initcap((${sqlArray(SYLLABLES_A)})[1 + i % ${SYLLABLES_A.length}]
                       || (${sqlArray(SYLLABLES_B)})[1 + (i / ${SYLLABLES_A.length}) % ${SYLLABLES_B.length}]),
@@ -203,7 +210,7 @@ export async function seedLedger(db: string, size: Size, performer: string): Pro
     const base = Math.ceil((size.operations - fixed) / others);
     await run(
       `CREATE TEMP TABLE plan AS
-       SELECT k, md5('account' || k)::uuid AS id,
+       SELECT k, ${uuidV4(`'account' || k`)} AS id,
               CASE WHEN k = 1 THEN $1::int WHEN k <= 51 THEN 40 WHEN k = 52 THEN 1 WHEN k = 53 THEN 20
                    ELSE greatest(1, $2::int + (k * 7919) % 41 - 20) END AS n,
               100 + (k % 50) * 10 AS m,
@@ -225,7 +232,7 @@ export async function seedLedger(db: string, size: Size, performer: string): Pro
     );
     await run(
       `INSERT INTO account_holders (account_id, client_id, added_at)
-       SELECT id, md5('client' || CASE WHEN k BETWEEN 2 AND 51 THEN 1 ELSE 2 + (k % ($1::int - 1)) END)::uuid, opened
+       SELECT id, ${uuidV4(`'client' || CASE WHEN k BETWEEN 2 AND 51 THEN 1 ELSE 2 + (k % ($1::int - 1)) END`)}, opened
          FROM plan`,
       [size.clients],
     );

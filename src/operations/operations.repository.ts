@@ -68,10 +68,12 @@ export class OperationsRepository {
     const total = hasFilters(filters)
       ? cappedCount(p, `acct.id IS NOT NULL AND ${rows}`, conditions.residual)
       : 'acct.operation_count';
+    // The total is worked out once (a materialised CTE), not once per row of the page.
     const sql = `WITH ${ME_CTE},
-        acct AS (SELECT a.id, a.operation_count FROM accounts a, me WHERE a.id = ${account} AND ${visibleToMe('a')})
-      SELECT ${ME_COLUMNS}, acct.id AS visible, ${total} AS total, page.*
-        FROM me LEFT JOIN acct ON true LEFT JOIN LATERAL (
+        acct AS (SELECT a.id, a.operation_count FROM accounts a, me WHERE a.id = ${account} AND ${visibleToMe('a')}),
+        counted AS MATERIALIZED (SELECT ${total} AS total FROM acct)
+      SELECT ${ME_COLUMNS}, acct.id AS visible, counted.total, page.*
+        FROM me LEFT JOIN acct ON true LEFT JOIN counted ON true LEFT JOIN LATERAL (
           SELECT ${OPERATION_COLUMNS} FROM operations o
            WHERE acct.id IS NOT NULL AND ${rows}${before(p, window.afterSeq)}${conditions.residual}
            ORDER BY o.created_at DESC, o.seq DESC
@@ -229,12 +231,16 @@ function filterConditions(
 
 /**
  * SQL: the number of rows of `rows` (an index range) that also match
- * `residual`, when the range holds at most COUNT_CAP rows; else NULL.
+ * `residual`, when the range holds at most COUNT_CAP rows; else NULL. The
+ * range is counted from the index alone, and only a small range is read for
+ * the residual filters.
  */
 function cappedCount(p: SqlParams, rows: string, residual: string): string {
-  const matched = residual ? `count(*) FILTER (WHERE true${residual})` : 'count(*)';
-  return `(SELECT CASE WHEN count(*) > ${COUNT_CAP} THEN NULL ELSE ${matched} END
-      FROM (SELECT o.type, o.kind FROM operations o WHERE ${rows} LIMIT ${p.add(COUNT_CAP + 1)}) o)`;
+  const range = `(SELECT count(*) FROM (SELECT 1 FROM operations o WHERE ${rows} LIMIT ${p.add(COUNT_CAP + 1)}) r)`;
+  if (!residual)
+    return `(SELECT CASE WHEN n > ${COUNT_CAP} THEN NULL ELSE n END FROM ${range} AS c(n))`;
+  return `(CASE WHEN ${range} > ${COUNT_CAP} THEN NULL
+            ELSE (SELECT count(*) FROM operations o WHERE ${rows}${residual}) END)`;
 }
 
 const hasFilters = (f: OperationFilterValues) => !!(f.type || f.kind || f.from || f.to);

@@ -1,0 +1,199 @@
+/**
+ * Plans that do not depend on luck: on a skewed ledger (one account holds
+ * half of 200,000 operations), every statement the API runs to read
+ * operations (lists, totals, statements, movements) reads only the rows it
+ * needs through an index, with the generic plan a prepared statement
+ * switches to after five runs. A statement that walked an account's whole
+ * history, or the whole table, to find a page would read far more than the
+ * 10,000 rows a capped count may.
+ *
+ * PostgreSQL server only: it needs a second connection for EXPLAIN.
+ */
+import { Client, QueryConfig } from 'pg';
+import { DataSource } from 'typeorm';
+import { ACCOUNT, seedLedger } from '../bench/scale/seed';
+import { TestApp, bearer } from './helpers/app';
+import { createTeller } from './helpers/banking';
+import { databaseUrl, onServer } from './helpers/databases';
+
+interface Captured {
+  text: string;
+  values: unknown[];
+}
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  'Actual Rows': number;
+  'Actual Loops': number;
+  'Rows Removed by Filter'?: number;
+  'Rows Removed by Index Recheck'?: number;
+  Plans?: PlanNode[];
+}
+
+/** Rows the plan read from `operations`, over all its loops. */
+function operationRowsRead(node: PlanNode): number {
+  const own =
+    node['Relation Name'] === 'operations'
+      ? (node['Actual Rows'] +
+          (node['Rows Removed by Filter'] ?? 0) +
+          (node['Rows Removed by Index Recheck'] ?? 0)) *
+        node['Actual Loops']
+      : 0;
+  return own + (node.Plans ?? []).reduce((sum, child) => sum + operationRowsRead(child), 0);
+}
+
+/** The scans of the plan; of a plan that ran, those that ran. */
+function scans(node: PlanNode, ran: boolean): string[] {
+  if (ran && node['Actual Loops'] === 0) return [];
+  const own = node['Relation Name']
+    ? [
+        `${node['Node Type']} on ${node['Relation Name']}${node['Index Name'] ? ` using ${node['Index Name']}` : ''}`,
+      ]
+    : [];
+  return [...own, ...(node.Plans ?? []).flatMap((child) => scans(child, ran))];
+}
+
+(onServer ? describe : describe.skip)('statement plans on a skewed ledger', () => {
+  let t: TestApp;
+  let teller: string;
+  const captured = new Map<string, Captured>();
+  const original = Client.prototype.query;
+
+  beforeAll(async () => {
+    t = await TestApp.start();
+    const admin = await t.adminToken();
+    teller = (await createTeller(t, admin)).token;
+    const db = t.app.get(DataSource);
+    const [{ id }] = await db.query<Array<{ id: string }>>(
+      `SELECT id FROM users WHERE username = 'admin'`,
+    );
+    await seedLedger(
+      t.database!,
+      { name: 'plans', clients: 2_000, accounts: 2_500, operations: 200_000, bigAccount: 100_000 },
+      id,
+    );
+    // Every statement the application sends from here on, with its values.
+    (Client.prototype as { query: unknown }).query = function (
+      this: Client,
+      config: string | QueryConfig,
+      values?: unknown,
+      ...rest: unknown[]
+    ) {
+      const text = typeof config === 'string' ? config : config.text;
+      const given = typeof config === 'string' ? values : (config.values ?? values);
+      if (
+        /\boperations\b/.test(text) &&
+        Array.isArray(given) &&
+        !/^\s*(BEGIN|COMMIT|ROLLBACK)/i.test(text)
+      ) {
+        captured.set(text, { text, values: given });
+      }
+      return (original as (...args: unknown[]) => unknown).call(this, config, values, ...rest);
+    };
+  }, 120_000);
+
+  afterAll(async () => {
+    Client.prototype.query = original;
+    await t.close();
+  });
+
+  it('reads no more operations than a page, a capped count or a statement batch needs', async () => {
+    const get = (path: string) => t.http.get(path).set(bearer(teller));
+    const big = ACCOUNT.big;
+    for (const query of ['', 'type=debit', 'kind=withdrawal', 'from=2025-01-01&to=2025-03-31']) {
+      const first = await get(`/api/v1/accounts/${big}/operations?limit=20&${query}`);
+      expect(first.status).toBe(200);
+      const second = await get(
+        `/api/v1/accounts/${big}/operations?limit=20&${query}&cursor=${first.body.nextCursor}`,
+      );
+      expect(second.status).toBe(200);
+      expect((await get(`/api/v1/operations?limit=20&${query}`)).status).toBe(200);
+      expect((await get(`/api/v1/operations?limit=20&accountId=${big}&${query}`)).status).toBe(200);
+      expect((await get(`/api/v1/accounts/${ACCOUNT.single}/operations?${query}`)).status).toBe(
+        200,
+      );
+    }
+    expect((await get(`/api/v1/accounts/${big}/operations?page=50&limit=100`)).status).toBe(200);
+    expect(
+      (await get(`/api/v1/accounts/${big}/statement?from=2025-02-01&to=2025-02-28`)).status,
+    ).toBe(200);
+    const whole = await get(`/api/v1/accounts/${big}/statement?from=2000-01-01&format=csv`);
+    expect(whole.status).toBe(200);
+    expect(whole.text.split('\r\n').length).toBeGreaterThan(100_000);
+    const deposit = await t.http
+      .post(`/api/v1/accounts/${big}/deposits`)
+      .set(bearer(teller))
+      .send({ amount: '1.00' });
+    expect(deposit.status).toBe(201);
+    expect(
+      (
+        await t.http
+          .post('/api/v1/transfers')
+          .set(bearer(teller))
+          .send({ fromAccountId: big, toAccountId: ACCOUNT.twenty, amount: '1.00' })
+      ).status,
+    ).toBe(201);
+    expect(
+      (await t.http.post(`/api/v1/operations/${deposit.body.id}/reverse`).set(bearer(teller)))
+        .status,
+    ).toBe(201);
+
+    const explain = new Client({ connectionString: databaseUrl(t.database!) });
+    await explain.connect();
+    const problems: string[] = [];
+    try {
+      await explain.query(`SET plan_cache_mode = force_generic_plan`);
+      let n = 0;
+      for (const { text, values } of captured.values()) {
+        n++;
+        const literals = values.map((v) =>
+          v === null
+            ? 'NULL'
+            : explain.escapeLiteral(
+                v instanceof Date
+                  ? v.toISOString()
+                  : Array.isArray(v)
+                    ? `{${v.map(String).join(',')}}`
+                    : String(v as string | number | bigint),
+              ),
+        );
+        await explain.query('BEGIN');
+        try {
+          await explain.query(`PREPARE plan_${n} AS ${text}`);
+          const execute = `EXECUTE plan_${n}(${literals.join(',')})`;
+          await explain.query('SAVEPOINT run');
+          let plan: PlanNode;
+          let ran = true;
+          try {
+            plan = (await explain.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${execute}`)).rows[0][
+              'QUERY PLAN'
+            ][0].Plan as PlanNode;
+          } catch {
+            // A movement that cannot run twice (a reversal is unique): its plan is read, not run.
+            await explain.query('ROLLBACK TO SAVEPOINT run');
+            ran = false;
+            plan = (await explain.query(`EXPLAIN (FORMAT JSON) ${execute}`)).rows[0][
+              'QUERY PLAN'
+            ][0].Plan as PlanNode;
+          }
+          const found = scans(plan, ran);
+          if (found.some((scan) => scan.startsWith('Seq Scan on operations'))) {
+            problems.push(`a sequential scan of operations in:\n${text}\n${found.join('\n')}`);
+          }
+          const read = ran ? operationRowsRead(plan) : 0;
+          if (read > 10_200) {
+            problems.push(`${read} operations read by:\n${text}\n${found.join('\n')}`);
+          }
+        } finally {
+          await explain.query('ROLLBACK');
+        }
+      }
+      expect(n).toBeGreaterThan(20);
+    } finally {
+      await explain.end();
+    }
+    expect(problems).toEqual([]);
+  }, 120_000);
+});
