@@ -47,6 +47,8 @@ import {
 } from './scale/seed';
 
 const SIZES = (process.env.BENCH_SCALE_SIZES ?? 'small,large').split(',');
+/** Seconds each measure is run before it is measured. */
+const WARM_UP = Math.max(1, Math.round(DURATION / 3));
 /** Concurrent clients of the list measures, which are held to a p99 latency. */
 const LIST_CONNECTIONS = Number(process.env.BENCH_LIST_CONNECTIONS ?? 4);
 const KEEP = !!process.env.BENCH_KEEP;
@@ -125,6 +127,8 @@ async function measureSize(size: Size): Promise<SizeResult> {
       token = teller,
       connections?: number,
     ) => {
+      // A short run first, so that caches hold what the scenario reads, as in a service that runs.
+      await load(service!.base, token, requests, { connections, duration: WARM_UP });
       const r = await load(service!.base, token, requests, { pid, connections });
       measures[name] = {
         rps: Math.round(r.requests.average),

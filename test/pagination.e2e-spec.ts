@@ -230,7 +230,8 @@ describe('lists', () => {
       await db.transaction(async (em) => {
         await em.query(
           `INSERT INTO operations (account_id, type, kind, amount, balance_after, performed_by, created_at)
-           SELECT $1, 'credit', 'deposit', 100, 100 * i, $2, now() - interval '1 day' + i * interval '1 millisecond'
+           SELECT $1, 'credit', CASE WHEN i <= 3 THEN 'reversal' ELSE 'deposit' END, 100, 100 * i, $2,
+                  now() - interval '1 day' + i * interval '1 millisecond'
              FROM generate_series(1, 10050) i`,
           [big.id, performer],
         );
@@ -270,6 +271,29 @@ describe('lists', () => {
       expect((await get(`/api/v1/operations?accountId=${small.id}&type=credit`)).body.total).toBe(
         1,
       );
+    });
+
+    it('a rare kind deep in a long history: each page reads a bounded window and says where to go on', async () => {
+      const first = await bank.operations(big.id, 'kind=reversal&limit=20');
+      expect(first.status).toBe(200);
+      expect(first.body).toEqual(
+        expect.objectContaining({ items: [], total: null, nextCursor: expect.any(String) }),
+      );
+      const found = await allPages<Operation>(
+        t,
+        teller,
+        `/api/v1/accounts/${big.id}/operations?kind=reversal&limit=20`,
+      );
+      expect(found.map((o) => o.balanceAfter)).toEqual(['3.00', '2.00', '1.00']);
+      const staff = await allPages<Operation>(
+        t,
+        teller,
+        `/api/v1/operations?accountId=${big.id}&kind=reversal&limit=2`,
+      );
+      expect(staff.map((o) => o.id)).toEqual(found.map((o) => o.id));
+      // Filtered pages by number stay within the first window.
+      const second = await bank.operations(big.id, 'type=credit&limit=20&page=2');
+      expect(second.body.items).toHaveLength(20);
     });
 
     it('pages by cursor to the end of an account of more than 10000 operations', async () => {

@@ -12,7 +12,6 @@ import {
   pageStart,
   toPage,
   UUID_KEY,
-  NIL_UUID,
 } from '../common/pagination';
 import { SqlParams } from '../common/sql';
 import { ApiError, notFound, validationFailed } from '../common/problem';
@@ -251,12 +250,16 @@ export class AccountsService {
     if (filters.status) where.push(`a.status = ${p.add(filters.status)}`);
     const filtered = where.length > 0 ? where.join(' AND ') : 'true';
     const count = new SqlParams(p.values);
-    const after = p.add(start.after ?? NIL_UUID, 'uuid');
+    // After the cursor's account; from the start, no bound at all (the scan would start from it).
+    let after = '';
+    if (start.after) {
+      const id = p.add(start.after, 'uuid');
+      after = ` AND (a.opened_at, a.id) > ((SELECT opened_at FROM accounts WHERE id = ${id}), ${id})`;
+    }
     const [rows, [{ total }]] = await Promise.all([
       this.db.query<AccountRow[]>(
         `SELECT ${ACCOUNT_COLUMNS} FROM accounts a
-          WHERE ${filtered}
-            AND (a.opened_at, a.id) > (coalesce((SELECT opened_at FROM accounts WHERE id = ${after}), '-infinity'), ${after})
+          WHERE ${filtered}${after}
           ORDER BY a.opened_at, a.id LIMIT ${p.add(query.limit + 1)} OFFSET ${p.add(start.offset)}`,
         p.values,
       ),

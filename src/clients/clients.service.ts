@@ -6,7 +6,6 @@ import {
   cappedCountSql,
   COUNT_CAP,
   cursorScope,
-  NIL_UUID,
   Page,
   pageStart,
   toPage,
@@ -79,14 +78,17 @@ export class ClientsService {
     }
     const filtered = where.length > 0 ? where.join(' AND ') : 'true';
     const count = new SqlParams(p.values);
-    const after = p.add(start.after ?? NIL_UUID, 'uuid');
+    // After the cursor's client; from the start, no bound at all (the scan would start from it).
+    let after = '';
+    if (start.after) {
+      const id = p.add(start.after, 'uuid');
+      after = ` AND (c.last_name, c.first_name, c.id) > (
+        (SELECT last_name FROM clients WHERE id = ${id}), (SELECT first_name FROM clients WHERE id = ${id}), ${id})`;
+    }
     const [rows, [{ total }]] = await Promise.all([
       this.db.query<ClientRow[]>(
         `SELECT c.* FROM clients c
-          WHERE ${filtered}
-            AND (c.last_name, c.first_name, c.id) > (
-                  coalesce((SELECT last_name FROM clients WHERE id = ${after}), ''),
-                  coalesce((SELECT first_name FROM clients WHERE id = ${after}), ''), ${after})
+          WHERE ${filtered}${after}
           ORDER BY c.last_name, c.first_name, c.id LIMIT ${p.add(query.limit + 1)} OFFSET ${p.add(start.offset)}`,
         p.values,
       ),

@@ -141,15 +141,18 @@ export function toPage<R, T>(
   total: number | string | null,
   keyOf: (row: R) => string,
   map: (row: R) => T,
+  /** Where a page that stopped reading early continues (a key), when it found no next row. */
+  resumeAfter: string | null = null,
 ): Page<T> {
   const more = rows.length > query.limit;
   const shown = more ? rows.slice(0, query.limit) : rows;
+  const next = more ? keyOf(shown[shown.length - 1]) : resumeAfter;
   return {
     items: shown.map(map),
     page: query.cursor === undefined ? (query.page ?? 1) : null,
     limit: query.limit,
     total: total === null ? null : Number(total),
-    nextCursor: more ? encodeCursor(scope, keyOf(shown[shown.length - 1])) : null,
+    nextCursor: next === null ? null : encodeCursor(scope, next),
   };
 }
 
@@ -161,8 +164,6 @@ export const cappedCountSql = (select: string, cap: string) =>
   `SELECT CASE WHEN count(*) > ${COUNT_CAP} THEN NULL ELSE count(*) END AS total
      FROM (${select} LIMIT ${cap}) capped`;
 
-/** Sorts before every id: the position of a list's start. */
-export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 export const UUID_KEY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const SEQ_KEY = /^[1-9][0-9]{0,17}$/;
 

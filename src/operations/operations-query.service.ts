@@ -59,23 +59,38 @@ export class OperationsQueryService {
   ): Promise<Page<OperationDto>> {
     const scope = cursorScope('account-operations', accountId, ...filterKey(filters));
     const window = this.window(filters, scope);
-    const rows = await this.operations.pageForAccount(caller, accountId, range(filters), window);
+    const values = range(filters);
+    const rows = await this.operations.pageForAccount(caller, accountId, values, window);
     caller.settle(rows[0]);
     if (!rows[0].visible) throw notFound('Account');
     const items = rows.filter((r) => r.id) as Array<OperationRow & { total: string | null }>;
-    return toPage(items, filters, scope, rows[0].total, (r) => r.seq, toOperationDto);
+    const resume = await this.resume(accountId, values, window, items.length);
+    return toPage(items, filters, scope, rows[0].total, (r) => r.seq, toOperationDto, resume);
   }
 
   /** Every operation, newest first; staff only. */
   async list(query: ListOperationsQuery): Promise<Page<OperationDto>> {
     const scope = cursorScope('operations', query.accountId, ...filterKey(query));
     const window = this.window(query, scope);
-    const { rows, total } = await this.operations.page(
-      query.accountId ?? null,
-      range(query),
-      window,
-    );
-    return toPage(rows, query, scope, total, (r) => r.seq, toOperationDto);
+    const values = range(query);
+    const accountId = query.accountId ?? null;
+    const { rows, total } = await this.operations.page(accountId, values, window);
+    const resume = await this.resume(accountId, values, window, rows.length);
+    return toPage(rows, query, scope, total, (r) => r.seq, toOperationDto, resume);
+  }
+
+  /**
+   * A page with type or kind filters reads a bounded window of rows: when it
+   * found no next row, it may still not be the last page.
+   */
+  private async resume(
+    accountId: string | null,
+    values: OperationFilterValues,
+    window: OperationsWindow,
+    found: number,
+  ): Promise<string | null> {
+    if (found > window.limit || (!values.type && !values.kind)) return null;
+    return this.operations.scanWindowEnd(accountId, values, window);
   }
 
   /** Staff, or a holder of the operation's account. */

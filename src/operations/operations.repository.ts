@@ -23,6 +23,9 @@ export interface OperationsWindow {
   limit: number;
 }
 
+/** Rows a page with type or kind filters reads at most. */
+export const SCAN_WINDOW = COUNT_CAP;
+
 export type AccountPageRow = MeRow &
   Partial<OperationRow> & { visible: string | null; total: string | null };
 
@@ -74,10 +77,7 @@ export class OperationsRepository {
         counted AS MATERIALIZED (SELECT ${total} AS total FROM acct)
       SELECT ${ME_COLUMNS}, acct.id AS visible, counted.total, page.*
         FROM me LEFT JOIN acct ON true LEFT JOIN counted ON true LEFT JOIN LATERAL (
-          SELECT ${OPERATION_COLUMNS} FROM operations o
-           WHERE acct.id IS NOT NULL AND ${rows}${before(p, window.afterSeq)}${conditions.residual}
-           ORDER BY o.created_at DESC, o.seq DESC
-           LIMIT ${p.add(window.limit + 1)} OFFSET ${p.add(window.offset)}) page ON true`;
+          ${pageSql(p, `acct.id IS NOT NULL AND ${rows}`, conditions.residual, window)}) page ON true`;
     const name = `account-operations-${variant(filters, window)}`;
     return preparedQuery(this.db, name, sql, p.values);
   }
@@ -102,10 +102,7 @@ export class OperationsRepository {
       preparedQuery<OperationRow>(
         this.db,
         `${name}-page`,
-        `SELECT ${OPERATION_COLUMNS} FROM operations o
-          WHERE ${rows}${before(p, window.afterSeq)}${conditions.residual}
-          ORDER BY o.created_at DESC, o.seq DESC
-          LIMIT ${p.add(window.limit + 1)} OFFSET ${p.add(window.offset)}`,
+        pageSql(p, rows, conditions.residual, window),
         p.values,
       ),
       preparedQuery<{ total: string | null }>(
@@ -116,6 +113,28 @@ export class OperationsRepository {
       ),
     ]);
     return { rows: page, total: counted.total };
+  }
+
+  /**
+   * Where a page with type or kind filters stopped reading, when it read a
+   * whole SCAN_WINDOW of rows: the seq of the window's last row, which the
+   * next page starts after. Null when the list ends within the window.
+   */
+  async scanWindowEnd(
+    accountId: string | null,
+    filters: OperationFilterValues,
+    window: OperationsWindow,
+  ): Promise<string | null> {
+    const p = new SqlParams();
+    const account = accountId ? p.add(accountId, 'uuid') : null;
+    const { range } = filterConditions(p, { ...filters, type: null, kind: null });
+    const rows = await this.db.query<Array<{ seq: string }>>(
+      `SELECT o.seq FROM operations o
+        WHERE ${account ? `o.account_id = ${account}` : 'true'}${range}${before(p, window.afterSeq)}
+        ORDER BY o.created_at DESC, o.seq DESC OFFSET ${SCAN_WINDOW - 1} LIMIT 1`,
+      p.values,
+    );
+    return rows[0]?.seq ?? null;
   }
 
   /** One operation, for staff (visibility null) or a customer holding its account. */
@@ -199,6 +218,24 @@ const JSON_ROW = `json_build_object(
 const CSV_ROW = `iso_instant(b.created_at) || ',' || b.id || ',' || b.kind || ',' || b.type || ','
     || csv_cell(b.description) || ',' || CASE WHEN b.type = 'debit' THEN '-' ELSE '' END
     || money_text(b.amount) || ',' || money_text(b.balance_after)`;
+
+/**
+ * A page, newest first, of the rows `rows` (an index range) that match
+ * `residual`. With residual filters (type, kind) the page reads at most
+ * SCAN_WINDOW rows of the range: a rare kind on a long history costs the
+ * same as any page, and a page that found fewer than it asked for continues
+ * after the window (see scanWindowEnd).
+ */
+function pageSql(p: SqlParams, rows: string, residual: string, window: OperationsWindow): string {
+  const range = `${rows}${before(p, window.afterSeq)}`;
+  const from = residual
+    ? `(SELECT * FROM operations o WHERE ${range}
+         ORDER BY o.created_at DESC, o.seq DESC LIMIT ${SCAN_WINDOW}) o WHERE true${residual}`
+    : `operations o WHERE ${range}`;
+  return `SELECT ${OPERATION_COLUMNS} FROM ${from}
+    ORDER BY o.created_at DESC, o.seq DESC
+    LIMIT ${p.add(window.limit + 1)} OFFSET ${p.add(window.offset)}`;
+}
 
 /**
  * Newest-first keyset: ` AND` rows before the operation `afterSeq` in

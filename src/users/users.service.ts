@@ -9,7 +9,6 @@ import {
   cappedCountSql,
   COUNT_CAP,
   cursorScope,
-  NIL_UUID,
   Page,
   pageStart,
   toPage,
@@ -87,14 +86,16 @@ export class UsersService implements OnApplicationBootstrap {
     const start = pageStart(query, scope, UUID_KEY);
     const page = this.users
       .createQueryBuilder('u')
-      .where(
-        `(u.created_at, u.id) > (coalesce((SELECT created_at FROM users WHERE id = :after), '-infinity'), :after)`,
-        { after: start.after ?? NIL_UUID },
-      )
       .orderBy('u.created_at', 'ASC')
       .addOrderBy('u.id', 'ASC')
       .offset(start.offset)
       .limit(query.limit + 1);
+    if (start.after) {
+      page.andWhere(
+        `(u.created_at, u.id) > ((SELECT created_at FROM users WHERE id = :after), :after)`,
+        { after: start.after },
+      );
+    }
     if (query.role) page.andWhere('u.role = :role', { role: query.role });
     const [rows, [{ total }]] = await Promise.all([
       page.getMany(),
