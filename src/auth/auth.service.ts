@@ -102,7 +102,7 @@ export class AuthService {
       refreshToken: issued.refreshToken,
       tokenType: 'Bearer',
       expiresIn: this.config.jwt.accessTtl,
-      refreshExpiresIn: Math.max(0, Math.floor((issued.expiresAt.getTime() - Date.now()) / 1000)),
+      refreshExpiresIn: issued.expiresIn,
     };
   }
 }

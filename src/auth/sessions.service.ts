@@ -12,7 +12,8 @@ export interface IssuedRefresh {
   userId: string;
   sessionId: string;
   refreshToken: string;
-  expiresAt: Date;
+  /** Seconds the refresh token lives from now: the configured lifetime when it is new. */
+  expiresIn: number;
 }
 
 export interface SessionView {
@@ -41,10 +42,9 @@ export class SessionsService {
   async create(userId: string, userAgent: string | undefined, ip: string): Promise<IssuedRefresh> {
     const sessionId = randomUUID();
     const refreshToken = this.tokens.refreshToken(sessionId, 0);
-    const rows: Array<{ expires_at: Date }> = await this.db.query(
+    await this.db.query(
       `INSERT INTO sessions (id, user_id, last_used_at, expires_at, refresh_generation, refresh_hash, user_agent, ip)
-       VALUES ($1, $2, now(), now() + make_interval(secs => $3), 0, $4, $5, $6)
-       RETURNING expires_at`,
+       VALUES ($1, $2, now(), now() + make_interval(secs => $3), 0, $4, $5, $6)`,
       [
         sessionId,
         userId,
@@ -54,7 +54,7 @@ export class SessionsService {
         ip,
       ],
     );
-    return { userId, sessionId, refreshToken, expiresAt: rows[0].expires_at };
+    return { userId, sessionId, refreshToken, expiresIn: this.config.jwt.refreshTtl };
   }
 
   /**
@@ -68,13 +68,13 @@ export class SessionsService {
     if (!parts) throw invalidRefresh();
     const { sessionId, generation } = parts;
     const successor = this.tokens.refreshToken(sessionId, generation + 1);
-    const [rotated] = await this.db.query<[Array<{ user_id: string; expires_at: Date }>, number]>(
+    const [rotated] = await this.db.query<[Array<{ user_id: string }>, number]>(
       `UPDATE sessions s
           SET refresh_generation = refresh_generation + 1, refresh_hash = $3,
               rotated_at = now(), last_used_at = now(), expires_at = now() + make_interval(secs => $4)
         WHERE s.id = $1 AND s.refresh_hash = $2 AND s.revoked_at IS NULL AND s.expires_at > now()
           AND EXISTS (SELECT 1 FROM users u WHERE u.id = s.user_id AND NOT u.disabled)
-        RETURNING s.user_id, s.expires_at`,
+        RETURNING s.user_id`,
       [
         sessionId,
         this.tokens.hashRefresh(token),
@@ -87,18 +87,19 @@ export class SessionsService {
         userId: rotated[0].user_id,
         sessionId,
         refreshToken: successor,
-        expiresAt: rotated[0].expires_at,
+        expiresIn: this.config.jwt.refreshTtl,
       };
     }
 
     const rows: Array<{
       user_id: string;
       refresh_generation: number;
-      expires_at: Date;
+      expires_in: number;
       live: boolean;
       in_grace: boolean;
     }> = await this.db.query(
-      `SELECT s.user_id, s.refresh_generation, s.expires_at,
+      `SELECT s.user_id, s.refresh_generation,
+              greatest(0, floor(extract(epoch FROM s.expires_at - now())))::int AS expires_in,
               (s.revoked_at IS NULL AND s.expires_at > now() AND NOT u.disabled) AS live,
               (s.rotated_at IS NOT NULL AND s.rotated_at > now() - make_interval(secs => $2)) AS in_grace
          FROM sessions s JOIN users u ON u.id = s.user_id
@@ -108,11 +109,12 @@ export class SessionsService {
     const session = rows[0];
     if (!session || !session.live) throw invalidRefresh();
     if (session.refresh_generation === generation + 1 && session.in_grace) {
+      // The successor handed out again lives what is left of it.
       return {
         userId: session.user_id,
         sessionId,
         refreshToken: successor,
-        expiresAt: session.expires_at,
+        expiresIn: session.expires_in,
       };
     }
     if (generation < session.refresh_generation) {
