@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { TestApp, TEST_JWT_SECRET, bearer } from './helpers/app';
-import { cloneTemplate, databaseUrl, dropDatabase, onServer } from './helpers/databases';
+import { cloneTemplate, databaseEnv, dropDatabase, onServer } from './helpers/databases';
 import { UUID } from './helpers/expect';
 
 /**
@@ -146,11 +146,11 @@ describe('user:create CLI: refused before any database is opened (exit 1)', () =
 (onServer ? describe : describe.skip)('user:create CLI on a PostgreSQL server', () => {
   let database: string;
   let t: TestApp | undefined;
-  let url: string;
+  let env: Record<string, string>;
 
   beforeAll(async () => {
     database = await cloneTemplate();
-    url = databaseUrl(database);
+    env = databaseEnv(database);
   });
 
   afterAll(async () => {
@@ -163,7 +163,7 @@ describe('user:create CLI: refused before any database is opened (exit 1)', () =
     async () => {
       const result = await runCli(
         ['--username', 'cli_teller', '--role', 'teller', '--password', PASSWORD],
-        { DATABASE_URL: url },
+        env,
       );
       expect(result.code).toBe(0);
       const user = summary(result);
@@ -192,7 +192,7 @@ describe('user:create CLI: refused before any database is opened (exit 1)', () =
     async () => {
       const result = await runCli(
         ['--username', 'CLI_Teller', '--role', 'teller', '--password', PASSWORD],
-        { DATABASE_URL: url },
+        env,
       );
       expectFailure(result, /username is taken/);
       expect(bootstrapAdminPassword(result)).toBeUndefined();
@@ -212,13 +212,13 @@ describe('user:create CLI: refused before any database is opened (exit 1)', () =
       const clientId = rows[0].id;
       const unknown = await runCli(
         ['--username', 'cli_cust', '--role', 'customer', '--client-id', UUID_ZERO],
-        { DATABASE_URL: url, NEW_USER_PASSWORD: PASSWORD },
+        { ...env, NEW_USER_PASSWORD: PASSWORD },
       );
       expectFailure(unknown, /--client-id: no client has this id/);
 
       const result = await runCli(
         ['--username', 'cli_cust', '--role', 'customer', '--client-id', clientId],
-        { DATABASE_URL: url, NEW_USER_PASSWORD: PASSWORD },
+        { ...env, NEW_USER_PASSWORD: PASSWORD },
       );
       expect(result.code).toBe(0);
       expect(summary(result)).toEqual(
@@ -233,7 +233,7 @@ describe('user:create CLI: refused before any database is opened (exit 1)', () =
     'generates a 24-character password when none is given and prints it once',
     async () => {
       const result = await runCli(['--username', 'cli_gen', '--role', 'admin'], {
-        DATABASE_URL: url,
+        ...env,
       });
       expect(result.code).toBe(0);
       expect(summary(result)).toEqual(

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cloneTemplate, databaseUrl, dropDatabase, onServer } from './helpers/databases';
+import { cloneTemplate, databaseEnv, dropDatabase, onServer } from './helpers/databases';
 import { relayedDatabase } from './helpers/relay';
 import { freePort, listening, Service, STACK_LINE, startService, until } from './helpers/service';
 
@@ -35,7 +35,7 @@ it('refuses WEB_CONCURRENCY above 1 on the embedded database, naming the variabl
     base = `http://127.0.0.1:${port}`;
     service = start({
       WEB_CONCURRENCY: '2',
-      DATABASE_URL: databaseUrl(database),
+      ...databaseEnv(database),
       PORT: String(port),
     });
     await until('two workers', () => listening(service).length >= 2 || undefined);

@@ -14,7 +14,7 @@ import { DataSource } from 'typeorm';
 import { ACCOUNT, seedLedger } from '../bench/scale/seed';
 import { TestApp, bearer } from './helpers/app';
 import { createTeller } from './helpers/banking';
-import { databaseUrl, onServer } from './helpers/databases';
+import { directUrl, onServer } from './helpers/databases';
 
 interface Captured {
   text: string;
@@ -70,7 +70,7 @@ function scans(node: PlanNode, ran: boolean): string[] {
       `SELECT id FROM users WHERE username = 'admin'`,
     );
     await seedLedger(
-      t.database!,
+      directUrl(t.database!),
       { name: 'plans', clients: 2_000, accounts: 2_500, operations: 200_000, bigAccount: 100_000 },
       id,
     );
@@ -140,7 +140,7 @@ function scans(node: PlanNode, ran: boolean): string[] {
         .status,
     ).toBe(201);
 
-    const explain = new Client({ connectionString: databaseUrl(t.database!) });
+    const explain = new Client({ connectionString: directUrl(t.database!) });
     await explain.connect();
     const problems: string[] = [];
     try {

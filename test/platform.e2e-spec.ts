@@ -149,9 +149,9 @@ describe('pruning', () => {
          VALUES ('old', '192.0.2.1', now() - interval '16 minutes'), ('new', '192.0.2.1', now())`,
       );
       await db.query(
-        `INSERT INTO idempotency_keys (user_id, key, route, request_hash, owner, state, created_at)
-         VALUES ($1, 'old', 'POST /x', '\\x00', gen_random_uuid(), 'done', now() - interval '25 hours'),
-                ($1, 'new', 'POST /x', '\\x00', gen_random_uuid(), 'done', now() - interval '23 hours')`,
+        `INSERT INTO idempotency_keys (user_id, key, route, request_hash, response_status, response_type, response_body, created_at)
+         VALUES ($1, 'old', 'POST /x', '\\x00', 201, 'application/json', '{}', now() - interval '25 hours'),
+                ($1, 'new', 'POST /x', '\\x00', 201, 'application/json', '{}', now() - interval '23 hours')`,
         [userId],
       );
       const removed = await t.app.get(PruneService).run();

@@ -10,7 +10,6 @@
  */
 import { createHash } from 'node:crypto';
 import { Client } from 'pg';
-import { urlFor } from '../lib/settings';
 
 export interface Size {
   name: string;
@@ -155,9 +154,9 @@ const SYLLABLES_B = [
 
 const sqlArray = (items: string[]) => `ARRAY[${items.map((s) => `'${s}'`).join(',')}]`;
 
-/** Generates the ledger of `size` in database `db`; `performer` is the user the operations name. */
-export async function seedLedger(db: string, size: Size, performer: string): Promise<void> {
-  const client = new Client({ connectionString: urlFor(db) });
+/** Generates the ledger of `size` in the database at `url`; `performer` is the user the operations name. */
+export async function seedLedger(url: string, size: Size, performer: string): Promise<void> {
+  const client = new Client({ connectionString: url });
   await client.connect();
   const run = (text: string, values: unknown[] = []) => client.query(text, values);
   try {
@@ -283,8 +282,8 @@ export interface LedgerCheck {
 }
 
 /** Checks every money rule over the whole ledger (a few full scans). */
-export async function checkLedger(db: string): Promise<LedgerCheck> {
-  const client = new Client({ connectionString: urlFor(db) });
+export async function checkLedger(url: string): Promise<LedgerCheck> {
+  const client = new Client({ connectionString: url });
   await client.connect();
   const one = async (text: string) =>
     Number(Object.values((await client.query<Record<string, string>>(text)).rows[0])[0]);

@@ -1,11 +1,24 @@
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import type { Pool } from 'pg';
 
+/** Data sources whose server connections are shared by a transaction-mode pooler. */
+const pooled = new WeakSet<DataSource>();
+
+/**
+ * Says that `db` reaches PostgreSQL through a transaction-mode pooler
+ * (PgBouncer, RDS Proxy, Supavisor): a server connection serves another
+ * client after each transaction, so statements are not kept on it by name.
+ */
+export function behindTransactionPooler(db: DataSource): void {
+  pooled.add(db);
+}
+
 /**
  * A hot-path query outside any transaction, as a named prepared statement on
  * the pg pool TypeORM already holds: the server parses and plans it once per
- * connection instead of on every request. Errors come back as TypeORM's
- * QueryFailedError, like every other query's.
+ * connection instead of on every request. Behind a transaction-mode pooler
+ * it is an unnamed statement, parsed and planned each time. Errors come back
+ * as TypeORM's QueryFailedError, like every other query's.
  */
 export async function preparedQuery<T>(
   db: DataSource,
@@ -15,7 +28,7 @@ export async function preparedQuery<T>(
 ): Promise<T[]> {
   const pool = (db.driver as unknown as { master: Pool }).master;
   try {
-    const result = await pool.query({ name, text, values });
+    const result = await pool.query(pooled.has(db) ? { text, values } : { name, text, values });
     return result.rows as T[];
   } catch (error) {
     throw new QueryFailedError(text, values, error as Error);

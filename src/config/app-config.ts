@@ -25,6 +25,8 @@ export class AppConfig {
     poolSize: number;
     /** Seconds an idle pool connection is kept before it is closed. */
     idleTimeoutSeconds: number;
+    /** `transaction`: DATABASE_URL is a transaction-mode pooler (no named statements, no session state). */
+    pooler: Env['DATABASE_POOLER'];
     /** Folder of the embedded database, or memory:// for a throwaway one. */
     dataDir: string;
   };
@@ -61,6 +63,7 @@ export class AppConfig {
       url: env.DATABASE_URL,
       poolSize: env.DATABASE_POOL_SIZE,
       idleTimeoutSeconds: env.DATABASE_IDLE_TIMEOUT,
+      pooler: env.DATABASE_POOLER,
       dataDir,
     };
     const privateKeyPem =

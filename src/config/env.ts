@@ -39,6 +39,7 @@ export const envSchema = Joi.object({
     .empty(''),
   DATABASE_POOL_SIZE: Joi.number().integer().min(1).max(200).default(6),
   DATABASE_IDLE_TIMEOUT: duration('10s'),
+  DATABASE_POOLER: Joi.string().valid('none', 'transaction').default('none'),
   WEB_CONCURRENCY: Joi.number().integer().min(1).max(64).default(1),
   DATA_DIR: Joi.string().default('./data'),
   JWT_ALGORITHM: Joi.string()
@@ -102,6 +103,7 @@ export interface Env {
   DATABASE_URL?: string;
   DATABASE_POOL_SIZE: number;
   DATABASE_IDLE_TIMEOUT: number;
+  DATABASE_POOLER: 'none' | 'transaction';
   WEB_CONCURRENCY: number;
   DATA_DIR: string;
   JWT_ALGORITHM: (typeof JWT_ALGORITHMS)[number];

@@ -3,8 +3,13 @@ import { ModuleRef } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { PoolConfig } from 'pg';
 import { DataSource } from 'typeorm';
+import { MigrationExecutor } from 'typeorm/migration/MigrationExecutor';
 import { AppConfig } from '../config/app-config';
+import { behindTransactionPooler } from '../common/prepared';
 import { EmbeddedPostgres } from './embedded-postgres';
+
+/** Marks the TypeORM options of a data source behind a transaction-mode pooler. */
+const BEHIND_POOLER = Symbol('behind a transaction-mode pooler');
 import { dataSourceOptions } from './schema';
 
 /** Where the database is: DATABASE_URL, or an embedded PostgreSQL started here. */
@@ -18,9 +23,18 @@ export class DatabaseLocation implements OnApplicationShutdown {
     private readonly moduleRef: ModuleRef,
   ) {}
 
+  /** Whether the server is reached through a transaction-mode pooler (DATABASE_POOLER). */
+  get behindPooler(): boolean {
+    return this.config.database.pooler === 'transaction';
+  }
+
   /** pg Pool settings: the configured size on a server, one connection to the embedded database. */
   get pool(): PoolConfig {
     const idleTimeoutMillis = this.config.database.idleTimeoutSeconds * 1000;
+    if (this.config.database.url && this.behindPooler) {
+      // No session state: the pooler hands the server connection to others between transactions.
+      return { max: this.config.database.poolSize, idleTimeoutMillis };
+    }
     if (this.config.database.url) {
       return {
         max: this.config.database.poolSize,
@@ -69,22 +83,24 @@ export class DatabaseLocation implements OnApplicationShutdown {
 }
 
 /**
- * Applies pending migrations. On a server several instances may start at
- * once, so an advisory lock makes them take turns.
+ * Applies pending migrations, all in one transaction that first takes an
+ * advisory lock: instances that start together take turns, and a lock of an
+ * instance that dies is released with its connection. (A session-level lock
+ * would not survive a transaction-mode pooler.)
  */
-export async function migrate(dataSource: DataSource, serialised: boolean): Promise<void> {
-  if (!serialised) {
-    await dataSource.runMigrations({ transaction: 'each' });
-    return;
-  }
+export async function migrate(dataSource: DataSource): Promise<void> {
   const runner = dataSource.createQueryRunner();
   try {
-    await runner.query(`SELECT pg_advisory_lock(hashtext('bank-api:migrations'))`);
-    await dataSource.runMigrations({ transaction: 'each' });
+    await runner.startTransaction();
+    await runner.query(`SELECT pg_advisory_xact_lock(hashtext('bank-api:migrations'))`);
+    const executor = new MigrationExecutor(dataSource, runner);
+    executor.transaction = 'none';
+    await executor.executePendingMigrations();
+    await runner.commitTransaction();
+  } catch (error) {
+    if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+    throw error;
   } finally {
-    await runner
-      .query(`SELECT pg_advisory_unlock(hashtext('bank-api:migrations'))`)
-      .catch(() => undefined);
     await runner.release();
   }
 }
@@ -101,11 +117,13 @@ class DatabaseLocationModule {}
         ...dataSourceOptions(await location.url(), location.pool),
         retryAttempts: 5,
         retryDelay: 2000,
+        [BEHIND_POOLER]: location.behindPooler,
       }),
       dataSourceFactory: async (options) => {
         const dataSource = await new DataSource(options!).initialize();
-        const poolSize = (options as { extra?: { max?: number } }).extra?.max ?? 1;
-        await migrate(dataSource, poolSize > 1);
+        if ((options as unknown as Record<symbol, boolean>)[BEHIND_POOLER])
+          behindTransactionPooler(dataSource);
+        await migrate(dataSource);
         return dataSource;
       },
     }),

@@ -10,6 +10,7 @@ import { User } from '../users/user.entity';
 import { Foundation1763800000000 } from './migrations/1763800000000-Foundation';
 import { Banking1763900000000 } from './migrations/1763900000000-Banking';
 import { LedgerAtScale1764000000000 } from './migrations/1764000000000-LedgerAtScale';
+import { IdempotencyInTransaction1764100000000 } from './migrations/1764100000000-IdempotencyInTransaction';
 
 export const ENTITIES = [
   Client,
@@ -25,6 +26,7 @@ export const MIGRATIONS = [
   Foundation1763800000000,
   Banking1763900000000,
   LedgerAtScale1764000000000,
+  IdempotencyInTransaction1764100000000,
 ];
 
 /**

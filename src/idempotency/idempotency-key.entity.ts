@@ -1,5 +1,4 @@
 import {
-  Check,
   Column,
   Entity,
   Index,
@@ -10,10 +9,12 @@ import {
 } from 'typeorm';
 import { User } from '../users/user.entity';
 
-/** The first answer to a money POST with an Idempotency-Key, for replays (24 h at least). */
+/**
+ * The first answer to a money POST with an Idempotency-Key, for replays (24 h
+ * at least); written in the same transaction as the movement it answers.
+ */
 @Entity({ name: 'idempotency_keys' })
 @Unique('idempotency_keys_user_key_key', ['userId', 'key'])
-@Check('idempotency_keys_state_check', `state IN ('in_flight', 'done')`)
 @Index('idempotency_keys_created_at_idx', ['createdAt'])
 export class IdempotencyKey {
   @PrimaryGeneratedColumn({ type: 'bigint' })
@@ -35,24 +36,15 @@ export class IdempotencyKey {
   @Column({ name: 'request_hash', type: 'bytea' })
   requestHash!: Buffer;
 
-  @Column({ type: 'uuid' })
-  owner!: string;
+  @Column({ name: 'response_status', type: 'integer' })
+  responseStatus!: number;
 
-  @Column({ type: 'varchar', length: 9, default: 'in_flight' })
-  state!: 'in_flight' | 'done';
+  @Column({ name: 'response_type', type: 'varchar', length: 64 })
+  responseType!: string;
 
-  @Column({ name: 'response_status', type: 'integer', nullable: true })
-  responseStatus!: number | null;
-
-  @Column({ name: 'response_type', type: 'varchar', length: 64, nullable: true })
-  responseType!: string | null;
-
-  @Column({ name: 'response_body', type: 'text', nullable: true })
-  responseBody!: string | null;
+  @Column({ name: 'response_body', type: 'text' })
+  responseBody!: string;
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;
-
-  @Column({ name: 'locked_at', type: 'timestamptz', default: () => 'now()' })
-  lockedAt!: Date;
 }

@@ -3,7 +3,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 import { createApp } from '../../src/app.factory';
-import { cloneTemplate, databaseUrl, dropDatabase, onServer } from './databases';
+import { cloneTemplate, databaseEnv, dropDatabase, onServer } from './databases';
 
 export const ADMIN_PASSWORD = 'admin-password-for-e2e-tests';
 export const TEST_JWT_SECRET = 'e2e-test-secret-that-is-at-least-32-bytes-long';
@@ -56,7 +56,7 @@ export class TestApp {
     };
     if (!env.DATABASE_URL) {
       delete next.DATABASE_URL;
-      if (database) next.DATABASE_URL = databaseUrl(database);
+      if (database) Object.assign(next, databaseEnv(database));
     }
     process.env = next;
     try {

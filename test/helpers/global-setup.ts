@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/schema';
-import { adminQuery, databaseUrl, onServer } from './databases';
+import { adminQuery, directUrl, onServer } from './databases';
 
 /** On a PostgreSQL server: migrate one template database for the whole run. */
 export default async function globalSetup(): Promise<void> {
@@ -10,7 +10,7 @@ export default async function globalSetup(): Promise<void> {
   const TEMPLATE_DB = process.env.TEST_TEMPLATE_DB;
   await adminQuery(`DROP DATABASE IF EXISTS ${TEMPLATE_DB} WITH (FORCE)`);
   await adminQuery(`CREATE DATABASE ${TEMPLATE_DB}`);
-  const dataSource = await new DataSource(dataSourceOptions(databaseUrl(TEMPLATE_DB))).initialize();
+  const dataSource = await new DataSource(dataSourceOptions(directUrl(TEMPLATE_DB))).initialize();
   try {
     await dataSource.runMigrations({ transaction: 'each' });
   } finally {

@@ -1,5 +1,5 @@
 import { createServer, Server, Socket } from 'node:net';
-import { SERVER_URL, cloneTemplate, databaseUrl } from './databases';
+import { SERVER_URL, cloneTemplate, directUrl } from './databases';
 
 /** A TCP relay to PostgreSQL that the test can cut, to play a database outage. */
 export class Relay {
@@ -45,7 +45,7 @@ export async function relayedDatabase(): Promise<{ database: string; relay: Rela
   const database = await cloneTemplate();
   const server = new URL(SERVER_URL!);
   const relay = await Relay.start({ host: server.hostname, port: Number(server.port || 5432) });
-  const url = new URL(databaseUrl(database));
+  const url = new URL(directUrl(database));
   url.host = `127.0.0.1:${relay.port}`;
   return { database, relay, url: url.toString() };
 }
