@@ -220,9 +220,14 @@ export class AccountsService {
     return toAccountDto(rows[0]);
   }
 
+  /**
+   * Locks the account, then reads it as it is: a locking statement's own
+   * values may predate a movement it waited for.
+   */
   private async lock(em: EntityManager, id: string): Promise<Omit<AccountRow, 'holders'>> {
+    await em.query(`SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, [id]);
     const rows = await em.query<Array<Omit<AccountRow, 'holders'>>>(
-      `SELECT * FROM accounts WHERE id = $1 FOR UPDATE`,
+      `SELECT * FROM accounts WHERE id = $1`,
       [id],
     );
     if (rows.length === 0) throw notFound('Account');

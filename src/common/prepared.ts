@@ -1,5 +1,6 @@
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
+import { retryingConflicts } from './transactions';
 
 /** Data sources whose server connections are shared by a transaction-mode pooler. */
 const pooled = new WeakSet<DataSource>();
@@ -35,17 +36,32 @@ export async function preparedQuery<T>(
   }
 }
 
-/** Runs one statement: a named prepared one on the pool, or a plain one in a transaction. */
+/** Runs one statement: a named prepared one on the pool, or one in a transaction. */
 export type Querier = <T>(name: string, text: string, values: unknown[]) => Promise<T[]>;
 
-/** Outside transactions: named prepared statements on the pool. */
+/**
+ * Outside transactions: named prepared statements on the pool. A statement
+ * is all-or-nothing, so one that meets a deadlock or serialization failure
+ * runs again.
+ */
 export const onPool =
   (db: DataSource): Querier =>
   <T>(name: string, text: string, values: unknown[]) =>
-    preparedQuery<T>(db, name, text, values);
+    retryingConflicts(() => preparedQuery<T>(db, name, text, values));
 
-/** Inside a transaction: its manager (the one connection that holds its locks). */
+/**
+ * Inside a transaction: on its connection (the one that holds its locks), as
+ * a named prepared statement there unless a pooler stands in between.
+ */
 export const onManager =
   (em: EntityManager): Querier =>
-  <T>(_name: string, text: string, values: unknown[]) =>
-    em.query<T[]>(text, values);
+  async <T>(name: string, text: string, values: unknown[]) => {
+    const client = (em.queryRunner as unknown as { databaseConnection?: PoolClient } | undefined)
+      ?.databaseConnection;
+    if (!client || pooled.has(em.connection)) return em.query<T[]>(text, values);
+    try {
+      return (await client.query({ name, text, values })).rows as T[];
+    } catch (error) {
+      throw new QueryFailedError(text, values, error as Error);
+    }
+  };

@@ -17,22 +17,26 @@ export function isRetryable(error: unknown): boolean {
 }
 
 /**
- * Runs `work` in one transaction; a serialization failure or deadlock rolls
- * it back and runs it again (with jitter), so callers never see them.
+ * Runs `attempt` again (with jitter) when it fails with a serialization
+ * failure or a deadlock, so callers never see them. `attempt` must be
+ * all-or-nothing: one transaction, or one statement.
  */
-export async function inTransaction<T>(
+export async function retryingConflicts<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!isRetryable(error) || n >= ATTEMPTS) throw error;
+      logger.warn(`Retrying after ${(error as QueryFailedError).message} (attempt ${n})`);
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** n));
+    }
+  }
+}
+
+/** Runs `work` in one transaction, again when it meets a serialization failure or deadlock. */
+export function inTransaction<T>(
   db: DataSource,
   work: (em: EntityManager) => Promise<T>,
 ): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await db.transaction(work);
-    } catch (error) {
-      if (!isRetryable(error) || attempt >= ATTEMPTS) throw error;
-      logger.warn(
-        `Retrying a transaction after ${(error as QueryFailedError).message} (attempt ${attempt})`,
-      );
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** attempt));
-    }
-  }
+  return retryingConflicts(() => db.transaction(work));
 }

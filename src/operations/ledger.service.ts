@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
-import { Caller, ME_COLUMNS, ME_CTE, meHasRole, MeRow, visibleToMe } from '../auth/caller';
+import { Caller, ME_COLUMNS, ME_CTE, meHasRole, MeRow } from '../auth/caller';
+import { accountVisibleSql, visibilityParam } from '../common/visibility';
 import { SessionsService } from '../auth/sessions.service';
 import { onManager, onPool, Querier } from '../common/prepared';
 import { notActive } from '../accounts/accounts.service';
 import { AuthUser } from '../common/auth.decorators';
-import { pgCode } from '../common/transactions';
+import { inTransaction, pgCode } from '../common/transactions';
 import { ApiError, notFound } from '../common/problem';
 import { IdempotencyRequest } from '../idempotency/idempotency';
 import { IdempotencyService } from '../idempotency/idempotency.service';
@@ -66,37 +67,47 @@ const movementSql = (credit: boolean) => `WITH ${ME_CTE},
 const MOVEMENT_SQL = { deposit: movementSql(true), withdrawal: movementSql(false) };
 
 /**
- * A transfer is one statement too: the caller's session ($1, $2), both
- * accounts ($3 from, $4 to) locked in id order, every rule checked on the
- * locked rows, then both balances and both legs (amount $5, description $6,
- * transfer id $7) written, or nothing. Its rows are the legs, or one row
- * that says why not.
+ * A transfer takes two statements in one transaction. The first checks the
+ * caller's session ($1, $2) and locks both accounts ($3, $4) in id order; it
+ * decides nothing. Values read by a locking statement may be those of its
+ * snapshot, from before a concurrent movement it waited for committed: a
+ * single statement that checked the balance it locked and then updated it
+ * let the table's CHECK, not its own rule, stop an overdraft under
+ * contention. The second statement starts after the locks are held, so it
+ * reads the accounts as they are and no one can change them until commit.
  */
-const TRANSFER_SQL = `WITH ${ME_CTE},
+const LOCK_TRANSFER_SQL = `WITH ${ME_CTE},
   locked AS (
-    SELECT id, currency, balance, overdraft_limit, status FROM accounts
-     WHERE id IN ($3, $4) AND EXISTS (SELECT 1 FROM me) ORDER BY id FOR UPDATE),
-  src AS (SELECT l.*, ${visibleToMe('l')} AS mine FROM locked l, me WHERE l.id = $3),
-  dst AS (SELECT l.*, ${visibleToMe('l')} AS mine FROM locked l, me WHERE l.id = $4),
+    SELECT id FROM accounts WHERE id IN ($3, $4) AND EXISTS (SELECT 1 FROM me) ORDER BY id FOR UPDATE)
+  SELECT ${ME_COLUMNS}, (SELECT count(*) FROM locked) AS locked FROM me`;
+
+/**
+ * Then every rule on the locked rows (the caller's visibility $1: null for
+ * staff, else its client), both balances and both legs (accounts $2 from, $3
+ * to, amount $4, description $5, transfer id $6, performed by $7) written,
+ * or nothing. Its rows are the legs, or one row that says why not.
+ */
+const TRANSFER_SQL = `WITH
+  src AS (SELECT a.*, ${accountVisibleSql('a', '$1')} AS mine FROM accounts a WHERE a.id = $2),
+  dst AS (SELECT a.*, ${accountVisibleSql('a', '$1')} AS mine FROM accounts a WHERE a.id = $3),
   ok AS (
     SELECT 1 FROM src, dst
      WHERE src.id <> dst.id AND src.mine AND src.status = 'active' AND dst.status = 'active'
-       AND src.currency = dst.currency AND src.balance - $5 >= -src.overdraft_limit),
+       AND src.currency = dst.currency AND src.balance - $4 >= -src.overdraft_limit),
   moved AS (
-    UPDATE accounts a SET balance = a.balance + CASE WHEN a.id = $3 THEN -$5::bigint ELSE $5::bigint END,
+    UPDATE accounts a SET balance = a.balance + CASE WHEN a.id = $2 THEN -$4::bigint ELSE $4::bigint END,
            operation_count = a.operation_count + 1
-      FROM ok WHERE a.id IN ($3, $4) RETURNING a.id, a.balance),
+      FROM ok WHERE a.id IN ($2, $3) RETURNING a.id, a.balance),
   legs AS (
     INSERT INTO operations (account_id, type, kind, amount, balance_after, description, transfer_id, performed_by)
-    SELECT m.id, CASE WHEN m.id = $3 THEN 'debit' ELSE 'credit' END, 'transfer', $5, m.balance, $6, $7, me.id
-      FROM moved m, me
+    SELECT m.id, CASE WHEN m.id = $2 THEN 'debit' ELSE 'credit' END, 'transfer', $4, m.balance, $5, $6, $7
+      FROM moved m
     RETURNING *)
-  SELECT ${ME_COLUMNS},
-         s.status AS src_status, s.currency AS src_currency, s.mine AS src_mine,
+  SELECT s.status AS src_status, s.currency AS src_currency, s.mine AS src_mine,
          d.status AS dst_status, d.currency AS dst_currency, d.mine AS dst_mine, legs.*
-    FROM me LEFT JOIN src s ON true LEFT JOIN dst d ON true LEFT JOIN legs ON true`;
+    FROM (SELECT 1) one LEFT JOIN src s ON true LEFT JOIN dst d ON true LEFT JOIN legs ON true`;
 
-interface TransferRow extends MeRow, Partial<OperationRow> {
+interface TransferRow extends Partial<OperationRow> {
   src_status: string | null;
   src_currency: string | null;
   src_mine: boolean | null;
@@ -167,17 +178,21 @@ export class LedgerService {
     idem: IdempotencyRequest,
   ): Promise<TransferResultDto> {
     const transferId = randomUUID();
-    const values = [
-      ...caller.params,
-      dto.fromAccountId,
-      dto.toAccountId,
-      dto.amount.toString(),
-      dto.description ?? null,
-      transferId,
-    ];
+    const accounts = [dto.fromAccountId, dto.toAccountId];
     const move = async (query: Querier): Promise<TransferResultDto> => {
-      const rows = await query<TransferRow>('transfer', TRANSFER_SQL, values);
-      caller.settle(rows[0]);
+      const [me] = await query<MeRow>('transfer-lock', LOCK_TRANSFER_SQL, [
+        ...caller.params,
+        ...accounts,
+      ]);
+      const user = caller.settle(me);
+      const rows = await query<TransferRow>('transfer', TRANSFER_SQL, [
+        visibilityParam(user),
+        ...accounts,
+        dto.amount.toString(),
+        dto.description ?? null,
+        transferId,
+        user.id,
+      ]);
       const [row] = rows;
       if (!row.src_status || !row.src_mine) throw notFound('Account fromAccountId');
       if (!row.dst_status) throw notFound('Account toAccountId');
@@ -201,7 +216,9 @@ export class LedgerService {
           : toOperationSummary(credit as OperationRow),
       };
     };
-    return this.once(caller, idem, move);
+    if (!idem.key) return inTransaction(this.db, (em) => move(onManager(em)));
+    await this.sessions.resolve(caller);
+    return this.idempotency.run(idem, (em) => move(onManager(em)));
   }
 
   /**
@@ -312,15 +329,22 @@ export class LedgerService {
     return row;
   }
 
-  /** Locks the accounts in id order, so two movements over the same accounts cannot deadlock. */
+  /**
+   * Locks the accounts in id order, so two movements over the same accounts
+   * cannot deadlock, then reads them: a locking statement's own values may
+   * predate a movement it waited for (see LOCK_TRANSFER_SQL).
+   */
   private async lockAccounts(
     em: EntityManager,
     ids: string[],
   ): Promise<Map<string, LockedAccount>> {
+    const unique = [...new Set(ids)];
+    await em.query(`SELECT 1 FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [
+      unique,
+    ]);
     const rows = await em.query<LockedAccount[]>(
-      `SELECT id, currency, balance, overdraft_limit, status FROM accounts
-        WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
-      [[...new Set(ids)]],
+      `SELECT id, currency, balance, overdraft_limit, status FROM accounts WHERE id = ANY($1::uuid[])`,
+      [unique],
     );
     return new Map(rows.map((r) => [r.id, r]));
   }
