@@ -43,10 +43,17 @@ const UNAVAILABLE_CODES = new Set([
   '53300', // too_many_connections
 ]);
 
+/** TypeORM's errors for a transaction whose connection was lost (and released) under it. */
+const LOST_CONNECTION = new Set([
+  'QueryRunnerAlreadyReleasedError',
+  'QueryRunnerProviderAlreadyReleasedError',
+]);
+
 /** True for errors that mean "the database cannot be reached right now". */
 export function isDatabaseUnavailable(error: unknown): boolean {
   // Duck-typed: errors raised by Node's own sockets may come from another realm.
   if (typeof error !== 'object' || error === null) return false;
+  if (LOST_CONNECTION.has((error as { name?: string }).name ?? '')) return true;
   const { code, message } = (error instanceof QueryFailedError ? error.driverError : error) as {
     code?: unknown;
     message?: unknown;
