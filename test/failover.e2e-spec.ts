@@ -104,7 +104,8 @@ interface Answer {
         seen['no answer'] = (seen['no answer'] ?? 0) + 1;
         return undefined;
       }
-      const label = `${answer.status} ${String(answer.body.code ?? '')}`.trim();
+      const code = typeof answer.body.code === 'string' ? answer.body.code : '';
+      const label = `${answer.status} ${code}`.trim();
       seen[label] = (seen[label] ?? 0) + 1;
       if (answer.status < 300 || answer.body.code === 'INSUFFICIENT_FUNDS') {
         final.set(key, answer);
