@@ -7,17 +7,19 @@
  * after the write scenarios, and prints a table (also written as JSON under
  * bench/results/). The service runs as `npm run start:prod` would run it. The
  * throughput scenarios are then run again with BENCH_WORKERS processes
- * (WEB_CONCURRENCY), and a deposit run on the embedded database closes.
+ * (WEB_CONCURRENCY) and through PgBouncer in transaction mode, and a deposit
+ * run on the embedded database closes.
  *
  * Settings: BENCH_DURATION (s, 10), BENCH_CONNECTIONS (32), BENCH_WORKERS (2;
- * 1 skips that part), BENCH_SCENARIOS (a comma-separated subset of read_account,
+ * 1 skips that part), BENCH_POOLER (0 skips the PgBouncer part), BENCH_SCENARIOS (a comma-separated subset of read_account,
  * list_operations, deposit, transfer, login, login_interference,
  * embedded_deposit), BENCH_NODE_ARGS (extra node flags for the service, such as
  * --cpu-prof), BENCH_ADMIN_URL (postgresql://postgres@127.0.0.1:5432/postgres).
  */
 import { Request as AcRequest } from 'autocannon';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Seeded, seedSmall, TELLER } from './lib/api';
@@ -25,12 +27,15 @@ import { apiLedgerProblems, ledgerProblems } from './lib/ledger';
 import { deposit, get, load, readAccount, Row, row, transfer } from './lib/load';
 import { pgbench, pgbenchInit } from './lib/pgbench';
 import { throughputTable, writeResults } from './lib/report';
-import { rssMb, Service, startService, stopService } from './lib/service';
-import { admin, CONNECTIONS, DURATION, urlFor, wanted, WORKERS } from './lib/settings';
+import { freePort, rssMb, Service, startService, stopService } from './lib/service';
+import { admin, CONNECTIONS, DURATION, ROOT, urlFor, wanted, WORKERS } from './lib/settings';
 
 const SUFFIX = randomBytes(3).toString('hex');
 const APP_DB = `bank_bench_${SUFFIX}`;
 const WORKERS_DB = `bank_bench_workers_${SUFFIX}`;
+const POOLER_DB = `bank_bench_pooler_${SUFFIX}`;
+/** Also run the throughput scenarios through PgBouncer in transaction mode; BENCH_POOLER=0: not. */
+const POOLER = process.env.BENCH_POOLER !== '0';
 const PGBENCH_DB = `bank_pgbench_${SUFFIX}`;
 
 /**
@@ -118,6 +123,35 @@ async function main(): Promise<void> {
     await stopService(service);
     service = undefined;
 
+    let pooler: { problems: number } | undefined;
+    if (POOLER && ['read_account', 'list_operations', 'deposit', 'transfer'].some(wanted)) {
+      // The same scenarios on a fresh database, the service reaching it through PgBouncer
+      // in transaction mode (scripts/pgbouncer), as DATABASE_POOLER=transaction documents.
+      const folder = execFileSync(
+        join(ROOT, 'scripts', 'pgbouncer'),
+        ['start', String(await freePort())],
+        {
+          encoding: 'utf8',
+        },
+      ).trim();
+      try {
+        const port = /listen_port = (\d+)/.exec(
+          readFileSync(join(folder, 'pgbouncer.ini'), 'utf8'),
+        )![1];
+        await admin(`CREATE DATABASE ${POOLER_DB}`);
+        const url = new URL(urlFor(POOLER_DB));
+        url.port = port;
+        service = await startService({ url: url.toString() }, { DATABASE_POOLER: 'transaction' });
+        const fresh = await seedSmall(service);
+        await throughput(service, fresh, ' (PgBouncer)', rows, PGBENCH_DB);
+        pooler = { problems: await ledgerProblems(POOLER_DB) };
+        await stopService(service);
+        service = undefined;
+      } finally {
+        execFileSync(join(ROOT, 'scripts', 'pgbouncer'), ['stop', folder]);
+      }
+    }
+
     let workers: { problems: number; memory: Memory } | undefined;
     if (WORKERS > 1 && ['read_account', 'list_operations', 'deposit', 'transfer'].some(wanted)) {
       // A fresh database seeded the same way, served by WORKERS processes (WEB_CONCURRENCY).
@@ -164,6 +198,11 @@ async function main(): Promise<void> {
       }
     }
     print(rows, problems, memory, workers, embedded);
+    if (pooler) {
+      console.log(
+        `PgBouncer: ledger checked again, ${pooler.problems === 0 ? 'every balance equals the sum of its operations' : `${pooler.problems} accounts MISMATCH`}`,
+      );
+    }
     const file = writeResults('bench', {
       durationSeconds: DURATION,
       connections: CONNECTIONS,
@@ -172,15 +211,22 @@ async function main(): Promise<void> {
       serviceRssMb: memory,
       workers,
       embedded,
+      pooler,
     });
     console.log(`\nwritten ${file}`);
-    if (problems > 0 || (workers?.problems ?? 0) > 0 || embedded?.conserved === false) {
+    if (
+      problems > 0 ||
+      (workers?.problems ?? 0) > 0 ||
+      (pooler?.problems ?? 0) > 0 ||
+      embedded?.conserved === false
+    ) {
       process.exitCode = 1;
     }
   } finally {
     await stopService(service);
     await admin(`DROP DATABASE IF EXISTS ${APP_DB} WITH (FORCE)`);
     await admin(`DROP DATABASE IF EXISTS ${WORKERS_DB} WITH (FORCE)`);
+    await admin(`DROP DATABASE IF EXISTS ${POOLER_DB} WITH (FORCE)`);
     await admin(`DROP DATABASE IF EXISTS ${PGBENCH_DB} WITH (FORCE)`);
   }
 }
