@@ -9,8 +9,9 @@ import type { IncomingMessage } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppOptions } from './app.module';
 import { MethodRouter } from './common/method-router';
-import { hasExponentNumber } from './common/json-body';
-import { ApiError, validationFailed } from './common/problem';
+import { inspectJson, MAX_JSON_DEPTH, parseKeepingLongFractions } from './common/json-body';
+import { ApiError, problemBody, validationFailed } from './common/problem';
+import { answerClientError } from './common/client-errors';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { addSecurityHeaders } from './common/security-headers';
 import { ProblemDetailsDto } from './common/problem.dto';
@@ -21,6 +22,8 @@ import { SessionsService } from './auth/sessions.service';
 import { logRequests } from './logging';
 
 export const BODY_LIMIT = 100 * 1024;
+/** @fastify/cors's answer to an OPTIONS request that is not a valid preflight. */
+const INVALID_PREFLIGHT = 'Invalid Preflight Request';
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
 /** The caller's X-Request-Id when it is sane, else a new one. */
@@ -43,6 +46,8 @@ export async function createApp(options: AppOptions = {}): Promise<NestFastifyAp
     return503OnClosing: false,
     // No Express-style middleware is mounted, so @fastify/middie is not needed on every request.
     skipMiddie: true,
+    // What Node's HTTP parser refuses (oversized headers, bad framing) gets problem details too.
+    clientErrorHandler: answerClientError,
   });
   const methods = new MethodRouter();
   const fastify: FastifyInstance = adapter.getInstance();
@@ -76,11 +81,25 @@ export async function createApp(options: AppOptions = {}): Promise<NestFastifyAp
       headers: { 'retry-after': '1' },
     });
   });
-  fastify.addHook('onSend', async (request, reply) => {
+  fastify.addHook('onSend', async (request, reply, payload) => {
     void reply.header('x-request-id', request.id);
     if (!request.url.startsWith('/docs') && !reply.hasHeader('cache-control')) {
       void reply.header('cache-control', 'no-store');
     }
+    // The CORS layer refuses an OPTIONS with an Origin but no Access-Control-Request-Method
+    // in plain text: answered as every other error.
+    if (reply.statusCode === 400 && payload === INVALID_PREFLIGHT) {
+      void reply.header('content-type', 'application/problem+json');
+      const detail = 'A CORS preflight needs Origin and Access-Control-Request-Method';
+      return JSON.stringify(
+        problemBody(
+          { code: 'VALIDATION_FAILED', detail },
+          request.url.split('?')[0],
+          String(request.id),
+        ),
+      );
+    }
+    return payload;
   });
   addSecurityHeaders(fastify);
   // Without CORS_ORIGINS no origin is allowed, which is what no CORS handling at all gives too.
@@ -116,7 +135,8 @@ function configureBodyParsing(fastify: FastifyInstance): void {
     (request, body, done) => {
       const text = body as string;
       if (text.trim() === '') return done(null, undefined);
-      if (hasExponentNumber(text)) {
+      const shape = inspectJson(text);
+      if (shape.exponent) {
         return done(
           validationFailed(
             [],
@@ -125,7 +145,19 @@ function configureBodyParsing(fastify: FastifyInstance): void {
           undefined,
         );
       }
-      void parseJson(request, text, done);
+      if (shape.depth > MAX_JSON_DEPTH) {
+        return done(
+          validationFailed([], `The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep`),
+          undefined,
+        );
+      }
+      if (!shape.longFraction) return void parseJson(request, text, done);
+      // A double would round the number: its text goes to the field that has to judge it.
+      try {
+        done(null, parseKeepingLongFractions(text));
+      } catch {
+        done(validationFailed([], 'The request body is not valid JSON'), undefined);
+      }
     },
   );
 }

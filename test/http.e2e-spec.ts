@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import type { Response } from 'supertest';
 import { ADMIN_PASSWORD, TestApp, USER_PASSWORD, bearer, freshAddress } from './helpers/app';
 import { expectProblem } from './helpers/expect';
@@ -667,5 +668,96 @@ describe('CORS with CORS_ORIGINS=*', () => {
         .set('Access-Control-Request-Method', method);
       expect(String(res.headers['access-control-allow-methods'])).toContain(method);
     }
+  });
+});
+
+describe('answers outside the routes carry the standard headers and shape', () => {
+  let t: TestApp;
+  let port: number;
+
+  beforeAll(async () => {
+    t = await TestApp.start({ CORS_ORIGINS: 'https://app.example' });
+    const server = t.app.getHttpServer();
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    port = (server.address() as { port: number }).port;
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  /** Sends raw bytes and reads the answer until the server closes the connection. */
+  function raw(
+    request: string,
+  ): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write(request));
+      let text = '';
+      socket.on('data', (chunk) => (text += chunk.toString()));
+      socket.on('error', reject);
+      socket.on('close', () => {
+        const [head, body] = text.split('\r\n\r\n');
+        const [statusLine, ...lines] = head.split('\r\n');
+        const headers = Object.fromEntries(
+          lines.map((l) => [
+            l.slice(0, l.indexOf(':')).toLowerCase(),
+            l.slice(l.indexOf(':') + 1).trim(),
+          ]),
+        );
+        resolve({ status: Number(statusLine.split(' ')[1]), headers, body });
+      });
+    });
+  }
+
+  const expectStandard = (
+    res: { status: number; headers: Record<string, string>; body: string },
+    status: number,
+  ) => {
+    expect(res.status).toBe(status);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.headers['x-request-id']).toEqual(expect.any(String));
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['x-powered-by']).toBeUndefined();
+    const body = JSON.parse(res.body) as Record<string, unknown>;
+    expect(body).toMatchObject({
+      status,
+      code: 'VALIDATION_FAILED',
+      requestId: res.headers['x-request-id'],
+    });
+  };
+
+  it('an oversized header is 431 problem details', async () => {
+    const res = await raw(
+      `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
+    expectStandard(res, 431);
+  });
+
+  it('Content-Length together with Transfer-Encoding is 400 problem details', async () => {
+    const res = await raw(
+      'POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    );
+    expectStandard(res, 400);
+  });
+
+  it('an OPTIONS the CORS layer refuses is 400 problem details, with the headers', async () => {
+    const res = await t.http.options('/api/v1/auth/login').set('Origin', 'https://app.example');
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      requestId: res.headers['x-request-id'],
+    });
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('a preflight answer carries the security headers', async () => {
+    const res = await t.http
+      .options('/api/v1/auth/login')
+      .set('Origin', 'https://app.example')
+      .set('Access-Control-Request-Method', 'POST');
+    expect(res.status).toBe(204);
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['content-security-policy']).toEqual(expect.any(String));
+    expect(res.headers['x-request-id']).toEqual(expect.any(String));
   });
 });

@@ -108,8 +108,16 @@ export class AuthController {
   @Auth()
   @Post('password')
   @HttpCode(204)
-  @ApiProblems([400, 'Invalid body (new password 12 to 128 characters)'], [403, 'WRONG_PASSWORD'])
-  changePassword(@CurrentUser() user: AuthUser, @Body() dto: ChangePasswordDto): Promise<void> {
-    return this.auth.changePassword(user, dto);
+  @ApiProblems(
+    [400, 'Invalid body (new password 12 to 128 characters)'],
+    [403, 'WRONG_PASSWORD'],
+    [429, 'TOO_MANY_REQUESTS after 5 wrong current passwords in 15 minutes, with Retry-After'],
+  )
+  changePassword(
+    @CurrentUser() user: AuthUser,
+    @Body() dto: ChangePasswordDto,
+    @ReqClient() client: RequestClient,
+  ): Promise<void> {
+    return this.auth.changePassword(user, dto, client.ip);
   }
 }

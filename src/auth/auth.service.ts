@@ -5,8 +5,10 @@ import { AuthUser } from '../common/auth.decorators';
 import { ApiError } from '../common/problem';
 import { AppConfig } from '../config/app-config';
 import { User } from '../users/user.entity';
+import { USERNAME_KEY_SQL, usernameKey } from '../users/username';
 import { ChangePasswordDto, LoginDto, MeDto, TokenPairDto, VerifyResultDto } from './dto/auth.dto';
 import { LoginThrottleService } from './login-throttle.service';
+import { PASSWORD_THROTTLE } from './throttle-window';
 import { PasswordService } from './password.service';
 import { IssuedRefresh, SessionsService } from './sessions.service';
 import { TokensService } from './tokens.service';
@@ -35,16 +37,14 @@ export class AuthService {
    * the same argon2 work. Throttled attempts are refused before any hashing.
    */
   async login(dto: LoginDto, client: ClientInfo): Promise<TokenPairDto> {
-    await this.throttle.check(dto.username, client.ip);
+    const attempt = await this.throttle.begin(dto.username, client.ip);
     const user = await this.users
       .createQueryBuilder('u')
-      .where('lower(u.username) = lower(:username)', { username: dto.username })
+      .where(`${USERNAME_KEY_SQL('u.username')} = :key`, { key: usernameKey(dto.username) })
       .getOne();
     const passwordOk = await this.passwords.verify(user?.passwordHash, dto.password);
-    if (!user || !passwordOk || user.disabled) {
-      await this.throttle.recordFailure(dto.username, client.ip);
-      throw invalidCredentials();
-    }
+    if (!user || !passwordOk || user.disabled) throw invalidCredentials();
+    await this.throttle.succeeded(attempt);
     await this.users.update({ id: user.id }, { lastLoginAt: () => 'now()' });
     return this.pair(await this.sessions.create(user.id, client.userAgent, client.ip));
   }
@@ -84,11 +84,15 @@ export class AuthService {
   }
 
   /** Changing one's password ends every other session of the user. */
-  async changePassword(user: AuthUser, dto: ChangePasswordDto): Promise<void> {
+  async changePassword(user: AuthUser, dto: ChangePasswordDto, ip: string): Promise<void> {
+    // Guesses of the current password are throttled like logins (a stolen token must not
+    // buy unlimited guesses), under a name no username can take.
+    const attempt = await this.throttle.begin(`#password:${user.id}`, ip, PASSWORD_THROTTLE);
     const row = await this.users.findOneByOrFail({ id: user.id });
     if (!(await this.passwords.verify(row.passwordHash, dto.currentPassword))) {
       throw new ApiError('WRONG_PASSWORD', 'The current password is wrong');
     }
+    await this.throttle.succeeded(attempt);
     await this.users.update(
       { id: user.id },
       { passwordHash: await this.passwords.hash(dto.newPassword) },

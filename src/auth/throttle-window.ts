@@ -1,10 +1,23 @@
+export interface ThrottleLimits {
+  windowSeconds: number;
+  perUsernameAndAddress: number;
+  perAddress: number;
+  perUsername: number;
+}
+
 /** Failed-login limits, each over the same sliding window. */
-export const LOGIN_THROTTLE = {
+export const LOGIN_THROTTLE: ThrottleLimits = {
   windowSeconds: 15 * 60,
   perUsernameAndAddress: 5,
   perAddress: 20,
   perUsername: 50,
-} as const;
+};
+
+/**
+ * Wrong current passwords on POST /auth/password: a stolen access token buys
+ * five guesses per user per window, from any number of addresses.
+ */
+export const PASSWORD_THROTTLE: ThrottleLimits = { ...LOGIN_THROTTLE, perUsername: 5 };
 
 /**
  * Given, for each scope, the timestamp of its n-th most recent failure inside

@@ -11,6 +11,7 @@ import { CreateUserDto } from '../users/dto/users.dto';
 import { Role } from '../users/role';
 import { UsersModule } from '../users/users.module';
 import { adminPasswordBanner, UsersService } from '../users/users.service';
+import { USERNAME_KEY_SQL, usernameKey } from '../users/username';
 
 /**
  * Fills the database with demo data for exploring the API in Swagger:
@@ -128,8 +129,8 @@ async function ensureUser(
   user: CreateUserDto,
 ): Promise<string> {
   const found = await db.query<Array<{ id: string }>>(
-    `SELECT id FROM users WHERE lower(username) = lower($1)`,
-    [user.username],
+    `SELECT id FROM users WHERE ${USERNAME_KEY_SQL('username')} = $1`,
+    [usernameKey(user.username)],
   );
   return found[0]?.id ?? (await users.create(user)).id;
 }

@@ -1,7 +1,7 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 @Entity({ name: 'clients' })
-@Unique('clients_national_id_key', ['nationalId'])
+@Index('clients_national_id_key', { synchronize: false })
 // lower(...) text_pattern_ops indexes for case-insensitive prefix search (see the Banking migration).
 @Index('clients_last_name_prefix_idx', { synchronize: false })
 @Index('clients_first_name_prefix_idx', { synchronize: false })

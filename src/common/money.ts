@@ -1,3 +1,5 @@
+import { NumberText } from './json-body';
+
 /**
  * Money is integer minor units (cents) as bigint, everywhere: in the database
  * (bigint columns), in code, and in sums. It is parsed from the contract's
@@ -23,6 +25,9 @@ export function parseMoney(input: unknown, options: ParseMoneyOptions = {}): Cen
   let text: string;
   if (typeof input === 'string') {
     text = input;
+  } else if (input instanceof NumberText) {
+    // A JSON number as written, more precise than a double: judged by its digits.
+    text = input.text;
   } else if (typeof input === 'number' && Number.isFinite(input)) {
     // The shortest round-trip text of the number: 12.5 -> "12.5", 0.1 + 0.2 ->
     // "0.30000000000000004" (refused), 1e21 -> "1e+21" (refused).

@@ -42,11 +42,15 @@ export function securityHeaders(options: HelmetOptions = HELMET_OPTIONS): Record
   return headers;
 }
 
-/** Every reply, errors and 404s included, carries the security headers. */
+/**
+ * Every reply, errors, 404s and CORS preflights included, carries the
+ * security headers: set as it is sent, whoever answered (a preflight is
+ * answered before any route hook runs).
+ */
 export function addSecurityHeaders(fastify: FastifyInstance, options?: HelmetOptions): void {
   const headers = securityHeaders(options);
-  fastify.addHook('onRequest', (_request, reply, done) => {
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
     void reply.headers(headers);
-    done();
+    done(null, payload);
   });
 }

@@ -47,6 +47,13 @@ export class AppValidationPipe implements PipeTransform {
   private readonly optionalOnly = new WeakMap<object, boolean>();
 
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    const nul = metadata.type === 'body' || metadata.type === 'query' ? nulAt(value) : null;
+    if (nul !== null) {
+      const field = nul || metadata.data || metadata.type;
+      throw validationFailed([
+        { field, message: `${field} must not contain the character U+0000` },
+      ]);
+    }
     if (metadata.type !== 'body') return this.lenient.transform(value, metadata);
     if (metadata.metatype && (value === undefined || value === EMPTY_NON_JSON_BODY)) {
       if (this.allOptional(metadata.metatype)) return this.strict.transform({}, metadata);
@@ -69,6 +76,29 @@ export class AppValidationPipe implements PipeTransform {
     }
     return known;
   }
+}
+
+/**
+ * The path (`a.b[2]`; '' for the value itself) of the first string in a
+ * request's body or query that holds U+0000, which PostgreSQL refuses in
+ * text; null when there is none. Bodies are at most MAX_JSON_DEPTH deep.
+ */
+export function nulAt(value: unknown, path = ''): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = nulAt(value[i], `${path}[${i}]`);
+      if (found !== null) return found;
+    }
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      const here = path ? `${path}.${key}` : key;
+      if (key.includes('\u0000')) return here;
+      const found = nulAt(item, here);
+      if (found !== null) return found;
+    }
+  }
+  return null;
 }
 
 /** A path id must be a UUID: anything else is 400, not 404. */

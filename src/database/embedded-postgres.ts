@@ -1,10 +1,11 @@
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * A PostgreSQL (PGlite) inside this process, served on a loopback port so the
+ * A PostgreSQL (PGlite) inside this process, served on a private Unix socket so the
  * ordinary `pg` driver and the same migrations work against it. For
  * development, demos and tests; production uses a PostgreSQL server.
  */
@@ -13,19 +14,28 @@ export class EmbeddedPostgres {
     private readonly db: PGlite,
     private readonly server: PGLiteSocketServer,
     private readonly lockFile: string | null,
+    /** The private folder of the socket. */
+    readonly socketDir: string,
     readonly url: string,
   ) {}
 
+  /**
+   * PGlite accepts any user and password, so it is served on a Unix socket in
+   * a folder only this process's user may enter (mkdtemp makes it 0700), not
+   * on a port any local user could reach.
+   */
   static async start(dataDir: string): Promise<EmbeddedPostgres> {
     const lockFile = dataDir.startsWith('memory://') ? null : acquireLock(dataDir);
+    const socketDir = mkdtempSync(join(tmpdir(), 'bank-pglite-'));
     try {
       const db = await PGlite.create(lockFile ? join(dataDir, 'pgdata') : dataDir);
-      const server = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1' });
+      const server = new PGLiteSocketServer({ db, path: join(socketDir, '.s.PGSQL.5432') });
       await server.start();
-      const url = `postgresql://postgres@${server.getServerConn()}/postgres`;
-      return new EmbeddedPostgres(db, server, lockFile, url);
+      const url = `postgresql://postgres@localhost/postgres?host=${encodeURIComponent(socketDir)}`;
+      return new EmbeddedPostgres(db, server, lockFile, socketDir, url);
     } catch (error) {
       if (lockFile) rmSync(lockFile, { force: true });
+      rmSync(socketDir, { recursive: true, force: true });
       throw error;
     }
   }
@@ -34,6 +44,7 @@ export class EmbeddedPostgres {
     await this.server.stop();
     await this.db.close();
     if (this.lockFile) rmSync(this.lockFile, { force: true });
+    rmSync(this.socketDir, { recursive: true, force: true });
   }
 }
 

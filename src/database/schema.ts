@@ -11,6 +11,7 @@ import { Foundation1763800000000 } from './migrations/1763800000000-Foundation';
 import { Banking1763900000000 } from './migrations/1763900000000-Banking';
 import { LedgerAtScale1764000000000 } from './migrations/1764000000000-LedgerAtScale';
 import { IdempotencyInTransaction1764100000000 } from './migrations/1764100000000-IdempotencyInTransaction';
+import { CaseInsensitiveKeys1764200000000 } from './migrations/1764200000000-CaseInsensitiveKeys';
 
 export const ENTITIES = [
   Client,
@@ -27,6 +28,7 @@ export const MIGRATIONS = [
   Banking1763900000000,
   LedgerAtScale1764000000000,
   IdempotencyInTransaction1764100000000,
+  CaseInsensitiveKeys1764200000000,
 ];
 
 /**

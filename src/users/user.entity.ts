@@ -14,7 +14,7 @@ import { Role } from './role';
 @Entity({ name: 'users' })
 @Check('users_role_check', `role IN ('admin', 'teller', 'customer')`)
 @Check('users_customer_client_check', `(role = 'customer') = (client_id IS NOT NULL)`)
-@Index('users_username_lower_key', { synchronize: false })
+@Index('users_username_key', { synchronize: false })
 @Index('users_created_at_id_idx', ['createdAt', 'id'])
 export class User {
   @PrimaryGeneratedColumn('uuid')
