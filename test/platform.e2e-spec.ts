@@ -1,5 +1,12 @@
 import { JwtService } from '@nestjs/jwt';
-import { generateKeyPairSync, createPublicKey, createVerify, randomUUID } from 'node:crypto';
+import {
+  generateKeyPairSync,
+  createPublicKey,
+  createVerify,
+  randomUUID,
+  sign as cryptoSign,
+  verify as cryptoVerify,
+} from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,6 +109,75 @@ describe('RS256 signing with a published JWKS', () => {
       .get('/api/v1/auth/me')
       .set(bearer(`${header}.${claims}.${sig}`))
       .expect(401);
+  });
+});
+
+describe('RS256: a token with an unknown kid', () => {
+  it('is TOKEN_INVALID, like any token the service did not sign', async () => {
+    const key = rsaPem();
+    const t = await TestApp.start({ JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: key });
+    try {
+      const pair = await t.login('admin', ADMIN_PASSWORD);
+      const claims = JSON.parse(
+        Buffer.from(pair.accessToken.split('.')[1], 'base64url').toString(),
+      ) as Record<string, unknown>;
+      const forged = new JwtService({}).sign(
+        { ...claims, jti: randomUUID() },
+        { privateKey: key, algorithm: 'RS256', keyid: 'a-kid-nobody-published' },
+      );
+      const res = await t.http.get('/api/v1/auth/me').set(bearer(forged));
+      expect(res.status).toBe(401);
+      expect(res.body.code).toBe('TOKEN_INVALID');
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('EdDSA (Ed25519) signing with a published JWKS', () => {
+  let t: TestApp;
+  const { privateKey } = generateKeyPairSync('ed25519');
+
+  beforeAll(async () => {
+    t = await TestApp.start({
+      JWT_ALGORITHM: 'EdDSA',
+      JWT_PRIVATE_KEY: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('signs access tokens that verify offline with the published OKP key of their kid', async () => {
+    const pair = await t.login('admin', ADMIN_PASSWORD);
+    const [header, payload, signature] = pair.accessToken.split('.');
+    const { alg, kid } = JSON.parse(Buffer.from(header, 'base64url').toString()) as {
+      alg: string;
+      kid: string;
+    };
+    expect(alg).toBe('EdDSA');
+    const jwks = await t.http.get('/.well-known/jwks.json');
+    const jwk = jwks.body.keys.find((k: { kid: string }) => k.kid === kid);
+    expect(jwk).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig' });
+    const publicKey = createPublicKey({ key: jwk, format: 'jwk' });
+    const valid = cryptoVerify(
+      null,
+      Buffer.from(`${header}.${payload}`),
+      publicKey,
+      Buffer.from(signature, 'base64url'),
+    );
+    expect(valid).toBe(true);
+    await t.http.get('/api/v1/auth/me').set(bearer(pair.accessToken)).expect(200);
+  });
+
+  it('refuses a token signed by another Ed25519 key', async () => {
+    const pair = await t.login('admin', ADMIN_PASSWORD);
+    const [header, payload] = pair.accessToken.split('.');
+    const other = generateKeyPairSync('ed25519').privateKey;
+    const forged = `${header}.${payload}.${cryptoSign(null, Buffer.from(`${header}.${payload}`), other).toString('base64url')}`;
+    const res = await t.http.get('/api/v1/auth/me').set(bearer(forged));
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe('TOKEN_INVALID');
   });
 });
 

@@ -1,7 +1,6 @@
 import { ExecutionContext, Injectable, CanActivate } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { JsonWebTokenError, TokenExpiredError } from '@nestjs/jwt';
 import { AuthUser, IS_PUBLIC, ROLES } from '../common/auth.decorators';
 import { ApiError } from '../common/problem';
 import { Role } from '../users/role';
@@ -27,14 +26,11 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     return super.canActivate(context);
   }
 
-  override handleRequest<T = AuthUser>(err: unknown, user: T | false, info: unknown): T {
-    // Passed on as is: an ApiError from the strategy, or a database failure for the filter to map.
+  override handleRequest<T = AuthUser>(err: unknown, user: T | false): T {
+    // Passed on as is: an ApiError from the strategy (TOKEN_INVALID, TOKEN_EXPIRED, an ended
+    // session), or a database failure for the filter to map.
     if (err) throw err as Error;
     if (user) return user;
-    if (info instanceof TokenExpiredError)
-      throw new ApiError('TOKEN_EXPIRED', 'The access token has expired');
-    if (info instanceof JsonWebTokenError)
-      throw new ApiError('TOKEN_INVALID', 'The access token is not valid');
     throw new ApiError('UNAUTHENTICATED', 'A bearer access token is required');
   }
 }

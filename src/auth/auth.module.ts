@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { User } from '../users/user.entity';
@@ -17,7 +16,7 @@ import { SimpleJwtController } from './simplejwt.controller';
 import { TokensService } from './tokens.service';
 
 @Module({
-  imports: [PassportModule, JwtModule.register({}), TypeOrmModule.forFeature([User])],
+  imports: [PassportModule, TypeOrmModule.forFeature([User])],
   controllers: [AuthController, SimpleJwtController, JwksController],
   providers: [
     AuthService,

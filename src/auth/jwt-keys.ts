@@ -1,14 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  createSecretKey,
-  KeyObject,
-} from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { AppConfig } from '../config/app-config';
 
+export type JwtAlgorithm = 'HS256' | 'RS256' | 'EdDSA';
+
+/** A public key as JWKS publishes it (RFC 7517): RSA (n, e) or Ed25519 (OKP, crv, x). */
 export interface PublicJwk {
   kty: string;
   kid: string;
@@ -16,53 +13,70 @@ export interface PublicJwk {
   use: 'sig';
   n?: string;
   e?: string;
+  crv?: string;
+  x?: string;
 }
 
 interface PublicKeyEntry {
   jwk: PublicJwk;
-  key: KeyObject;
+  /** SPKI PEM, as the verifier takes it. */
+  pem: string;
 }
 
+/** The key type each asymmetric algorithm signs with. */
+const KEY_TYPES: Record<Exclude<JwtAlgorithm, 'HS256'>, string> = {
+  RS256: 'rsa',
+  EdDSA: 'ed25519',
+};
+
 /**
- * The key access tokens are signed with: HS256 with JWT_SECRET, or RS256 with
- * a private key whose public half is published (by kid) at
- * /.well-known/jwks.json. After a key rotation, the previous public keys go in
- * JWT_RETIRED_PUBLIC_KEYS_FILE: they stay published and accepted until the
- * tokens they signed have expired and the operator removes them.
+ * The key access tokens are signed with: HS256 with JWT_SECRET, or RS256 (an
+ * RSA key) or EdDSA (an Ed25519 key) with a private key whose public half is
+ * published (by kid) at /.well-known/jwks.json. After a key rotation, the
+ * previous public keys go in JWT_RETIRED_PUBLIC_KEYS_FILE: they stay
+ * published and accepted until the tokens they signed have expired and the
+ * operator removes them. Keys are read once, at start.
  */
 @Injectable()
 export class JwtKeys {
-  readonly algorithm: 'HS256' | 'RS256';
-  /** KeyObjects, made once: jsonwebtoken would otherwise parse the key text on every call. */
-  readonly signingKey: KeyObject;
+  readonly algorithm: JwtAlgorithm;
+  /** The HS256 secret, or the private key as PKCS#8 PEM. */
+  readonly signingKey: string;
   readonly kid?: string;
   private readonly published: PublicKeyEntry[] = [];
 
   constructor(config: AppConfig) {
     this.algorithm = config.jwt.algorithm;
     if (this.algorithm === 'HS256' || !config.jwt.privateKeyPem) {
-      this.signingKey = createSecretKey(Buffer.from(config.jwt.secret));
+      this.signingKey = config.jwt.secret;
       return;
     }
-    this.signingKey = createPrivateKey(config.jwt.privateKeyPem);
-    const current = publicEntry(createPublicKey(config.jwt.privateKeyPem), this.algorithm);
+    const privateKey = createPrivateKey(config.jwt.privateKeyPem);
+    if (privateKey.asymmetricKeyType !== KEY_TYPES[this.algorithm]) {
+      throw new Error(
+        `JWT_ALGORITHM ${this.algorithm} needs a private key of type ${KEY_TYPES[this.algorithm]}, not ${privateKey.asymmetricKeyType}`,
+      );
+    }
+    this.signingKey = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const current = publicEntry(createPublicKey(privateKey), this.algorithm);
     this.kid = current.jwk.kid;
     this.published.push(current);
     if (config.jwt.retiredPublicKeysFile) {
       const text = readFileSync(config.jwt.retiredPublicKeysFile, 'utf8');
       for (const pem of text.match(/-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g) ??
         []) {
-        const entry = publicEntry(createPublicKey(pem), this.algorithm);
+        const key = createPublicKey(pem);
+        if (key.asymmetricKeyType !== KEY_TYPES[this.algorithm]) continue;
+        const entry = publicEntry(key, this.algorithm);
         if (!this.published.some((p) => p.jwk.kid === entry.jwk.kid)) this.published.push(entry);
       }
     }
   }
 
-  /** The key that verifies a token with this kid (HS256: the secret), or null. */
-  verificationKey(kid: string | undefined): KeyObject | null {
-    if (this.algorithm === 'HS256') return this.signingKey;
+  /** The public key (PEM) that verifies a token with this kid, or null for an unknown one. */
+  verificationKey(kid: string | undefined): string | null {
     const entry = kid ? this.published.find((p) => p.jwk.kid === kid) : this.published[0];
-    return entry?.key ?? null;
+    return entry?.pem ?? null;
   }
 
   publishedKeys(): PublicJwk[] {
@@ -70,14 +84,23 @@ export class JwtKeys {
   }
 }
 
-function publicEntry(key: KeyObject, alg: string): PublicKeyEntry {
-  const jwk = key.export({ format: 'jwk' }) as { kty: string; n?: string; e?: string };
-  // RFC 7638 thumbprint: the same kid for the same key on every instance.
-  const kid = createHash('sha256')
-    .update(JSON.stringify({ e: jwk.e, kty: jwk.kty, n: jwk.n }))
-    .digest('base64url');
+function publicEntry(key: KeyObject, alg: JwtAlgorithm): PublicKeyEntry {
+  const jwk = key.export({ format: 'jwk' }) as {
+    kty: string;
+    n?: string;
+    e?: string;
+    crv?: string;
+    x?: string;
+  };
+  // RFC 7638 thumbprint (the required members, in lexicographic order): the same kid for the
+  // same key on every instance.
+  const members =
+    jwk.kty === 'RSA'
+      ? { e: jwk.e, kty: jwk.kty, n: jwk.n }
+      : { crv: jwk.crv, kty: jwk.kty, x: jwk.x };
+  const kid = createHash('sha256').update(JSON.stringify(members)).digest('base64url');
   return {
-    jwk: { kty: jwk.kty, kid, alg, use: 'sig', n: jwk.n, e: jwk.e },
-    key,
+    jwk: { ...members, kid, alg, use: 'sig' },
+    pem: key.export({ format: 'pem', type: 'spki' }).toString(),
   };
 }

@@ -1,5 +1,5 @@
 import { JwtService } from '@nestjs/jwt';
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, KeyObject, randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { validateEnv } from '../config/env';
 import { JwtKeys } from './jwt-keys';
@@ -13,7 +13,7 @@ function service(env: Record<string, string> = {}) {
       ...env,
     }),
   );
-  return { tokens: new TokensService(new JwtService({}), new JwtKeys(config), config), config };
+  return { tokens: new TokensService(new JwtKeys(config), config), config };
 }
 
 const decode = (jwt: string, part: 0 | 1): Record<string, unknown> =>
@@ -123,5 +123,28 @@ describe('TokensService', () => {
     it.each(['', 'x', 'a'.repeat(70), '!'.repeat(70)])('parse garbage %j as null', (garbage) => {
       expect(tokens.parseRefresh(garbage)).toBeNull();
     });
+  });
+});
+
+describe('JwtKeys', () => {
+  it('refuses a private key of another type than the algorithm signs with', () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const ed = generateKeyPairSync('ed25519').privateKey;
+    const pem = (key: KeyObject) => key.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const keys = (algorithm: string, key: KeyObject) =>
+      new JwtKeys(
+        new AppConfig(
+          validateEnv({
+            DATA_DIR: 'memory://',
+            JWT_ALGORITHM: algorithm,
+            JWT_PRIVATE_KEY: pem(key),
+          }),
+        ),
+      );
+    expect(() => keys('EdDSA', rsa)).toThrow(/EdDSA needs a private key of type ed25519, not rsa/);
+    expect(() => keys('RS256', ed)).toThrow(/RS256 needs a private key of type rsa, not ed25519/);
+    expect(keys('EdDSA', ed).publishedKeys()).toEqual([
+      expect.objectContaining({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig' }),
+    ]);
   });
 });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { JwtService, TokenExpiredError } from '@nestjs/jwt';
-import { ApiError } from '../common/problem';
+import { createSigner, createVerifier, TokenError } from 'fast-jwt';
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { ApiError } from '../common/problem';
 import { AppConfig } from '../config/app-config';
 import { JwtKeys } from './jwt-keys';
 
@@ -23,59 +23,80 @@ export interface RefreshTokenParts {
 
 const REFRESH_BYTES = 16 + 4 + 32;
 
+/** Verified tokens remembered (by token) until they expire: a token is checked once a second at most. */
+const VERIFIED_CACHE_SIZE = 1000;
+
 /**
  * Access tokens are JWTs; refresh tokens are opaque: the session id, a
  * generation counter and an HMAC of both under a server key (256 bits nobody
  * can predict without it). Deriving them lets the server hand out the same
  * successor again inside the reuse grace window without storing it; the
  * database keeps only the SHA-256 of the live one.
+ *
+ * The signer and the verifier (fast-jwt) are made once, with their keys: the
+ * algorithm is pinned, and the issuer, audience and expiry are checked on
+ * every token. Which session a token belongs to is checked elsewhere, on
+ * every request (the verifier's cache only spares the signature).
  */
 @Injectable()
 export class TokensService {
+  private readonly sign: (payload: object) => string;
+  private readonly verify: (token: string) => unknown;
+
   constructor(
-    private readonly jwt: JwtService,
     private readonly keys: JwtKeys,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.sign = createSigner({
+      key: keys.signingKey,
+      algorithm: keys.algorithm,
+      ...(keys.kid ? { kid: keys.kid } : {}),
+      iss: config.jwt.issuer,
+      aud: config.jwt.audience,
+      expiresIn: config.jwt.accessTtl * 1000,
+    });
+    const verifierFor = (key: string) =>
+      createVerifier({
+        key,
+        algorithms: [keys.algorithm],
+        allowedIss: config.jwt.issuer,
+        allowedAud: config.jwt.audience,
+        requiredClaims: ['exp', 'iat', 'iss', 'aud'],
+        cache: VERIFIED_CACHE_SIZE,
+      });
+    if (keys.algorithm === 'HS256') {
+      this.verify = verifierFor(keys.signingKey);
+    } else {
+      // One verifier per published key, chosen by the token's kid.
+      const verifiers = new Map(
+        keys.publishedKeys().map((jwk) => [jwk.kid, verifierFor(keys.verificationKey(jwk.kid)!)]),
+      );
+      this.verify = (token) => {
+        const verifier = verifiers.get(headerKid(token) ?? '');
+        if (!verifier) throw new Error('unknown key id');
+        return verifier(token) as unknown;
+      };
+    }
+  }
 
   signAccess(userId: string, sessionId: string): string {
-    return this.jwt.sign(
-      { sid: sessionId, typ: 'access' },
-      {
-        subject: userId,
-        jwtid: randomUUID(),
-        expiresIn: this.config.jwt.accessTtl,
-        issuer: this.config.jwt.issuer,
-        audience: this.config.jwt.audience,
-        algorithm: this.keys.algorithm,
-        privateKey: this.keys.signingKey,
-        ...(this.keys.kid ? { keyid: this.keys.kid } : {}),
-        header: { alg: this.keys.algorithm, typ: 'JWT' },
-      },
-    );
+    return this.sign({ sub: userId, sid: sessionId, jti: randomUUID(), typ: 'access' });
   }
 
   /** The claims of an access token whose signature, algorithm, issuer, audience and expiry are good. */
   verifyAccess(token: string): AccessClaims {
-    let claims: AccessClaims;
+    let claims: unknown;
     try {
-      const header = decodeHeader(token);
-      const key = this.keys.verificationKey(header?.kid);
-      if (!key) throw new Error('unknown key id');
-      claims = this.jwt.verify<AccessClaims>(token, {
-        algorithms: [this.keys.algorithm],
-        issuer: this.config.jwt.issuer,
-        audience: this.config.jwt.audience,
-        publicKey: key as unknown as Buffer, // a KeyObject: jsonwebtoken takes it as is
-      });
+      claims = this.verify(token);
     } catch (error) {
-      if (error instanceof TokenExpiredError) {
+      if (error instanceof TokenError && error.code === TokenError.codes.expired) {
         throw new ApiError('TOKEN_EXPIRED', 'The access token has expired');
       }
-      throw new ApiError('TOKEN_INVALID', 'The token is not valid');
+      throw new ApiError('TOKEN_INVALID', 'The access token is not valid');
     }
-    if (!isAccessClaims(claims))
+    if (!isAccessClaims(claims)) {
       throw new ApiError('TOKEN_INVALID', 'The token is not an access token');
+    }
     return claims;
   }
 
@@ -122,10 +143,15 @@ export function isAccessClaims(claims: unknown): claims is AccessClaims {
   );
 }
 
-export function decodeHeader(token: string): { kid?: string } | null {
+/** The kid of a JWT's header, if it has one. */
+function headerKid(token: string): string | null {
   try {
-    const header: unknown = JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString());
-    return typeof header === 'object' && header !== null ? header : null;
+    const header = JSON.parse(
+      Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString(),
+    ) as {
+      kid?: unknown;
+    };
+    return typeof header.kid === 'string' ? header.kid : null;
   } catch {
     return null;
   }

@@ -3,7 +3,7 @@ import { parseDuration } from './duration';
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export const JWT_ALGORITHMS = ['HS256', 'RS256'] as const;
+export const JWT_ALGORITHMS = ['HS256', 'RS256', 'EdDSA'] as const;
 
 /** Secrets that appear in this repository's examples: never acceptable in production. */
 export const EXAMPLE_SECRETS = new Set([
@@ -93,7 +93,7 @@ export const envSchema = Joi.object({
     'workers.embedded':
       'WEB_CONCURRENCY above 1 needs DATABASE_URL: the embedded database belongs to one process',
     'key.missing':
-      'JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE is required when JWT_ALGORITHM is RS256',
+      'JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE is required when JWT_ALGORITHM is RS256 or EdDSA',
   });
 
 export interface Env {
