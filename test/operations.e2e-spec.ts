@@ -585,9 +585,17 @@ describe('operations', () => {
       for (const [body, status, code] of refusals) {
         const res = await transfer(body, customer);
         expectProblem(res, status, code);
-        // Nothing about the other account (its balance, its holders) is in the answer.
+        // Nothing about the other account (its balance, holders, state, currency) is in the answer.
         expect(JSON.stringify(res.body)).not.toContain(frozen.number);
+        expect(res.body.detail).not.toMatch(/frozen|closed|EUR|USD/);
       }
+      const usd = await openAccount({ currency: 'USD' });
+      const mismatch = await transfer(
+        { fromAccountId: own.id, toAccountId: usd.id, amount: '1.00' },
+        customer,
+      );
+      expectProblem(mismatch, 422, 'CURRENCY_MISMATCH');
+      expect(mismatch.body.detail).not.toMatch(/USD|EUR/);
       expect([await balance(own.id), await balance(foreign.id), await balance(frozen.id)]).toEqual(
         before,
       );
@@ -1143,6 +1151,14 @@ describe('operations', () => {
 
     it('CSV with ?format=csv', async () => {
       expectCsv(await statement('format=csv'));
+    });
+
+    it('JSON when Accept prefers it, CSV when it prefers CSV (q-values)', async () => {
+      const json = await statement('', 'application/json, text/csv;q=0.1');
+      expect(json.status).toBe(200);
+      expect(json.headers['content-type']).toMatch(/^application\/json/);
+      const csv = await statement('', 'text/csv, application/json;q=0.5');
+      expect(csv.headers['content-type']).toMatch(/^text\/csv/);
     });
 
     it('CSV with Accept: text/csv', async () => {

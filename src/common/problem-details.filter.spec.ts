@@ -69,3 +69,21 @@ describe('ProblemDetailsFilter on unexpected errors', () => {
     }
   });
 });
+
+describe('ProblemDetailsFilter logs', () => {
+  it('an unexpected error with its path, never its query string (search terms, national ids)', () => {
+    const lines: string[] = [];
+    Logger.overrideLogger({
+      log: () => undefined,
+      warn: () => undefined,
+      error: (...args: unknown[]) => lines.push(JSON.stringify(args)),
+    });
+    try {
+      sendThrough(new Error('boom'));
+    } finally {
+      Logger.overrideLogger(false);
+    }
+    expect(lines.join('\n')).toContain('GET /api/v1/accounts');
+    expect(lines.join('\n')).not.toContain('x=1');
+  });
+});

@@ -114,7 +114,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (status >= 500 && resolved.code !== 'SERVICE_UNAVAILABLE') {
       this.logger.error(
         { err: loggable(exception), reqId: request.id },
-        `Unhandled error on ${request.method} ${request.url}`,
+        // Without the query string, as request logs: it may carry search terms or national ids.
+        `Unhandled error on ${request.method} ${request.url.split('?')[0]}`,
       );
     } else if (resolved.code === 'SERVICE_UNAVAILABLE') {
       this.logger.warn({ reqId: request.id, err: loggable(exception) }, 'Database unavailable');

@@ -196,12 +196,21 @@ export class LedgerService {
       const [row] = rows;
       if (!row.src_status || !row.src_mine) throw notFound('Account fromAccountId');
       if (!row.dst_status) throw notFound('Account toAccountId');
-      for (const status of [row.src_status, row.dst_status])
-        if (status !== 'active') throw notActive(status);
+      // A customer paying someone else learns that the payment is refused, not the state or
+      // the currency of an account it may not read.
+      const foreign = !row.dst_mine;
+      if (row.src_status !== 'active') throw notActive(row.src_status);
+      if (row.dst_status !== 'active') {
+        throw foreign
+          ? new ApiError('ACCOUNT_NOT_ACTIVE', 'The destination account cannot receive transfers')
+          : notActive(row.dst_status);
+      }
       if (row.src_currency !== row.dst_currency) {
         throw new ApiError(
           'CURRENCY_MISMATCH',
-          `Cannot transfer from ${row.src_currency} to ${row.dst_currency}`,
+          foreign
+            ? 'The destination account cannot receive this currency'
+            : `Cannot transfer from ${row.src_currency} to ${row.dst_currency}`,
         );
       }
       const debit = rows.find((r) => r.type === 'debit');

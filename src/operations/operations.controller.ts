@@ -7,6 +7,7 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import Negotiator from 'negotiator';
 import { Readable } from 'node:stream';
 import { ApiProblems } from '../common/api-problems';
 import { Auth, AuthUser, CurrentUser } from '../common/auth.decorators';
@@ -165,8 +166,12 @@ export class OperationsController {
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Readable> {
+    // ?format wins; else the Accept header, by its q-values (JSON when it prefers neither).
     const csv =
-      query.format === 'csv' || (query.format === undefined && /\btext\/csv\b/.test(accept ?? ''));
+      query.format === 'csv' ||
+      (query.format === undefined &&
+        new Negotiator({ headers: { accept } }).mediaType(['application/json', 'text/csv']) ===
+          'text/csv');
     const statement = await this.queries.statement(caller, id, query, csv ? 'csv' : 'json');
     if (csv) {
       void reply
