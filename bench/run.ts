@@ -12,7 +12,7 @@
  *
  * Settings: BENCH_DURATION (s, 10), BENCH_CONNECTIONS (32), BENCH_WORKERS (2;
  * 1 skips that part), BENCH_POOLER (0 skips the PgBouncer part), BENCH_SCENARIOS (a comma-separated subset of read_account,
- * list_operations, deposit, transfer, login, login_interference,
+ * list_operations, deposit, transfer, floor, login, login_interference,
  * embedded_deposit), BENCH_NODE_ARGS (extra node flags for the service, such as
  * --cpu-prof), BENCH_ADMIN_URL (postgresql://postgres@127.0.0.1:5432/postgres).
  */
@@ -24,7 +24,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Seeded, seedSmall, TELLER } from './lib/api';
 import { apiLedgerProblems, ledgerProblems } from './lib/ledger';
-import { deposit, get, load, readAccount, Row, row, transfer } from './lib/load';
+import { startFloor } from './lib/floor';
+import { deposit, get, Load, load, readAccount, Row, row, transfer } from './lib/load';
 import { pgbench, pgbenchInit } from './lib/pgbench';
 import { throughputTable, writeResults } from './lib/report';
 import { freePort, rssMb, Service, startService, stopService } from './lib/service';
@@ -37,6 +38,10 @@ const POOLER_DB = `bank_bench_pooler_${SUFFIX}`;
 /** Also run the throughput scenarios through PgBouncer in transaction mode; BENCH_POOLER=0: not. */
 const POOLER = process.env.BENCH_POOLER !== '0';
 const PGBENCH_DB = `bank_pgbench_${SUFFIX}`;
+/** The service's HS256 secret, which the floor server verifies tokens with too. */
+const JWT_SECRET = randomBytes(48).toString('base64url');
+/** Rounds of the service/floor comparison, alternated. */
+const FLOOR_ROUNDS = Number(process.env.BENCH_FLOOR_ROUNDS ?? 3);
 
 /**
  * The four throughput scenarios, each right after its pgbench reference;
@@ -78,6 +83,49 @@ export async function throughput(
   return readAlone;
 }
 
+/**
+ * The service against the floor (bench/floor/server.ts: node:http, the same
+ * token check, statement and JSON) on its two hottest reads, alternated over
+ * FLOOR_ROUNDS rounds; the medians, with both processes' CPU per request.
+ */
+async function againstFloor(service: Service, seeded: Seeded, rows: Row[]): Promise<void> {
+  const floor = await startFloor(urlFor(APP_DB), JWT_SECRET);
+  try {
+    const routes: Array<[string, AcRequest[], number]> = [
+      ['read_account', readAccount(seeded.accounts), 0.85],
+      ['auth/me', get('/api/v1/auth/me'), 0.75],
+    ];
+    for (const [name, requests, target] of routes) {
+      const ours: Load[] = [];
+      const bare: Load[] = [];
+      for (let round = 0; round < FLOOR_ROUNDS; round++) {
+        ours.push(await load(service.base, seeded.token, requests, { pid: service.child.pid }));
+        bare.push(await load(floor.base, seeded.token, requests, { pid: floor.child.pid }));
+      }
+      const median = (loads: Load[], of: (l: Load) => number) => {
+        const sorted = loads.map(of).sort((a, b) => a - b);
+        return sorted[Math.floor(sorted.length / 2)];
+      };
+      const serviceRow = row(`${name} (service)`, ours[0]);
+      const rps = median(ours, (l) => l.requests.average);
+      const floorRps = median(bare, (l) => l.requests.average);
+      rows.push({
+        ...serviceRow,
+        rps: Math.round(rps),
+        p99: median(ours, (l) => l.latency.p99),
+        errors: ours.reduce((n, l) => n + l.errors + l.timeouts + l.non2xx, 0),
+        cpuMsPerRequest: median(ours, (l) => l.cpuMsPerRequest ?? 0),
+        reference: `floor (${median(bare, (l) => l.cpuMsPerRequest ?? 0).toFixed(3)} ms cpu/req)`,
+        referenceTps: Math.round(floorRps),
+        ratio: rps / floorRps,
+        target,
+      });
+    }
+  } finally {
+    await stopService(floor);
+  }
+}
+
 interface Memory {
   rss: number;
   peak: number;
@@ -89,7 +137,7 @@ async function main(): Promise<void> {
   let service: Service | undefined;
   try {
     pgbenchInit(PGBENCH_DB);
-    service = await startService({ url: urlFor(APP_DB) });
+    service = await startService({ url: urlFor(APP_DB) }, { JWT_SECRET });
     const seeded = await seedSmall(service);
     console.log(
       `seeded: 3 clients, ${seeded.accounts.length} accounts, 20 operations on one; ${DURATION} s per run, ${CONNECTIONS} connections`,
@@ -98,6 +146,8 @@ async function main(): Promise<void> {
     const rows: Row[] = [];
     const readAlone = await throughput(service, seeded, '', rows, PGBENCH_DB);
     const pid = service.child.pid;
+    if (wanted('floor')) await againstFloor(service, seeded, rows);
+
     const loginRequest: AcRequest[] = [
       { method: 'POST', path: '/api/v1/auth/login', body: JSON.stringify(TELLER) },
     ];

@@ -20,7 +20,7 @@ export async function freePort(): Promise<number> {
  * The production command line, from `npm run start:prod` (VAR=value ... node
  * [flags] dist/main.js): the bench runs the service exactly as deployed.
  */
-function productionCommand(): { env: Record<string, string>; nodeArgs: string[] } {
+export function productionCommand(): { env: Record<string, string>; nodeArgs: string[] } {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
     scripts: Record<string, string>;
   };
@@ -80,11 +80,11 @@ export async function startService(
   return service;
 }
 
-async function waitHealthy(service: Service): Promise<void> {
+export async function waitHealthy(service: Service, path = '/health'): Promise<void> {
   for (let i = 0; i < 240; i++) {
     if (service.child.exitCode !== null) throw new Error('the service exited while starting');
     try {
-      if ((await fetch(`${service.base}/health`)).ok) return;
+      if ((await fetch(`${service.base}${path}`)).status < 500) return;
     } catch {
       // not listening yet
     }

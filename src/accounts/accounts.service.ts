@@ -36,7 +36,15 @@ const ACCOUNT_COLUMNS = `a.*, coalesce((
                   ORDER BY h.added_at, c.id)
     FROM account_holders h JOIN clients c ON c.id = h.client_id WHERE h.account_id = a.id), '[]') AS holders`;
 
-interface AccountRow {
+/**
+ * GET /accounts/:id in one statement: the caller's session ($1, $2, see
+ * ME_CTE), then account $3 with its holders if the caller may see it.
+ */
+export const GET_ACCOUNT_SQL = `WITH ${ME_CTE}
+       SELECT ${ME_COLUMNS}, acct.* FROM me LEFT JOIN LATERAL (
+         SELECT ${ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = $3 AND ${visibleToMe('a')}) acct ON true`;
+
+export interface AccountRow {
   id: string;
   number: string;
   currency: string;
@@ -121,9 +129,7 @@ export class AccountsService {
     const rows = await preparedQuery<MeRow & AccountRow>(
       this.db,
       'account-get-me',
-      `WITH ${ME_CTE}
-       SELECT ${ME_COLUMNS}, acct.* FROM me LEFT JOIN LATERAL (
-         SELECT ${ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = $3 AND ${visibleToMe('a')}) acct ON true`,
+      GET_ACCOUNT_SQL,
       [...caller.params, id],
     );
     caller.settle(rows[0]);

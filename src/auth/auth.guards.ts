@@ -6,6 +6,31 @@ import { ApiError } from '../common/problem';
 import { Role } from '../users/role';
 import { Caller, requireRole, SESSION_IN_QUERY } from './caller';
 
+/** What a route declares about its caller: @Public(), @Auth(...roles), @SessionInQuery(). */
+interface RouteAuth {
+  public: boolean;
+  roles: Role[];
+  sessionInQuery: boolean;
+}
+
+const routeAuthCache = new WeakMap<object, RouteAuth>();
+
+/** The route's declarations, read from its metadata once per handler and kept. */
+function routeAuth(reflector: Reflector, context: ExecutionContext): RouteAuth {
+  const handler = context.getHandler();
+  let auth = routeAuthCache.get(handler);
+  if (!auth) {
+    const targets = [handler, context.getClass()];
+    auth = {
+      public: reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) === true,
+      roles: reflector.getAllAndOverride<Role[] | undefined>(ROLES, targets) ?? [],
+      sessionInQuery: reflector.get<boolean | undefined>(SESSION_IN_QUERY, handler) === true,
+    };
+    routeAuthCache.set(handler, auth);
+  }
+  return auth;
+}
+
 /** Global: every route needs a valid access token unless marked @Public(). */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
@@ -14,13 +39,9 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   }
 
   override canActivate(context: ExecutionContext) {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (isPublic) return true;
-    const inQuery = this.reflector.get<boolean | undefined>(SESSION_IN_QUERY, context.getHandler());
-    if (inQuery)
+    const auth = routeAuth(this.reflector, context);
+    if (auth.public) return true;
+    if (auth.sessionInQuery)
       (context.switchToHttp().getRequest<object>() as Record<string, boolean>)[SESSION_IN_QUERY] =
         true;
     return super.canActivate(context);
@@ -41,17 +62,14 @@ export class RolesGuard implements CanActivate {
   constructor(private readonly reflector: Reflector) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const { roles } = routeAuth(this.reflector, context);
     const user = context.switchToHttp().getRequest<{ user?: AuthUser | Caller }>().user;
     if (user instanceof Caller) {
       // Checked when the route's statement has found the user.
-      user.roles = roles ?? [];
+      user.roles = roles;
       return true;
     }
-    if (!roles || roles.length === 0) return true;
+    if (roles.length === 0) return true;
     if (!user) throw new ApiError('FORBIDDEN', 'Your role may not do this');
     requireRole(user, roles);
     return true;

@@ -25,6 +25,9 @@ export interface SessionView {
   current: boolean;
 }
 
+/** The per-request check: session $1 of user $2, live, and its user enabled (see ME_CTE). */
+export const SESSION_CHECK_SQL = `WITH ${ME_CTE} SELECT ${ME_COLUMNS} FROM me`;
+
 const invalidRefresh = () => new ApiError('TOKEN_INVALID', 'The refresh token is not valid');
 
 /**
@@ -132,12 +135,10 @@ export class SessionsService {
    * user's current role. Touches last_used_at at most once a minute.
    */
   async authenticate(sessionId: string, userId: string): Promise<AuthUser | null> {
-    const rows = await preparedQuery<MeRow>(
-      this.db,
-      'session-check',
-      `WITH ${ME_CTE} SELECT ${ME_COLUMNS} FROM me`,
-      [sessionId, userId],
-    );
+    const rows = await preparedQuery<MeRow>(this.db, 'session-check', SESSION_CHECK_SQL, [
+      sessionId,
+      userId,
+    ]);
     return userFromMe(rows[0], sessionId);
   }
 

@@ -47,6 +47,8 @@ export class AppValidationPipe implements PipeTransform {
   private readonly optionalOnly = new WeakMap<object, boolean>();
 
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    // Path ids have their own pipe (ParseIdPipe); the caller and similar come from guards.
+    if (metadata.type === 'param' || metadata.type === 'custom') return value;
     const nul = metadata.type === 'body' || metadata.type === 'query' ? nulAt(value) : null;
     if (nul !== null) {
       const field = nul || metadata.data || metadata.type;

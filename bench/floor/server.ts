@@ -1,0 +1,111 @@
+/**
+ * The floor: a bare node:http server doing exactly the work of the service's
+ * two hottest reads, to measure what the framework costs on top of it.
+ *
+ * - parse the request;
+ * - verify the HS256 access token: algorithm, signature (an HMAC with a key
+ *   made once), exp, iss, aud, typ;
+ * - run the service's own statement (the same SQL text, a named prepared
+ *   statement on a pg pool of the same size);
+ * - format the same JSON.
+ *
+ * GET /api/v1/accounts/:id and GET /api/v1/auth/me; anything else is 404.
+ * Settings: PORT, DATABASE_URL, JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE,
+ * DATABASE_POOL_SIZE (as the service).
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer, ServerResponse } from 'node:http';
+import { Pool } from 'pg';
+import { GET_ACCOUNT_SQL, toAccountDto, AccountRow } from '../../src/accounts/accounts.service';
+import { MeRow } from '../../src/auth/caller';
+import { SESSION_CHECK_SQL } from '../../src/auth/sessions.service';
+
+const env = process.env;
+const pool = new Pool({
+  connectionString: env.DATABASE_URL,
+  max: Number(env.DATABASE_POOL_SIZE ?? 6),
+});
+const hmacKey = Buffer.from(env.JWT_SECRET!);
+const ISSUER = env.JWT_ISSUER ?? 'bank-api';
+const AUDIENCE = env.JWT_AUDIENCE ?? 'bank-api';
+
+interface Claims {
+  sub: string;
+  sid: string;
+  typ: string;
+  exp: number;
+  iss: string;
+  aud: string;
+}
+
+function verify(authorization: string | undefined): Claims | null {
+  if (!authorization?.startsWith('Bearer ')) return null;
+  const token = authorization.slice(7);
+  const first = token.indexOf('.');
+  const second = token.indexOf('.', first + 1);
+  if (first < 0 || second < 0) return null;
+  const header = JSON.parse(Buffer.from(token.slice(0, first), 'base64url').toString()) as {
+    alg?: string;
+  };
+  if (header.alg !== 'HS256') return null;
+  const expected = createHmac('sha256', hmacKey).update(token.slice(0, second)).digest();
+  const given = Buffer.from(token.slice(second + 1), 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+  const claims = JSON.parse(
+    Buffer.from(token.slice(first + 1, second), 'base64url').toString(),
+  ) as Claims;
+  if (claims.typ !== 'access' || claims.iss !== ISSUER || claims.aud !== AUDIENCE) return null;
+  if (claims.exp * 1000 <= Date.now()) return null;
+  return claims;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+createServer((req, res) => {
+  const claims = verify(req.headers.authorization);
+  if (!claims) return send(res, 401, { code: 'UNAUTHENTICATED' });
+  const account = /^\/api\/v1\/accounts\/([0-9a-f-]{36})$/.exec(req.url ?? '');
+  if (account) {
+    pool
+      .query<MeRow & AccountRow>({
+        name: 'account-get-me',
+        text: GET_ACCOUNT_SQL,
+        values: [claims.sid, claims.sub, account[1]],
+      })
+      .then(({ rows }) => {
+        if (!rows[0]?.me_id) return send(res, 401, { code: 'TOKEN_INVALID' });
+        if (!rows[0].id) return send(res, 404, { code: 'NOT_FOUND' });
+        send(res, 200, toAccountDto(rows[0]));
+      })
+      .catch(() => send(res, 500, { code: 'INTERNAL' }));
+    return;
+  }
+  if (req.url === '/api/v1/auth/me') {
+    pool
+      .query<MeRow>({
+        name: 'session-check',
+        text: SESSION_CHECK_SQL,
+        values: [claims.sid, claims.sub],
+      })
+      .then(({ rows }) => {
+        const me = rows[0];
+        if (!me) return send(res, 401, { code: 'TOKEN_INVALID' });
+        send(res, 200, {
+          id: me.me_id,
+          username: me.me_username,
+          role: me.me_role,
+          clientId: me.me_client_id,
+        });
+      })
+      .catch(() => send(res, 500, { code: 'INTERNAL' }));
+    return;
+  }
+  send(res, 404, { code: 'NOT_FOUND' });
+}).listen(Number(env.PORT), '127.0.0.1');
