@@ -146,6 +146,8 @@ export class ReplicatedDatabase {
         'defaults',
         '  mode tcp',
         '  timeout connect 2s',
+        // A check is a psql process: on a busy machine it may take well over the interval.
+        '  timeout check 10s',
         '  timeout client 1h',
         '  timeout server 1h',
         'listen postgres',
