@@ -142,7 +142,13 @@ interface Answer {
       await until('a success on the new primary', () => firstSuccessAfter || undefined);
     } catch (error) {
       // What the service said meanwhile, for whoever reads the failure.
-      console.log('answers so far:', seen, 'service exit:', service.child.exitCode, service.child.signalCode);
+      console.log(
+        'answers so far:',
+        seen,
+        'service exit:',
+        service.child.exitCode,
+        service.child.signalCode,
+      );
       for (const line of service.lines.slice(-20)) console.log(JSON.stringify(line).slice(0, 400));
       console.log(service.stderr.join('').slice(-2000));
       throw error;
