@@ -52,7 +52,10 @@ interface Answer {
     });
   }, 120_000);
 
+  let afterCleanup: (() => Promise<void>) | undefined;
+
   afterAll(async () => {
+    await afterCleanup?.();
     if (service) await kill(service);
     await cluster?.stop();
     rmSync(work, { recursive: true, force: true });
@@ -134,6 +137,11 @@ interface Answer {
       }
     };
     const load = Promise.all(Array.from({ length: 8 }, (_, w) => worker(w)));
+    // However the test ends, the clients stop.
+    afterCleanup = async () => {
+      stop = true;
+      await load;
+    };
     await until('some operations', () => final.size >= 50 || undefined);
     cluster.killPrimary();
     killedAt = Date.now();
