@@ -22,13 +22,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Seeded, seedSmall, TELLER } from './lib/api';
+import { api, login, Seeded, seedSmall } from './lib/api';
 import { apiLedgerProblems, ledgerProblems } from './lib/ledger';
 import { startFloor } from './lib/floor';
 import { deposit, get, Load, load, readAccount, Row, row, transfer } from './lib/load';
 import { pgbench, pgbenchInit } from './lib/pgbench';
 import { throughputTable, writeResults } from './lib/report';
-import { freePort, rssMb, Service, startService, stopService } from './lib/service';
+import { ADMIN_PASSWORD, freePort, rssMb, Service, startService, stopService } from './lib/service';
 import { admin, CONNECTIONS, DURATION, ROOT, urlFor, wanted, WORKERS } from './lib/settings';
 
 const SUFFIX = randomBytes(3).toString('hex');
@@ -126,6 +126,21 @@ async function againstFloor(service: Service, seeded: Seeded, rows: Row[]): Prom
   }
 }
 
+/** 16 tellers to log in as, made through the API. */
+async function loginUsersFor(
+  service: Service,
+): Promise<Array<{ username: string; password: string }>> {
+  const adminToken = await login(service, { username: 'admin', password: ADMIN_PASSWORD });
+  const users = Array.from({ length: 16 }, (_, i) => ({
+    username: `bench-login-${i}`,
+    password: 'bench-login-password',
+  }));
+  for (const user of users) {
+    await api(service, 'POST', '/api/v1/users', { ...user, role: 'teller' }, adminToken);
+  }
+  return users;
+}
+
 interface Memory {
   rss: number;
   peak: number;
@@ -148,11 +163,27 @@ async function main(): Promise<void> {
     const pid = service.child.pid;
     if (wanted('floor')) await againstFloor(service, seeded, rows);
 
+    // Logins of 16 users in turn: one address (the bench's) stays under the throttle's 20
+    // attempts in flight, and one user under its 5 (an attempt counts until it has succeeded).
+    const loginUsers = await loginUsersFor(service);
+    let nextLogin = 0;
     const loginRequest: AcRequest[] = [
-      { method: 'POST', path: '/api/v1/auth/login', body: JSON.stringify(TELLER) },
+      {
+        method: 'POST',
+        path: '/api/v1/auth/login',
+        setupRequest: (req) => ({
+          ...req,
+          body: JSON.stringify(loginUsers[nextLogin++ % loginUsers.length]),
+        }),
+      },
     ];
     if (wanted('login')) {
-      rows.push(row('login', await load(service.base, seeded.token, loginRequest, { pid })));
+      rows.push(
+        row(
+          'login',
+          await load(service.base, seeded.token, loginRequest, { pid, connections: 16 }),
+        ),
+      );
     }
     if (readAlone && wanted('login_interference')) {
       const [during] = await Promise.all([
