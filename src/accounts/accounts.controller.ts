@@ -41,6 +41,7 @@ export class AccountsController {
     return this.accounts.list(user, query);
   }
 
+  /** Reads an account with its balance and holders: staff any, a customer one it holds. */
   @Auth()
   @SessionInQuery()
   @Get(':id')
@@ -63,6 +64,7 @@ export class AccountsController {
     return this.accounts.update(id, dto);
   }
 
+  /** Adds a holder (a client) to an account. */
   @Auth(...STAFF_ROLES)
   @Post(':id/holders')
   @HttpCode(200)
@@ -76,6 +78,7 @@ export class AccountsController {
     return this.accounts.addHolder(id, dto.clientId);
   }
 
+  /** Removes a holder from an account; never the last one. */
   @Auth(...STAFF_ROLES)
   @Delete(':id/holders/:clientId')
   @HttpCode(204)

@@ -77,6 +77,7 @@ export class AuthController {
     return this.auth.verify(dto.token);
   }
 
+  /** The caller: its id, username, role and linked client. */
   @Auth()
   @Get('me')
   @ApiOkResponse({ type: MeDto })

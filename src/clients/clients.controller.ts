@@ -18,6 +18,7 @@ export class ClientsController {
     private readonly accounts: AccountsService,
   ) {}
 
+  /** Creates a client; its national id is unique in any letter case and never changes. */
   @Auth(...STAFF_ROLES)
   @Post()
   @ApiCreatedResponse({ type: ClientDto })
@@ -53,6 +54,7 @@ export class ClientsController {
     return this.clients.update(id, dto);
   }
 
+  /** Deletes a client that holds no account, open or closed. */
   @Auth(...STAFF_ROLES)
   @Delete(':id')
   @HttpCode(204)

@@ -40,6 +40,7 @@ export class OperationsController {
     private readonly queries: OperationsQueryService,
   ) {}
 
+  /** Deposits money into an account. */
   @Auth(...STAFF_ROLES)
   @SessionInQuery()
   @Post('accounts/:id/deposits')
@@ -60,6 +61,7 @@ export class OperationsController {
     return this.ledger.deposit(caller, id, dto, idem);
   }
 
+  /** Withdraws money from an account, within its balance and overdraft limit. */
   @Auth(...STAFF_ROLES)
   @SessionInQuery()
   @Post('accounts/:id/withdrawals')
@@ -187,6 +189,7 @@ export class OperationsController {
     return Readable.from(statement.chunks, { objectMode: false, highWaterMark: 1 });
   }
 
+  /** Lists the operations of every account, newest first, with filters. */
   @Auth(...STAFF_ROLES)
   @Get('operations')
   @ApiOkResponse({ type: PageOf(OperationDto) })
@@ -195,6 +198,7 @@ export class OperationsController {
     return this.queries.list(query);
   }
 
+  /** Reads one operation: staff any, a customer one on its accounts. */
   @Auth()
   @Get('operations/:id')
   @ApiOkResponse({ type: OperationDto })

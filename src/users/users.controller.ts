@@ -14,6 +14,7 @@ import { UsersService } from './users.service';
 export class UsersController {
   constructor(private readonly users: UsersService) {}
 
+  /** Creates a user: an admin, a teller, or a customer linked to one client. */
   @Post()
   @ApiBody({
     type: CreateUserDto,
@@ -26,7 +27,7 @@ export class UsersController {
           username: 'ada',
           password: 'a-long-customer-password',
           role: 'customer',
-          clientId: '<id of a client>',
+          clientId: '5f0c2d9e-8a41-4b7c-9e3d-2a6f1b8c7d40',
         },
       },
     },
@@ -40,6 +41,7 @@ export class UsersController {
     return this.users.create(dto);
   }
 
+  /** Lists users, oldest first, optionally by role. */
   @Get()
   @ApiOkResponse({ type: PageOf(UserDto) })
   @ApiProblems([400, 'Invalid page, limit or role'])
@@ -47,6 +49,7 @@ export class UsersController {
     return this.users.list(query);
   }
 
+  /** Reads one user. */
   @Get(':id')
   @ApiOkResponse({ type: UserDto })
   @ApiProblems([400, 'Malformed id'], [404, 'No such user'])

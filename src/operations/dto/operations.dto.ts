@@ -167,17 +167,17 @@ export class TransferResultDto {
   @ApiProperty({
     type: OperationDto,
     example: {
-      id: '9d1c…',
+      id: '9d1c4a7e-2b3f-4c5d-8e6f-7a8b9c0d1e2f',
       accountId: '0f8e2b7c-1d3a-4e5f-9a6b-7c8d9e0f1a2b',
       type: 'debit',
       kind: 'transfer',
       amount: '25.00',
       balanceAfter: '975.00',
       description: 'Rent share',
-      transferId: '3e2d…',
+      transferId: '3e2d1c0b-9a8f-4e7d-b6c5-a4b3c2d1e0f9',
       reversalOf: null,
       reversedBy: null,
-      performedBy: '7a6b…',
+      performedBy: '7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d',
       createdAt: '2026-11-22T09:00:00.000Z',
     },
   })

@@ -1,0 +1,88 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { TestApp } from './helpers/app';
+
+const run = promisify(execFile);
+const LINTER = join(__dirname, '..', 'scripts', 'lint-openapi.mjs');
+
+interface Problem {
+  rule: string;
+  severity: string;
+  message: string;
+  where: string;
+}
+
+interface Operation {
+  summary?: string;
+  security?: unknown[];
+  responses: Record<string, unknown>;
+}
+
+/** The served document, as generated clients and Swagger UI read it. */
+describe('the OpenAPI document', () => {
+  let t: TestApp;
+  let doc: {
+    paths: Record<string, Record<string, Operation>>;
+  };
+  let text: string;
+
+  beforeAll(async () => {
+    t = await TestApp.start();
+    const res = await t.http.get('/docs-json');
+    text = res.text;
+    doc = res.body;
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it("passes Redocly's recommended rules with no error and no warning", async () => {
+    const lint = run(process.execPath, [LINTER, '--json'], { maxBuffer: 16 << 20 });
+    lint.child.stdin!.end(text);
+    const problems: Problem[] = await lint.then(
+      (r) => JSON.parse(r.stdout),
+      (e: { stdout: string }) => JSON.parse(e.stdout),
+    );
+    expect(problems).toEqual([]);
+  });
+
+  it('every operation has a summary', () => {
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        expect({ operation: `${method} ${path}`, summary: operation.summary }).toEqual({
+          operation: `${method} ${path}`,
+          summary: expect.stringMatching(/\S/),
+        });
+      }
+    }
+  });
+
+  it('an operation documented as public answers without a token, and every other one is 401', async () => {
+    const publicOnes: string[] = [];
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        const url = path.replace(/\{[^}]+\}/g, randomUUID());
+        const res = await t.http[method as 'get' | 'post' | 'patch' | 'delete'](url);
+        const name = `${method} ${path}`;
+        if (operation.security?.length === 0) {
+          publicOnes.push(name);
+          expect({ name, status: res.status }).not.toEqual({ name, status: 401 });
+        } else {
+          expect({ name, security: operation.security }).toEqual({
+            name,
+            security: [{ bearer: [] }],
+          });
+          expect({ name, status: res.status, code: res.body.code }).toEqual({
+            name,
+            status: 401,
+            code: 'UNAUTHENTICATED',
+          });
+        }
+      }
+    }
+    // Login, refresh and verify (both spellings), the health check and the published keys.
+    expect(publicOnes).toHaveLength(8);
+  });
+});
