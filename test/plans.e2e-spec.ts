@@ -198,4 +198,48 @@ function scans(node: PlanNode, ran: boolean): string[] {
     }
     expect(problems).toEqual([]);
   }, 120_000);
+
+  // The bank-wide page is planned at every request, and rightly: without an account, a generic
+  // plan costs LIMIT $n as a tenth of the table, and its custom plan is a cheap one to make.
+  it("an account's pages run on their generic plan, not planned again at every request", async () => {
+    const get = (path: string) => t.http.get(path).set(bearer(teller));
+    captured.clear();
+    // A 20-operation account: the statements' generic plans must look no costlier than the plans
+    // made for its values, or PostgreSQL keeps planning them.
+    const first = await get(`/api/v1/accounts/${ACCOUNT.twenty}/operations?limit=10`);
+    expect(first.status).toBe(200);
+    const next = `cursor=${first.body.nextCursor}`;
+    expect(
+      (await get(`/api/v1/accounts/${ACCOUNT.twenty}/operations?limit=10&${next}`)).status,
+    ).toBe(200);
+    const pages = [...captured.values()].filter((c) => /ORDER BY o\.created_at DESC/.test(c.text));
+    expect(pages).toHaveLength(2);
+
+    const client = new Client({ connectionString: directUrl(t.database!) });
+    await client.connect();
+    const custom: string[] = [];
+    try {
+      for (const [n, { text, values }] of pages.entries()) {
+        await client.query('BEGIN');
+        try {
+          await client.query({ name: `page_${n}`, text, values });
+          // PostgreSQL plans a prepared statement for its values five times, then keeps the
+          // generic plan unless that looks costlier than the plans it made.
+          for (let i = 0; i < 6; i++) await client.query({ name: `page_${n}`, text, values });
+          const [{ generic_plans }] = (
+            await client.query<{ generic_plans: string }>(
+              `SELECT generic_plans FROM pg_prepared_statements WHERE name = $1`,
+              [`page_${n}`],
+            )
+          ).rows;
+          if (Number(generic_plans) === 0) custom.push(text);
+        } finally {
+          await client.query('ROLLBACK');
+        }
+      }
+    } finally {
+      await client.end();
+    }
+    expect(custom).toEqual([]);
+  }, 60_000);
 });

@@ -232,9 +232,13 @@ function pageSql(p: SqlParams, rows: string, residual: string, window: Operation
     ? `(SELECT * FROM operations o WHERE ${range}
          ORDER BY o.created_at DESC, o.seq DESC LIMIT ${SCAN_WINDOW}) o WHERE true${residual}`
     : `operations o WHERE ${range}`;
+  // No OFFSET on a first or a cursor page: a generic plan costs an unknown OFFSET as a tenth
+  // of the rows, which kept PostgreSQL planning the statement again at every execution
+  // (0.25 ms of a 0.4 ms page on a ledger of ten million).
+  const offset = window.offset > 0 ? ` OFFSET ${p.add(window.offset)}` : '';
   return `SELECT ${OPERATION_COLUMNS} FROM ${from}
     ORDER BY o.created_at DESC, o.seq DESC
-    LIMIT ${p.add(window.limit + 1)} OFFSET ${p.add(window.offset)}`;
+    LIMIT ${p.add(window.limit + 1)}${offset}`;
 }
 
 /**
@@ -284,5 +288,5 @@ const hasFilters = (f: OperationFilterValues) => !!(f.type || f.kind || f.from |
 
 /** Names the statement of a filter combination (t: type, k: kind, f: from, u: until, c: cursor). */
 const variant = (f: OperationFilterValues, w: OperationsWindow) =>
-  `${f.type ? 't' : ''}${f.kind ? 'k' : ''}${f.from ? 'f' : ''}${f.to ? 'u' : ''}${w.afterSeq ? 'c' : ''}` ||
+  `${f.type ? 't' : ''}${f.kind ? 'k' : ''}${f.from ? 'f' : ''}${f.to ? 'u' : ''}${w.afterSeq ? 'c' : ''}${w.offset > 0 ? 'o' : ''}` ||
   'all';
