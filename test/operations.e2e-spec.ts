@@ -1167,6 +1167,44 @@ describe('operations', () => {
       expect(res.text).toBe((await statement('format=csv')).text);
     });
 
+    it('shows every operation exactly as reading it does: transfer legs, reversals, any description', async () => {
+      const mine = await openAccount();
+      const other = await openAccount();
+      const odd = [
+        'back\\slash',
+        'line\nbreak\ttab',
+        'quote " and \u00e9\u00e8 \u{1f4b6}',
+        '</script>',
+      ];
+      for (const description of odd) {
+        expect((await deposit(mine.id, { amount: '1000.01', description })).status).toBe(201);
+      }
+      const sent = await transfer({
+        fromAccountId: mine.id,
+        toAccountId: other.id,
+        amount: '0.99',
+      });
+      expect(sent.status).toBe(201);
+      const undone = await t.http
+        .post(`/api/v1/operations/${sent.body.debit.id}/reverse`)
+        .set(bearer(teller))
+        .send({});
+      expect(undone.status).toBe(201);
+      const debt = await withdraw(mine.id, { amount: '4000.04' });
+      expect(debt.status).toBe(201);
+
+      const listed = await t.http
+        .get(`/api/v1/accounts/${mine.id}/operations?limit=100`)
+        .set(bearer(teller));
+      expect(listed.status).toBe(200);
+      const res = await t.http.get(`/api/v1/accounts/${mine.id}/statement`).set(bearer(teller));
+      expect(res.status).toBe(200);
+      expect(res.body.operations).toEqual([...listed.body.items].reverse());
+      expect(res.body.operations.map((o: Operation) => o.description).slice(0, 4)).toEqual(odd);
+      expect(res.body.operations.some((o: Operation) => o.reversedBy !== null)).toBe(true);
+      expect(res.body.closingBalance).toBe(listed.body.items[0].balanceAfter);
+    });
+
     it('an unknown account is 404', async () => {
       expectProblem(
         await t.http.get(`/api/v1/accounts/${randomUUID()}/statement`).set(bearer(teller)),

@@ -12,6 +12,7 @@ import { Banking1763900000000 } from './migrations/1763900000000-Banking';
 import { LedgerAtScale1764000000000 } from './migrations/1764000000000-LedgerAtScale';
 import { IdempotencyInTransaction1764100000000 } from './migrations/1764100000000-IdempotencyInTransaction';
 import { CaseInsensitiveKeys1764200000000 } from './migrations/1764200000000-CaseInsensitiveKeys';
+import { CheaperMoneyText1764300000000 } from './migrations/1764300000000-CheaperMoneyText';
 
 export const ENTITIES = [
   Client,
@@ -29,6 +30,7 @@ export const MIGRATIONS = [
   LedgerAtScale1764000000000,
   IdempotencyInTransaction1764100000000,
   CaseInsensitiveKeys1764200000000,
+  CheaperMoneyText1764300000000,
 ];
 
 /**

@@ -206,13 +206,20 @@ export class OperationsRepository {
   }
 }
 
-/** An operation as the API shows it (toOperationDto), written by PostgreSQL. */
-const JSON_ROW = `json_build_object(
-    'id', b.id, 'accountId', b.account_id, 'type', b.type, 'kind', b.kind,
-    'amount', money_text(b.amount), 'balanceAfter', money_text(b.balance_after),
-    'description', b.description, 'transferId', b.transfer_id, 'reversalOf', b.reversal_of,
-    'reversedBy', (SELECT r.id FROM operations r WHERE r.reversal_of = b.id),
-    'performedBy', b.performed_by, 'createdAt', iso_instant(b.created_at))::text`;
+/**
+ * An operation as the API shows it (toOperationDto), written by PostgreSQL.
+ * Put together as text, at half the cost of json_build_object: every value
+ * but the description is a UUID, a fixed word, an amount or an instant, which
+ * need no escaping; the description is escaped by to_json.
+ */
+const JSON_ROW = `'{"id":"' || b.id || '","accountId":"' || b.account_id
+    || '","type":"' || b.type || '","kind":"' || b.kind
+    || '","amount":"' || money_text(b.amount) || '","balanceAfter":"' || money_text(b.balance_after)
+    || '","description":' || coalesce(to_json(b.description)::text, 'null')
+    || ',"transferId":' || coalesce('"' || b.transfer_id || '"', 'null')
+    || ',"reversalOf":' || coalesce('"' || b.reversal_of || '"', 'null')
+    || ',"reversedBy":' || coalesce('"' || (SELECT r.id FROM operations r WHERE r.reversal_of = b.id) || '"', 'null')
+    || ',"performedBy":"' || b.performed_by || '","createdAt":"' || iso_instant(b.created_at) || '"}'`;
 
 /** date,id,kind,type,description,amount,balanceAfter; debits negative. */
 const CSV_ROW = `iso_instant(b.created_at) || ',' || b.id || ',' || b.kind || ',' || b.type || ','
