@@ -246,16 +246,17 @@ async function statement(service: Service, token: string, path: string): Promise
   let rows = 0;
   let bytes = 0;
   let tail = '';
+  const mark = csv ? '\r\n' : '"performedBy":';
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
     firstByteMs ??= performance.now() - t0;
     bytes += chunk.length;
-    // A CSV line ends with \r\n; an operation in JSON starts with {"id" : (PostgreSQL's spacing).
+    // A CSV line ends with \r\n; an operation in JSON, and only an operation, has "performedBy".
+    // The last characters, too few to hold a whole mark, are read again with the next chunk,
+    // where a mark cut in two is whole.
     const text = tail + decoder.decode(chunk, { stream: true });
-    rows += text.split(csv ? '\r\n' : '{"id" : ').length - 1;
-    tail = text.slice(-8);
-    rows -= tail.split(csv ? '\r\n' : '{"id" : ').length - 1;
+    rows += text.split(mark).length - 1;
+    tail = text.slice(-(mark.length - 1));
   }
-  rows += tail.split(csv ? '\r\n' : '{"id" : ').length - 1;
   if (csv) rows -= 1; // the header line
   const totalMs = performance.now() - t0;
   done = true;

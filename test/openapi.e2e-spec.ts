@@ -1,11 +1,14 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { TestApp } from './helpers/app';
 
 const run = promisify(execFile);
 const LINTER = join(__dirname, '..', 'scripts', 'lint-openapi.mjs');
+/** The document as committed: what clients generate their code from. */
+const COMMITTED = join(__dirname, '..', 'openapi.json');
 
 interface Problem {
   rule: string;
@@ -84,5 +87,14 @@ describe('the OpenAPI document', () => {
     }
     // Login, refresh and verify (both spellings), the health check and the published keys.
     expect(publicOnes).toHaveLength(8);
+  });
+
+  // `npm run openapi:write` rewrites openapi.json from the served document after a change.
+  it('is openapi.json as committed', () => {
+    if (process.env.OPENAPI_WRITE === '1') {
+      writeFileSync(COMMITTED, `${JSON.stringify(doc, null, 2)}\n`);
+    }
+    const committed: unknown = JSON.parse(readFileSync(COMMITTED, 'utf8'));
+    expect(doc).toEqual(committed);
   });
 });
