@@ -209,7 +209,7 @@ function setupSwagger(app: NestFastifyApplication): void {
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
       .addGlobalResponse(
         // Node's HTTP parser answers it for any route (answerClientError).
-        problem(431, 'The request headers are too large'),
+        problem(431, 'The request headers are too large (answered before routing: instance "/")'),
         problem(500, 'INTERNAL: an unexpected error; quote the request id'),
         problem(503, 'SERVICE_UNAVAILABLE: the database is unreachable; retry shortly'),
       )
@@ -225,9 +225,13 @@ function setupSwagger(app: NestFastifyApplication): void {
 }
 
 /**
- * A route without @Auth() is @Public(): it needs no token, and says so with
- * an empty security list (generated clients and Swagger UI send none).
- * test/openapi.e2e-spec.ts checks each side against the routes' answers.
+ * @Auth() documents the bearer requirement, and the global guard refuses
+ * every route not marked @Public(): an operation without a security
+ * requirement is a public one, and says so with an empty list (generated
+ * clients and Swagger UI send it no token). A route that forgot @Auth()
+ * would be documented as public while answering 401:
+ * test/openapi.e2e-spec.ts calls every operation without a token and fails
+ * on it.
  */
 function markPublic(document: OpenAPIObject): void {
   for (const item of Object.values(document.paths)) {

@@ -29,7 +29,7 @@ export function examples(status: number, description: string) {
           code,
           instance: '/api/v1/…',
           requestId: 'b3c1f0e2-5d7a-4c1e-9f0a-2b8e4d6c8a10',
-          ...(code === 'VALIDATION_FAILED'
+          ...(code === 'VALIDATION_FAILED' && status === 400
             ? { errors: [{ field: 'field', message: 'what is wrong with it' }] }
             : {}),
         },
