@@ -19,6 +19,7 @@ import { examples } from './common/api-problems';
 import { AppValidationPipe, EMPTY_NON_JSON_BODY } from './common/validation';
 import { AppConfig, TrustProxy } from './config/app-config';
 import { SessionsService } from './auth/sessions.service';
+import { refuseUncheckedSessions } from './auth/fail-closed';
 import { logRequests } from './logging';
 
 export const BODY_LIMIT = 100 * 1024;
@@ -104,6 +105,7 @@ export async function createApp(options: AppOptions = {}): Promise<NestFastifyAp
     done(null, payload);
   });
   addSecurityHeaders(fastify);
+  refuseUncheckedSessions(fastify);
   // Without CORS_ORIGINS no origin is allowed, which is what no CORS handling at all gives too.
   if (config.corsOrigins.length > 0) app.enableCors(corsOptions(config.corsOrigins));
   app.useGlobalFilters(new ProblemDetailsFilter(methods, app.get(SessionsService)));

@@ -5,7 +5,10 @@
  * a disabled user or a forbidden role is refused before anything else is
  * looked at, and nothing moves.
  */
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { ModulesContainer } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
+import { SESSION_IN_QUERY } from '../src/auth/caller';
 import { TestApp, USER_PASSWORD, bearer } from './helpers/app';
 import {
   Account,
@@ -105,6 +108,31 @@ describe('routes that check the session in their own statement', () => {
   });
 
   afterAll(() => t.close());
+
+  it('covers every route the application declares @SessionInQuery()', () => {
+    const declared: string[] = [];
+    for (const module of t.app.get(ModulesContainer).values()) {
+      for (const wrapper of module.controllers.values()) {
+        const metatype = wrapper.metatype as object;
+        const base = String(Reflect.getMetadata(PATH_METADATA, metatype)).replace(
+          /^api\/v1\/?/,
+          '',
+        );
+        const prototype = (metatype as { prototype: Record<string, unknown> }).prototype;
+        for (const key of Object.getOwnPropertyNames(prototype)) {
+          const handler = prototype[key];
+          if (typeof handler !== 'function' || !Reflect.getMetadata(SESSION_IN_QUERY, handler))
+            continue;
+          const method = ['GET', 'POST'][Reflect.getMetadata(METHOD_METADATA, handler) as number];
+          const path = [base, Reflect.getMetadata(PATH_METADATA, handler) as string]
+            .filter(Boolean)
+            .join('/');
+          declared.push(`${method} /${path}`);
+        }
+      }
+    }
+    expect(declared.sort()).toEqual(ROUTES.map((r) => r.name).sort());
+  });
 
   describe.each(ROUTES)('$name', (route) => {
     it('answers a live session (200 or 201)', async () => {
