@@ -73,10 +73,9 @@ export class JwtKeys {
     }
   }
 
-  /** The public key (PEM) that verifies a token with this kid, or null for an unknown one. */
-  verificationKey(kid: string | undefined): string | null {
-    const entry = kid ? this.published.find((p) => p.jwk.kid === kid) : this.published[0];
-    return entry?.pem ?? null;
+  /** Each published key's kid and PEM: the keys a token may be verified with. */
+  verificationKeys(): Array<{ kid: string; pem: string }> {
+    return this.published.map((p) => ({ kid: p.jwk.kid, pem: p.pem }));
   }
 
   publishedKeys(): PublicJwk[] {

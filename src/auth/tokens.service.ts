@@ -69,7 +69,7 @@ export class TokensService {
     } else {
       // One verifier per published key, chosen by the token's kid.
       const verifiers = new Map(
-        keys.publishedKeys().map((jwk) => [jwk.kid, verifierFor(keys.verificationKey(jwk.kid)!)]),
+        keys.verificationKeys().map(({ kid, pem }) => [kid, verifierFor(pem)]),
       );
       this.verify = (token) => {
         const verifier = verifiers.get(headerKid(token) ?? '');

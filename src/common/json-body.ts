@@ -30,9 +30,8 @@ export function inspectJson(json: string): JsonShape {
       else if (c === 0x22 /* " */) inString = false;
       continue;
     }
-    const digit = c >= 0x30 && c <= 0x39;
     if (fractionDigits >= 0) {
-      if (digit) {
+      if (isDigit(c)) {
         if (++fractionDigits > 2) shape.longFraction = true;
         continue;
       }

@@ -84,20 +84,30 @@ export class AppValidationPipe implements PipeTransform {
  * The path (`a.b[2]`; '' for the value itself) of the first string in a
  * request's body or query that holds U+0000, which PostgreSQL refuses in
  * text; null when there is none. Bodies are at most MAX_JSON_DEPTH deep.
+ * The path is only written for a value that has one (every request is read).
  */
-export function nulAt(value: unknown, path = ''): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+export function nulAt(value: unknown): string | null {
+  const found = nulPath(value);
+  if (found === null) return null;
+  return found
+    .reverse()
+    .map((step, i) => (typeof step === 'number' ? `[${step}]` : i === 0 ? step : `.${step}`))
+    .join('');
+}
+
+/** The steps to the first NUL, innermost first, or null. */
+function nulPath(value: unknown): Array<string | number> | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? [] : null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = nulAt(value[i], `${path}[${i}]`);
-      if (found !== null) return found;
+      const found = nulPath(value[i]);
+      if (found !== null) return [...found, i];
     }
   } else if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      const here = path ? `${path}.${key}` : key;
-      if (key.includes('\u0000')) return here;
-      const found = nulAt(item, here);
-      if (found !== null) return found;
+    for (const key in value) {
+      if (key.includes('\u0000')) return [key];
+      const found = nulPath((value as Record<string, unknown>)[key]);
+      if (found !== null) return [...found, key];
     }
   }
   return null;
