@@ -21,6 +21,23 @@ export default tseslint.config(
     },
   },
   {
+    // common/ is what every feature builds on: it depends on none of them.
+    files: ['src/common/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../*', '!../common', '!../config'],
+              message: 'common/ depends on no feature module; move the code to the feature.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {

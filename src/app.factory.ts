@@ -18,7 +18,6 @@ import { ProblemDetailsDto } from './common/problem.dto';
 import { examples } from './common/api-problems';
 import { AppValidationPipe, EMPTY_NON_JSON_BODY } from './common/validation';
 import { AppConfig, TrustProxy } from './config/app-config';
-import { SessionsService } from './auth/sessions.service';
 import { refuseUncheckedSessions } from './auth/fail-closed';
 import { logRequests } from './logging';
 
@@ -108,7 +107,7 @@ export async function createApp(options: AppOptions = {}): Promise<NestFastifyAp
   refuseUncheckedSessions(fastify);
   // Without CORS_ORIGINS no origin is allowed, which is what no CORS handling at all gives too.
   if (config.corsOrigins.length > 0) app.enableCors(corsOptions(config.corsOrigins));
-  app.useGlobalFilters(new ProblemDetailsFilter(methods, app.get(SessionsService)));
+  app.useGlobalFilters(new ProblemDetailsFilter(methods));
   app.useGlobalPipes(new AppValidationPipe());
   if (config.docsEnabled) setupSwagger(app);
   app.enableShutdownHooks();

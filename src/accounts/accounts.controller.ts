@@ -1,8 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../common/api-problems';
-import { Auth, AuthUser, CurrentUser } from '../common/auth.decorators';
-import { Caller, CurrentCaller, SessionInQuery } from '../auth/caller';
+import { Auth, AuthUser, CurrentUser } from '../auth/auth.decorators';
+import { Caller, CurrentCaller } from '../auth/caller';
+import { SessionInQuery } from '../auth/session-in-query.decorator';
 import { Page, PageOf } from '../common/pagination';
 import { ParseIdPipe } from '../common/validation';
 import { STAFF_ROLES } from '../users/role';

@@ -1,14 +1,14 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { Client } from '../clients/client.entity';
-import { ClientsService } from '../clients/clients.service';
+import { AuthModule } from '../auth/auth.module';
+import { ClientsModule } from '../clients/clients.module';
 import { AccountsController } from './accounts.controller';
 import { AccountsService } from './accounts.service';
+import { ClientAccountsController } from './client-accounts.controller';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Client])],
-  controllers: [AccountsController],
-  providers: [AccountsService, ClientsService],
-  exports: [AccountsService, ClientsService],
+  imports: [AuthModule, ClientsModule],
+  controllers: [AccountsController, ClientAccountsController],
+  providers: [AccountsService],
+  exports: [AccountsService],
 })
 export class AccountsModule {}

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { AuthUser } from '../common/auth.decorators';
+import { AuthUser } from '../auth/auth.decorators';
 import { formatMoney } from '../common/money';
 import {
   cappedCountSql,
@@ -15,7 +15,7 @@ import {
 } from '../common/pagination';
 import { SqlParams } from '../common/sql';
 import { ApiError, notFound, validationFailed } from '../common/problem';
-import { visibilityParam } from '../common/visibility';
+import { visibilityParam } from '../auth/visibility';
 import { AppConfig } from '../config/app-config';
 import { ClientsService } from '../clients/clients.service';
 import { preparedQuery } from '../common/prepared';

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, ReqClient, RequestClient } from '../common/api-problems';
-import { Auth, AuthUser, CurrentUser, Public } from '../common/auth.decorators';
+import { Auth, AuthUser, CurrentUser, Public } from './auth.decorators';
 import { ParseIdPipe } from '../common/validation';
 import { AuthService } from './auth.service';
 import {

@@ -1,7 +1,7 @@
 import { ExecutionContext, Injectable, CanActivate } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { AuthUser, IS_PUBLIC, ROLES } from '../common/auth.decorators';
+import { AuthUser, IS_PUBLIC, ROLES } from './auth.decorators';
 import { ApiError } from '../common/problem';
 import { Role } from '../users/role';
 import { Caller, requireRole, SESSION_IN_QUERY } from './caller';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { AuthUser } from '../common/auth.decorators';
+import { AuthUser } from './auth.decorators';
 import { ApiError } from '../common/problem';
 import { AppConfig } from '../config/app-config';
 import { User } from '../users/user.entity';

@@ -1,19 +1,18 @@
-import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
-import { AuthUser } from '../common/auth.decorators';
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import { AuthUser } from './auth-user';
 import { ApiError } from '../common/problem';
-import { accountVisibleSql } from '../common/visibility';
+import { accountVisibleSql } from './visibility';
 import { Role } from '../users/role';
 
 /**
- * On a route marked @SessionInQuery() the guard verifies the access token
- * (signature, expiry, issuer, audience) but leaves the session check to the
- * route's own SQL statement, which starts with {@link ME_CTE}: one database
+ * On a route marked @SessionInQuery() (session-in-query.decorator.ts) the
+ * guard verifies the access token (signature, expiry, issuer, audience) but
+ * leaves the session check to the route's own SQL statement, which starts with {@link ME_CTE}: one database
  * round trip per request instead of two. Revocation, disabling and role
  * changes still apply at the next request; the caller's user is known only
  * once that statement has run.
  */
 export const SESSION_IN_QUERY = 'auth:session-in-query';
-export const SessionInQuery = () => SetMetadata(SESSION_IN_QUERY, true);
 
 /**
  * SQL: CTE `me`, the live session $1 of user $2 and that user (id, username,

@@ -1,6 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Public } from '../common/auth.decorators';
+import { Public } from './auth.decorators';
 import { JwtKeys, PublicJwk } from './jwt-keys';
 
 @ApiTags('auth')

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-custom';
-import { AuthUser } from '../common/auth.decorators';
+import { AuthUser } from './auth.decorators';
 import { Caller, SESSION_IN_QUERY, sessionEnded } from './caller';
 import { SessionsService } from './sessions.service';
 import { TokensService } from './tokens.service';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
-import { AuthUser } from '../common/auth.decorators';
+import { AuthUser } from './auth.decorators';
 import { ApiError, notFound } from '../common/problem';
 import { AppConfig } from '../config/app-config';
 import { TokensService } from './tokens.service';

@@ -1,8 +1,9 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, UseFilters } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ReqClient, RequestClient } from '../common/api-problems';
-import { Public } from '../common/auth.decorators';
+import { Public } from './auth.decorators';
 import { AuthService } from './auth.service';
+import { SimpleJwtFilter } from './simplejwt.filter';
 import {
   SimpleJwtLoginDto,
   SimpleJwtPairDto,
@@ -22,6 +23,7 @@ const TOKEN_NOT_VALID = {
  */
 @ApiTags('simplejwt compatibility')
 @Public()
+@UseFilters(SimpleJwtFilter)
 @Controller('api/token')
 export class SimpleJwtController {
   constructor(private readonly auth: AuthService) {}

@@ -1,10 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { AccountsService } from '../accounts/accounts.service';
-import { AccountDto } from '../accounts/dto/accounts.dto';
 import { ApiProblems } from '../common/api-problems';
-import { Auth, AuthUser, CurrentUser } from '../common/auth.decorators';
-import { Page, PageOf, PageQuery } from '../common/pagination';
+import { Auth, AuthUser, CurrentUser } from '../auth/auth.decorators';
+import { Page, PageOf } from '../common/pagination';
 import { ParseIdPipe } from '../common/validation';
 import { STAFF_ROLES } from '../users/role';
 import { ClientsService } from './clients.service';
@@ -13,10 +11,7 @@ import { ClientDto, CreateClientDto, ListClientsQuery, UpdateClientDto } from '.
 @ApiTags('clients')
 @Controller('api/v1/clients')
 export class ClientsController {
-  constructor(
-    private readonly clients: ClientsService,
-    private readonly accounts: AccountsService,
-  ) {}
+  constructor(private readonly clients: ClientsService) {}
 
   /** Creates a client; its national id is unique in any letter case and never changes. */
   @Auth(...STAFF_ROLES)
@@ -64,18 +59,5 @@ export class ClientsController {
   )
   remove(@Param('id', ParseIdPipe) id: string): Promise<void> {
     return this.clients.remove(id);
-  }
-
-  /** Staff, or the customer linked to this client. */
-  @Auth()
-  @Get(':id/accounts')
-  @ApiOkResponse({ type: PageOf(AccountDto) })
-  @ApiProblems([400, 'Malformed id'], [404, 'No such client (or not yours)'])
-  listAccounts(
-    @CurrentUser() user: AuthUser,
-    @Param('id', ParseIdPipe) id: string,
-    @Query() query: PageQuery,
-  ): Promise<Page<AccountDto>> {
-    return this.accounts.listForClient(user, id, query);
   }
 }

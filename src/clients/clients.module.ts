@@ -1,11 +1,13 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AccountsModule } from '../accounts/accounts.module';
 import { Client } from './client.entity';
 import { ClientsController } from './clients.controller';
+import { ClientsService } from './clients.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Client]), AccountsModule],
+  imports: [TypeOrmModule.forFeature([Client])],
   controllers: [ClientsController],
+  providers: [ClientsService],
+  exports: [ClientsService],
 })
 export class ClientsModule {}

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, Repository } from 'typeorm';
-import { AuthUser } from '../common/auth.decorators';
+import { AuthUser } from '../auth/auth.decorators';
 import {
   cappedCountSql,
   COUNT_CAP,
@@ -14,7 +14,7 @@ import {
 import { SqlParams } from '../common/sql';
 import { pgCode } from '../common/transactions';
 import { ApiError, notFound } from '../common/problem';
-import { isStaff } from '../common/visibility';
+import { isStaff } from '../auth/visibility';
 import { Client } from './client.entity';
 import { ClientDto, CreateClientDto, ListClientsQuery, UpdateClientDto } from './dto/clients.dto';
 

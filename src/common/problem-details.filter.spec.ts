@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { ArgumentsHost } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
-import type { SessionsService } from '../auth/sessions.service';
 import { MethodRouter } from './method-router';
 import { ProblemDetailsFilter } from './problem-details.filter';
 
@@ -35,7 +34,7 @@ function sendThrough(exception: unknown) {
   const host = {
     switchToHttp: () => ({ getRequest: () => request, getResponse: () => reply }),
   } as unknown as ArgumentsHost;
-  new ProblemDetailsFilter(new MethodRouter(), {} as SessionsService).catch(exception, host);
+  new ProblemDetailsFilter(new MethodRouter()).catch(exception, host);
   return sent;
 }
 

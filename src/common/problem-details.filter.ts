@@ -1,14 +1,12 @@
-import { Caller } from '../auth/caller';
-import { SessionsService } from '../auth/sessions.service';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryFailedError } from 'typeorm';
 import { MethodRouter } from './method-router';
-import { ReplayedResponse } from '../idempotency/idempotency';
 import { ApiError, ErrorCode, ERROR_CODES, FieldError, problemBody } from './problem';
 import { isRetryable, pgCode } from './transactions';
 
-interface Resolved {
+/** What an error answers: its code (hence its status), detail, field errors and headers. */
+export interface Resolved {
   code: ErrorCode;
   detail: string;
   errors?: FieldError[];
@@ -70,45 +68,23 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 /**
  * Turns anything thrown while handling a request into RFC 9457 problem
  * details. Unexpected errors become a 500 that shows nothing internal and is
- * logged with the request id.
+ * logged with the request id. It maps errors and nothing else: routes that
+ * answer differently extend it (SimpleJwtFilter's bodies), and so do those
+ * with something to do before an error is answered (SessionFirstFilter).
  */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
-  constructor(
-    private readonly methods: MethodRouter,
-    private readonly sessions: SessionsService,
-  ) {}
+  /** `methods`: the routes' methods, to answer 405 rather than 404 for an unknown method. */
+  constructor(private readonly methods?: MethodRouter) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const request = host.switchToHttp().getRequest<FastifyRequest & { user?: unknown }>();
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const caller = request.user;
-    if (caller instanceof Caller && !caller.checked) {
-      // A @SessionInQuery() route failed before its statement ran (a malformed id or body, say):
-      // an ended session or a forbidden role still answers first, as on every other route.
-      void this.sessions
-        .authenticate(caller.sessionId, caller.userId)
-        .then((user) => {
-          caller.accept(user);
-          return exception;
-        })
-        .catch((error: unknown) => error)
-        .then((answer) => this.send(answer, request, reply));
-      return;
-    }
-    this.send(exception, request, reply);
+    const http = host.switchToHttp();
+    this.send(exception, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
   }
 
-  send(exception: unknown, request: FastifyRequest, reply: FastifyReply): void {
-    if (exception instanceof ReplayedResponse) {
-      void reply
-        .status(exception.status)
-        .headers({ 'content-type': exception.contentType, 'idempotent-replayed': 'true' })
-        .send(exception.body);
-      return;
-    }
+  protected send(exception: unknown, request: FastifyRequest, reply: FastifyReply): void {
     const resolved = this.resolve(exception, request);
     const status = ERROR_CODES[resolved.code];
     if (status >= 500 && resolved.code !== 'SERVICE_UNAVAILABLE') {
@@ -120,20 +96,16 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     } else if (resolved.code === 'SERVICE_UNAVAILABLE') {
       this.logger.warn({ reqId: request.id, err: loggable(exception) }, 'Database unavailable');
     }
-    const body = problemBody(resolved, request.url.split('?')[0], String(request.id));
     if (reply.sent) return;
-    const simple = isSimpleJwtRoute(request.url) ? simpleJwtBody(resolved) : null;
-    if (simple) {
-      void reply
-        .status(status)
-        .headers({ ...resolved.headers, 'content-type': 'application/json; charset=utf-8' })
-        .send(simple);
-      return;
-    }
+    this.write(resolved, request, reply);
+  }
+
+  /** Sends the problem details of `resolved`. */
+  protected write(resolved: Resolved, request: FastifyRequest, reply: FastifyReply): void {
     void reply
-      .status(status)
+      .status(ERROR_CODES[resolved.code])
       .headers({ ...resolved.headers, 'content-type': 'application/problem+json' })
-      .send(body);
+      .send(problemBody(resolved, request.url.split('?')[0], String(request.id)));
   }
 
   private resolve(exception: unknown, request: FastifyRequest): Resolved {
@@ -174,7 +146,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status === 404 && !request.routeOptions?.url) {
-        const allowed = this.methods.allowed(request.url);
+        const allowed = this.methods?.allowed(request.url) ?? [];
         if (allowed.length > 0) {
           return {
             code: 'METHOD_NOT_ALLOWED',
@@ -227,33 +199,6 @@ function fastifyMessage(error: { code?: string; message?: string }): string {
       return 'The request body is not valid JSON';
     default:
       return error.message ?? 'Bad request';
-  }
-}
-
-const isSimpleJwtRoute = (url: string) => /^\/api\/token(\/|$|\?)/.test(url);
-
-/** djangorestframework-simplejwt's error bodies, for clients of the Django original. */
-function simpleJwtBody(resolved: Resolved): object | null {
-  switch (resolved.code) {
-    case 'INVALID_CREDENTIALS':
-      return { detail: 'No active account found with the given credentials' };
-    case 'TOKEN_INVALID':
-    case 'TOKEN_EXPIRED':
-    case 'REFRESH_TOKEN_REUSED':
-      return { detail: 'Token is invalid or expired', code: 'token_not_valid' };
-    case 'TOO_MANY_REQUESTS':
-      return {
-        detail: `Request was throttled. Expected available in ${resolved.headers?.['retry-after'] ?? '60'} seconds.`,
-      };
-    case 'VALIDATION_FAILED':
-      if (resolved.errors?.length) {
-        const byField: Record<string, string[]> = {};
-        for (const e of resolved.errors) (byField[e.field] ??= []).push(e.message);
-        return byField;
-      }
-      return { detail: resolved.detail };
-    default:
-      return null;
   }
 }
 

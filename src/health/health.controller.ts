@@ -6,7 +6,7 @@ import {
   HealthCheckService,
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
-import { Public } from '../common/auth.decorators';
+import { Public } from '../auth/auth.decorators';
 import { ApiProblems } from '../common/api-problems';
 
 @ApiTags('health')

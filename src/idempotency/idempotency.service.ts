@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { ApiError, problemBody } from '../common/problem';
 import { inTransaction } from '../common/transactions';
-import { IdempotencyRequest, ReplayedResponse } from './idempotency';
+import { IdempotencyRequest, Replay } from './idempotency';
 
 /** Every money movement answers 201 Created when it succeeds. */
 const CREATED = 201;
@@ -35,11 +35,11 @@ interface StoredKey {
 export class IdempotencyService {
   constructor(private readonly db: DataSource) {}
 
-  /** Without a key, the work's transaction alone. */
+  /** Without a key, the work's transaction alone. A Replay is the key's stored answer. */
   async run<T extends object>(
     req: IdempotencyRequest,
     work: (em: EntityManager) => Promise<T>,
-  ): Promise<T> {
+  ): Promise<T | Replay> {
     if (!req.key) return inTransaction(this.db, work);
     let refusal: ApiError | undefined;
     const answer = await inTransaction(this.db, async (em) => {
@@ -82,7 +82,7 @@ export class IdempotencyService {
       }
     });
     if (refusal) throw refusal;
-    return answer as T;
+    return answer as T | Replay;
   }
 
   private async store(
@@ -101,12 +101,12 @@ export class IdempotencyService {
 }
 
 /** The stored answer again, or 422 when the key came with another request. */
-function replayOrRefuse(stored: StoredKey, req: IdempotencyRequest): never {
+function replayOrRefuse(stored: StoredKey, req: IdempotencyRequest): Replay {
   if (stored.route !== req.route || !stored.request_hash.equals(req.hash)) {
     throw new ApiError(
       'IDEMPOTENCY_KEY_REUSED',
       'This Idempotency-Key was used with another request; use a new key for a new request',
     );
   }
-  throw new ReplayedResponse(stored.response_status, stored.response_type, stored.response_body);
+  return new Replay(stored.response_status, stored.response_type, stored.response_body);
 }

@@ -2,7 +2,7 @@ import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import { Caller } from '../auth/caller';
-import { AuthUser } from '../common/auth.decorators';
+import { AuthUser } from '../auth/auth.decorators';
 import { validationFailed } from '../common/problem';
 
 /** What a money POST knows about its Idempotency-Key, if it has one. */
@@ -16,15 +16,13 @@ export interface IdempotencyRequest {
   requestId: string;
 }
 
-/** Thrown to answer with a stored response; the global filter sends it. */
-export class ReplayedResponse extends Error {
+/** The stored first answer to an Idempotency-Key, returned again (see ReplayInterceptor). */
+export class Replay {
   constructor(
     readonly status: number,
     readonly contentType: string,
     readonly body: string,
-  ) {
-    super('replayed response');
-  }
+  ) {}
 }
 
 export function canonicalJson(value: unknown): string {

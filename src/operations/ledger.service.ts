@@ -2,14 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { Caller, ME_COLUMNS, ME_CTE, meHasRole, MeRow } from '../auth/caller';
-import { accountVisibleSql, visibilityParam } from '../common/visibility';
+import { accountVisibleSql, visibilityParam } from '../auth/visibility';
 import { SessionsService } from '../auth/sessions.service';
 import { onManager, onPool, Querier } from '../common/prepared';
 import { notActive } from '../accounts/accounts.service';
-import { AuthUser } from '../common/auth.decorators';
+import { AuthUser } from '../auth/auth.decorators';
 import { inTransaction, pgCode } from '../common/transactions';
 import { ApiError, notFound } from '../common/problem';
-import { IdempotencyRequest } from '../idempotency/idempotency';
+import { IdempotencyRequest, Replay } from '../idempotency/idempotency';
 import { IdempotencyService } from '../idempotency/idempotency.service';
 import {
   MoneyMovementDto,
@@ -135,7 +135,7 @@ export class LedgerService {
     accountId: string,
     dto: MoneyMovementDto,
     idem: IdempotencyRequest,
-  ): Promise<OperationDto> {
+  ): Promise<OperationDto | Replay> {
     return this.single(caller, accountId, dto, idem, 'deposit');
   }
 
@@ -144,7 +144,7 @@ export class LedgerService {
     accountId: string,
     dto: MoneyMovementDto,
     idem: IdempotencyRequest,
-  ): Promise<OperationDto> {
+  ): Promise<OperationDto | Replay> {
     return this.single(caller, accountId, dto, idem, 'withdrawal');
   }
 
@@ -154,7 +154,7 @@ export class LedgerService {
     dto: MoneyMovementDto,
     idem: IdempotencyRequest,
     kind: keyof typeof MOVEMENT_SQL,
-  ): Promise<OperationDto> {
+  ): Promise<OperationDto | Replay> {
     const values = [
       ...caller.params,
       accountId,
@@ -176,7 +176,7 @@ export class LedgerService {
     caller: Caller,
     dto: TransferDto,
     idem: IdempotencyRequest,
-  ): Promise<TransferResultDto> {
+  ): Promise<TransferResultDto | Replay> {
     const transferId = randomUUID();
     const accounts = [dto.fromAccountId, dto.toAccountId];
     const move = async (query: Querier): Promise<TransferResultDto> => {
@@ -239,7 +239,7 @@ export class LedgerService {
     caller: Caller,
     idem: IdempotencyRequest,
     move: (query: Querier) => Promise<T>,
-  ): Promise<T> {
+  ): Promise<T | Replay> {
     if (!idem.key) return move(onPool(this.db));
     await this.sessions.resolve(caller);
     return this.idempotency.run(idem, (em) => move(onManager(em)));
@@ -254,7 +254,7 @@ export class LedgerService {
     operationId: string,
     dto: ReverseDto,
     idem: IdempotencyRequest,
-  ): Promise<OperationDto> {
+  ): Promise<OperationDto | Replay> {
     return this.idempotency.run(idem, async (em) => {
       const [original] = await em.query<OperationRow[]>(`SELECT * FROM operations WHERE id = $1`, [
         operationId,

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AccountsService } from '../accounts/accounts.service';
 import { AccountDto } from '../accounts/dto/accounts.dto';
 import { Caller } from '../auth/caller';
-import { AuthUser } from '../common/auth.decorators';
+import { AuthUser } from '../auth/auth.decorators';
 import { formatMoney } from '../common/money';
 import {
   CursorScope,
@@ -14,7 +14,7 @@ import {
   toPage,
 } from '../common/pagination';
 import { notFound, validationFailed } from '../common/problem';
-import { visibilityParam } from '../common/visibility';
+import { visibilityParam } from '../auth/visibility';
 import { AppConfig } from '../config/app-config';
 import {
   ListOperationsQuery,

@@ -10,11 +10,12 @@ import type { FastifyReply } from 'fastify';
 import Negotiator from 'negotiator';
 import { Readable } from 'node:stream';
 import { ApiProblems } from '../common/api-problems';
-import { Auth, AuthUser, CurrentUser } from '../common/auth.decorators';
-import { Caller, CurrentCaller, SessionInQuery } from '../auth/caller';
+import { Auth, AuthUser, CurrentUser } from '../auth/auth.decorators';
+import { Caller, CurrentCaller } from '../auth/caller';
+import { SessionInQuery } from '../auth/session-in-query.decorator';
 import { Page, PageOf } from '../common/pagination';
 import { ParseIdPipe } from '../common/validation';
-import { Idempotency, IdempotencyRequest } from '../idempotency/idempotency';
+import { Idempotency, IdempotencyRequest, Replay } from '../idempotency/idempotency';
 import { STAFF_ROLES } from '../users/role';
 import {
   ListOperationsQuery,
@@ -27,7 +28,7 @@ import {
   TransferDto,
   TransferResultDto,
 } from './dto/operations.dto';
-import { ApiIdempotent, IN_USE, REUSED } from './idempotent.decorator';
+import { Idempotent, IN_USE, REUSED } from '../idempotency/idempotent.decorator';
 import { LedgerService } from './ledger.service';
 import { OperationsQueryService } from './operations-query.service';
 
@@ -45,7 +46,7 @@ export class OperationsController {
   @SessionInQuery()
   @Post('accounts/:id/deposits')
   @ApiCreatedResponse({ type: OperationDto, description: 'The credit' })
-  @ApiIdempotent()
+  @Idempotent()
   @ApiProblems(
     [400, 'Invalid amount'],
     [404, 'No such account'],
@@ -57,7 +58,7 @@ export class OperationsController {
     @Param('id', ParseIdPipe) id: string,
     @Body() dto: MoneyMovementDto,
     @Idempotency() idem: IdempotencyRequest,
-  ): Promise<OperationDto> {
+  ): Promise<OperationDto | Replay> {
     return this.ledger.deposit(caller, id, dto, idem);
   }
 
@@ -66,7 +67,7 @@ export class OperationsController {
   @SessionInQuery()
   @Post('accounts/:id/withdrawals')
   @ApiCreatedResponse({ type: OperationDto, description: 'The debit' })
-  @ApiIdempotent()
+  @Idempotent()
   @ApiProblems(
     [400, 'Invalid amount'],
     [404, 'No such account'],
@@ -78,7 +79,7 @@ export class OperationsController {
     @Param('id', ParseIdPipe) id: string,
     @Body() dto: MoneyMovementDto,
     @Idempotency() idem: IdempotencyRequest,
-  ): Promise<OperationDto> {
+  ): Promise<OperationDto | Replay> {
     return this.ledger.withdraw(caller, id, dto, idem);
   }
 
@@ -87,7 +88,7 @@ export class OperationsController {
   @SessionInQuery()
   @Post('transfers')
   @ApiCreatedResponse({ type: TransferResultDto })
-  @ApiIdempotent()
+  @Idempotent()
   @ApiProblems(
     [400, 'Invalid body, or the same account twice'],
     [404, 'No such account (or, for a customer, fromAccountId not held)'],
@@ -98,7 +99,7 @@ export class OperationsController {
     @CurrentCaller() caller: Caller,
     @Body() dto: TransferDto,
     @Idempotency() idem: IdempotencyRequest,
-  ): Promise<TransferResultDto> {
+  ): Promise<TransferResultDto | Replay> {
     return this.ledger.transfer(caller, dto, idem);
   }
 
@@ -109,7 +110,7 @@ export class OperationsController {
     type: OperationDto,
     description: 'The compensating operation of the one given',
   })
-  @ApiIdempotent()
+  @Idempotent()
   @ApiProblems(
     [404, 'No such operation'],
     [409, `ALREADY_REVERSED, ACCOUNT_NOT_ACTIVE (closed), CONFLICT for a reversal, or ${IN_USE}`],
@@ -120,7 +121,7 @@ export class OperationsController {
     @Param('id', ParseIdPipe) id: string,
     @Body() dto: ReverseDto,
     @Idempotency() idem: IdempotencyRequest,
-  ): Promise<OperationDto> {
+  ): Promise<OperationDto | Replay> {
     return this.ledger.reverse(user, id, dto, idem);
   }
 

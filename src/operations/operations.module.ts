@@ -1,15 +1,15 @@
 import { Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module';
 import { AuthModule } from '../auth/auth.module';
-import { IdempotencyService } from '../idempotency/idempotency.service';
+import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { LedgerService } from './ledger.service';
 import { OperationsController } from './operations.controller';
 import { OperationsQueryService } from './operations-query.service';
 import { OperationsRepository } from './operations.repository';
 
 @Module({
-  imports: [AccountsModule, AuthModule],
+  imports: [AccountsModule, AuthModule, IdempotencyModule],
   controllers: [OperationsController],
-  providers: [LedgerService, OperationsQueryService, OperationsRepository, IdempotencyService],
+  providers: [LedgerService, OperationsQueryService, OperationsRepository],
 })
 export class OperationsModule {}

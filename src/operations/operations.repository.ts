@@ -4,7 +4,7 @@ import { Caller, ME_COLUMNS, ME_CTE, MeRow, visibleToMe } from '../auth/caller';
 import { COUNT_CAP } from '../common/pagination';
 import { preparedQuery } from '../common/prepared';
 import { SqlParams } from '../common/sql';
-import { accountVisibleSql } from '../common/visibility';
+import { accountVisibleSql } from '../auth/visibility';
 import { OperationKind, OperationType } from './operation.entity';
 import { OPERATION_COLUMNS, OperationRow } from './operation-view';
 

@@ -1,4 +1,4 @@
-import { AuthUser } from './auth.decorators';
+import { AuthUser } from './auth-user';
 import { Role } from '../users/role';
 
 export const isStaff = (user: AuthUser) => user.role === Role.Admin || user.role === Role.Teller;

@@ -6,20 +6,14 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth } from '@nestjs/swagger';
 import { Role } from '../users/role';
-import { Caller } from '../auth/caller';
-import { ApiProblems } from './api-problems';
+import { Caller } from './caller';
+import { ApiProblems } from '../common/api-problems';
+import { AuthUser } from './auth-user';
 
 export const IS_PUBLIC = 'auth:public';
 export const ROLES = 'auth:roles';
 
-/** The authenticated caller, as the per-request session check found it. */
-export interface AuthUser {
-  id: string;
-  username: string;
-  role: Role;
-  clientId: string | null;
-  sessionId: string;
-}
+export type { AuthUser } from './auth-user';
 
 /** Opts a route out of the global authentication guard. */
 export const Public = () => SetMetadata(IS_PUBLIC, true);

@@ -1,0 +1,31 @@
+import { Catch, Injectable } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ProblemDetailsFilter } from '../common/problem-details.filter';
+import { Caller } from './caller';
+import { SessionsService } from './sessions.service';
+
+/**
+ * On @SessionInQuery() routes (the decorator applies it): a request that
+ * failed before its statement checked the session (a malformed id or body,
+ * say) has its session checked now, so that an ended session or a role the
+ * route refuses answers first (401, 403), as on every other route. Then the
+ * error is answered as everywhere else.
+ */
+@Injectable()
+@Catch()
+export class SessionFirstFilter extends ProblemDetailsFilter {
+  constructor(private readonly sessions: SessionsService) {
+    // Its routes exist: no 405 to work out.
+    super();
+  }
+
+  protected override send(exception: unknown, request: FastifyRequest, reply: FastifyReply): void {
+    const caller = (request as { user?: unknown }).user;
+    if (!(caller instanceof Caller) || caller.checked) return super.send(exception, request, reply);
+    void this.sessions
+      .resolve(caller)
+      .then(() => exception)
+      .catch((error: unknown) => error)
+      .then((answer) => super.send(answer, request, reply));
+  }
+}
