@@ -16,7 +16,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, ServerResponse } from 'node:http';
 import { Pool } from 'pg';
-import { GET_ACCOUNT_SQL, toAccountDto, AccountRow } from '../../src/accounts/accounts.service';
+import { AccountRow, GET_ACCOUNT_SQL } from '../../src/accounts/accounts.repository';
+import { toAccountDto } from '../../src/accounts/accounts.service';
 import { MeRow } from '../../src/auth/caller';
 import { SESSION_CHECK_SQL } from '../../src/auth/sessions.service';
 

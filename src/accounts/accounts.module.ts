@@ -2,13 +2,14 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { ClientsModule } from '../clients/clients.module';
 import { AccountsController } from './accounts.controller';
+import { AccountsRepository } from './accounts.repository';
 import { AccountsService } from './accounts.service';
 import { ClientAccountsController } from './client-accounts.controller';
 
 @Module({
   imports: [AuthModule, ClientsModule],
   controllers: [AccountsController, ClientAccountsController],
-  providers: [AccountsService],
+  providers: [AccountsService, AccountsRepository],
   exports: [AccountsService],
 })
 export class AccountsModule {}

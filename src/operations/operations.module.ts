@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module';
 import { AuthModule } from '../auth/auth.module';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
+import { LedgerRepository } from './ledger.repository';
 import { LedgerService } from './ledger.service';
 import { OperationsController } from './operations.controller';
 import { OperationsQueryService } from './operations-query.service';
@@ -10,6 +11,6 @@ import { OperationsRepository } from './operations.repository';
 @Module({
   imports: [AccountsModule, AuthModule, IdempotencyModule],
   controllers: [OperationsController],
-  providers: [LedgerService, OperationsQueryService, OperationsRepository],
+  providers: [LedgerService, LedgerRepository, OperationsQueryService, OperationsRepository],
 })
 export class OperationsModule {}

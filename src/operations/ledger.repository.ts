@@ -1,0 +1,247 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { ME_COLUMNS, ME_CTE, meHasRole, MeRow } from '../auth/caller';
+import { accountVisibleSql } from '../auth/visibility';
+import { Querier } from '../common/prepared';
+import { OperationKind, OperationType } from './operation.entity';
+import { OperationRow } from './operation-view';
+
+export interface LockedAccount {
+  id: string;
+  currency: string;
+  balance: string;
+  overdraft_limit: string;
+  status: string;
+}
+
+/** One leg of a reversal, to apply to an account locked beforehand. */
+export interface Leg {
+  accountId: string;
+  type: OperationType;
+  kind: OperationKind;
+  amount: bigint;
+  description: string | null;
+  transferId: string | null;
+  reversalOf: string | null;
+}
+
+/**
+ * A deposit or a withdrawal is one atomic statement: the caller's session
+ * ($1, $2) and role ($6), a conditional UPDATE of account $3 by amount $4,
+ * and its operation (description $5). No operation row means refused (see
+ * explainRefusal).
+ */
+const movementSql = (credit: boolean) => `WITH ${ME_CTE},
+  acc AS (
+    UPDATE accounts SET balance = balance ${credit ? '+' : '-'} $4, operation_count = operation_count + 1
+     WHERE id = $3 AND status = 'active' AND EXISTS (SELECT 1 FROM me WHERE ${meHasRole('$6')})
+       ${credit ? '' : 'AND balance - $4 >= -overdraft_limit'}
+    RETURNING id, balance),
+  op AS (
+    INSERT INTO operations (account_id, type, kind, amount, balance_after, description, performed_by)
+    SELECT acc.id, '${credit ? 'credit' : 'debit'}', '${credit ? 'deposit' : 'withdrawal'}', $4, acc.balance, $5, me.id
+      FROM acc, me
+    RETURNING *)
+  SELECT ${ME_COLUMNS}, op.* FROM me LEFT JOIN op ON true`;
+
+const MOVEMENT_SQL = { deposit: movementSql(true), withdrawal: movementSql(false) };
+
+/**
+ * A transfer takes two statements in one transaction. The first checks the
+ * caller's session ($1, $2) and locks both accounts ($3, $4) in id order; it
+ * decides nothing. Values read by a locking statement may be those of its
+ * snapshot, from before a concurrent movement it waited for committed: a
+ * single statement that checked the balance it locked and then updated it
+ * let the table's CHECK, not its own rule, stop an overdraft under
+ * contention. The second statement starts after the locks are held, so it
+ * reads the accounts as they are and no one can change them until commit.
+ */
+const LOCK_TRANSFER_SQL = `WITH ${ME_CTE},
+  locked AS (
+    SELECT id FROM accounts WHERE id IN ($3, $4) AND EXISTS (SELECT 1 FROM me) ORDER BY id FOR UPDATE)
+  SELECT ${ME_COLUMNS}, (SELECT count(*) FROM locked) AS locked FROM me`;
+
+/**
+ * Then every rule on the locked rows (the caller's visibility $1: null for
+ * staff, else its client), both balances and both legs (accounts $2 from, $3
+ * to, amount $4, description $5, transfer id $6, performed by $7) written,
+ * or nothing. Its rows are the legs, or one row that says why not.
+ */
+const TRANSFER_SQL = `WITH
+  src AS (SELECT a.*, ${accountVisibleSql('a', '$1')} AS mine FROM accounts a WHERE a.id = $2),
+  dst AS (SELECT a.*, ${accountVisibleSql('a', '$1')} AS mine FROM accounts a WHERE a.id = $3),
+  ok AS (
+    SELECT 1 FROM src, dst
+     WHERE src.id <> dst.id AND src.mine AND src.status = 'active' AND dst.status = 'active'
+       AND src.currency = dst.currency AND src.balance - $4 >= -src.overdraft_limit),
+  moved AS (
+    UPDATE accounts a SET balance = a.balance + CASE WHEN a.id = $2 THEN -$4::bigint ELSE $4::bigint END,
+           operation_count = a.operation_count + 1
+      FROM ok WHERE a.id IN ($2, $3) RETURNING a.id, a.balance),
+  legs AS (
+    INSERT INTO operations (account_id, type, kind, amount, balance_after, description, transfer_id, performed_by)
+    SELECT m.id, CASE WHEN m.id = $2 THEN 'debit' ELSE 'credit' END, 'transfer', $4, m.balance, $5, $6, $7
+      FROM moved m
+    RETURNING *)
+  SELECT s.status AS src_status, s.currency AS src_currency, s.mine AS src_mine,
+         d.status AS dst_status, d.currency AS dst_currency, d.mine AS dst_mine, legs.*
+    FROM (SELECT 1) one LEFT JOIN src s ON true LEFT JOIN dst d ON true LEFT JOIN legs ON true`;
+
+export interface TransferRow extends Partial<OperationRow> {
+  src_status: string | null;
+  src_currency: string | null;
+  src_mine: boolean | null;
+  dst_status: string | null;
+  dst_currency: string | null;
+  dst_mine: boolean | null;
+}
+
+/** What a deposit or a withdrawal statement binds. */
+export interface MovementValues {
+  /** The caller's session and user (Caller.params). */
+  session: [string, string];
+  accountId: string;
+  amount: bigint;
+  description: string | null;
+  /** Roles the route allows (empty: any). */
+  roles: string[];
+}
+
+/** What the transfer statement binds, once the session is known and the accounts locked. */
+export interface TransferValues {
+  /** visibilityParam of the caller: null for staff, else its client. */
+  visibility: string | null;
+  from: string;
+  to: string;
+  amount: bigint;
+  description: string | null;
+  transferId: string;
+  performedBy: string;
+}
+
+/**
+ * The ledger's SQL: every statement that moves money or locks what it moves.
+ * Each takes the Querier it runs on: the pool (a statement that commits on
+ * its own) or a transaction's connection (with an Idempotency-Key, a
+ * transfer, a reversal). The rules that decide from their rows are
+ * LedgerService's.
+ */
+@Injectable()
+export class LedgerRepository {
+  /**
+   * A deposit or a withdrawal, with the caller's session: the `me` columns,
+   * and the operation's columns when the movement was made (none: refused).
+   */
+  async move(
+    query: Querier,
+    kind: keyof typeof MOVEMENT_SQL,
+    v: MovementValues,
+  ): Promise<MeRow & Partial<OperationRow>> {
+    const [row] = await query<MeRow & Partial<OperationRow>>(kind, MOVEMENT_SQL[kind], [
+      ...v.session,
+      v.accountId,
+      v.amount.toString(),
+      v.description,
+      v.roles,
+    ]);
+    return row;
+  }
+
+  /** The caller's `me` row (none: the session has ended), with both accounts locked. */
+  async lockTransfer(
+    query: Querier,
+    session: [string, string],
+    accounts: [string, string],
+  ): Promise<MeRow | undefined> {
+    const [me] = await query<MeRow>('transfer-lock', LOCK_TRANSFER_SQL, [...session, ...accounts]);
+    return me;
+  }
+
+  /** Both legs of a transfer written, or one row that says why not (see TRANSFER_SQL). */
+  transfer(query: Querier, v: TransferValues): Promise<TransferRow[]> {
+    return query<TransferRow>('transfer', TRANSFER_SQL, [
+      v.visibility,
+      v.from,
+      v.to,
+      v.amount.toString(),
+      v.description,
+      v.transferId,
+      v.performedBy,
+    ]);
+  }
+
+  /** The status of an account, or undefined when there is none. */
+  async accountStatus(query: Querier, accountId: string): Promise<string | undefined> {
+    const [account] = await query<{ status: string }>(
+      'account-status',
+      `SELECT status FROM accounts WHERE id = $1`,
+      [accountId],
+    );
+    return account?.status;
+  }
+
+  async operation(em: EntityManager, id: string): Promise<OperationRow | undefined> {
+    const [row] = await em.query<OperationRow[]>(`SELECT * FROM operations WHERE id = $1`, [id]);
+    return row;
+  }
+
+  /** Both legs of a transfer, debit first (the order they were written in). */
+  transferLegs(em: EntityManager, transferId: string): Promise<OperationRow[]> {
+    return em.query<OperationRow[]>(
+      `SELECT * FROM operations WHERE transfer_id = $1 ORDER BY seq`,
+      [transferId],
+    );
+  }
+
+  /** Whether any of the operations has a reversal. Under the accounts' locks, it stays so. */
+  async anyReversed(em: EntityManager, operationIds: string[]): Promise<boolean> {
+    const rows = await em.query<unknown[]>(
+      `SELECT 1 FROM operations WHERE reversal_of = ANY($1::uuid[]) LIMIT 1`,
+      [operationIds],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * Locks the accounts in id order, so two movements over the same accounts
+   * cannot deadlock, then reads them: a locking statement's own values may
+   * predate a movement it waited for (see LOCK_TRANSFER_SQL).
+   */
+  async lockAccounts(em: EntityManager, ids: string[]): Promise<Map<string, LockedAccount>> {
+    const unique = [...new Set(ids)];
+    await em.query(`SELECT 1 FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [
+      unique,
+    ]);
+    const rows = await em.query<LockedAccount[]>(
+      `SELECT id, currency, balance, overdraft_limit, status FROM accounts WHERE id = ANY($1::uuid[])`,
+      [unique],
+    );
+    return new Map(rows.map((r) => [r.id, r]));
+  }
+
+  /**
+   * Applies one leg to an account locked by lockAccounts: its new balance
+   * and its operation row, in one statement.
+   */
+  async post(em: EntityManager, leg: Leg, performedBy: string): Promise<OperationRow> {
+    const delta = leg.type === 'credit' ? leg.amount : -leg.amount;
+    const [row] = await em.query<OperationRow[]>(
+      `WITH acc AS (UPDATE accounts SET balance = balance + $2, operation_count = operation_count + 1
+                    WHERE id = $1 RETURNING id, balance)
+       INSERT INTO operations (account_id, type, kind, amount, balance_after, description, transfer_id, reversal_of, performed_by)
+       SELECT id, $3, $4, $5, balance, $6, $7, $8, $9 FROM acc RETURNING *`,
+      [
+        leg.accountId,
+        delta.toString(),
+        leg.type,
+        leg.kind,
+        leg.amount.toString(),
+        leg.description,
+        leg.transferId,
+        leg.reversalOf,
+        performedBy,
+      ],
+    );
+    return row;
+  }
+}
