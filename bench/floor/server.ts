@@ -19,7 +19,7 @@ import { Pool } from 'pg';
 import { AccountRow, GET_ACCOUNT_SQL } from '../../src/accounts/accounts.repository';
 import { toAccountDto } from '../../src/accounts/accounts.service';
 import { MeRow } from '../../src/auth/caller';
-import { SESSION_CHECK_SQL } from '../../src/auth/sessions.service';
+import { SESSION_CHECK_SQL } from '../../src/auth/sessions.repository';
 
 const env = process.env;
 const pool = new Pool({

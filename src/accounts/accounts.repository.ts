@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { ME_COLUMNS, ME_CTE, MeRow, visibleToMe } from '../auth/caller';
+import { ME_COLUMNS, meCte, MeRow, visibleToMe } from '../auth/caller';
 import { cappedCountSql, COUNT_CAP } from '../common/pagination';
 import { preparedQuery } from '../common/prepared';
 import { SqlParams } from '../common/sql';
@@ -15,9 +15,9 @@ const ACCOUNT_COLUMNS = `a.*, coalesce((
 
 /**
  * GET /accounts/:id in one statement: the caller's session ($1, $2, see
- * ME_CTE), then account $3 with its holders if the caller may see it.
+ * meCte), then account $3 with its holders if the caller may see it.
  */
-export const GET_ACCOUNT_SQL = `WITH ${ME_CTE}
+export const GET_ACCOUNT_SQL = `WITH ${meCte('$1', '$2')}
        SELECT ${ME_COLUMNS}, acct.* FROM me LEFT JOIN LATERAL (
          SELECT ${ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = $3 AND ${visibleToMe('a')}) acct ON true`;
 

@@ -6,11 +6,14 @@ import { User } from '../users/user.entity';
 import { AuthController } from './auth.controller';
 import { JwtAuthGuard, RolesGuard } from './auth.guards';
 import { AuthService } from './auth.service';
+import { CredentialsRepository } from './credentials.repository';
 import { JwksController } from './jwks.controller';
 import { JwtKeys } from './jwt-keys';
 import { JwtStrategy } from './jwt.strategy';
+import { LoginFailuresRepository } from './login-failures.repository';
 import { LoginThrottleService } from './login-throttle.service';
 import { PasswordService } from './password.service';
+import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 import { SimpleJwtController } from './simplejwt.controller';
 import { TokensService } from './tokens.service';
@@ -20,15 +23,18 @@ import { TokensService } from './tokens.service';
   controllers: [AuthController, SimpleJwtController, JwksController],
   providers: [
     AuthService,
+    CredentialsRepository,
     JwtKeys,
     JwtStrategy,
+    LoginFailuresRepository,
     LoginThrottleService,
     PasswordService,
+    SessionsRepository,
     SessionsService,
     TokensService,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
   ],
-  exports: [PasswordService, SessionsService],
+  exports: [PasswordService, SessionsService, SessionsRepository, LoginFailuresRepository],
 })
 export class AuthModule {}

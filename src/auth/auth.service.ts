@@ -1,11 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { CredentialsRepository } from './credentials.repository';
 import { AuthUser } from './auth.decorators';
 import { ApiError } from '../common/problem';
 import { AppConfig } from '../config/app-config';
-import { User } from '../users/user.entity';
-import { USERNAME_KEY_SQL, usernameKey } from '../users/username';
 import { ChangePasswordDto, LoginDto, MeDto, TokenPairDto, VerifyResultDto } from './dto/auth.dto';
 import { LoginThrottleService } from './login-throttle.service';
 import { PASSWORD_THROTTLE } from './throttle-window';
@@ -24,7 +21,7 @@ const invalidCredentials = () =>
 @Injectable()
 export class AuthService {
   constructor(
-    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly credentials: CredentialsRepository,
     private readonly sessions: SessionsService,
     private readonly tokens: TokensService,
     private readonly passwords: PasswordService,
@@ -38,14 +35,11 @@ export class AuthService {
    */
   async login(dto: LoginDto, client: ClientInfo): Promise<TokenPairDto> {
     const attempt = await this.throttle.begin(dto.username, client.ip);
-    const user = await this.users
-      .createQueryBuilder('u')
-      .where(`${USERNAME_KEY_SQL('u.username')} = :key`, { key: usernameKey(dto.username) })
-      .getOne();
+    const user = await this.credentials.findByUsername(dto.username);
     const passwordOk = await this.passwords.verify(user?.passwordHash, dto.password);
     if (!user || !passwordOk || user.disabled) throw invalidCredentials();
     await this.throttle.succeeded(attempt);
-    await this.users.update({ id: user.id }, { lastLoginAt: () => 'now()' });
+    await this.credentials.touchLastLogin(user.id);
     return this.pair(await this.sessions.create(user.id, client.userAgent, client.ip));
   }
 
@@ -88,15 +82,12 @@ export class AuthService {
     // Guesses of the current password are throttled like logins (a stolen token must not
     // buy unlimited guesses), under a name no username can take.
     const attempt = await this.throttle.begin(`#password:${user.id}`, ip, PASSWORD_THROTTLE);
-    const row = await this.users.findOneByOrFail({ id: user.id });
-    if (!(await this.passwords.verify(row.passwordHash, dto.currentPassword))) {
+    const row = await this.credentials.findById(user.id);
+    if (!(await this.passwords.verify(row?.passwordHash, dto.currentPassword))) {
       throw new ApiError('WRONG_PASSWORD', 'The current password is wrong');
     }
     await this.throttle.succeeded(attempt);
-    await this.users.update(
-      { id: user.id },
-      { passwordHash: await this.passwords.hash(dto.newPassword) },
-    );
+    await this.credentials.setPasswordHash(user.id, await this.passwords.hash(dto.newPassword));
     await this.sessions.revokeAll(user.id, 'password_changed', user.sessionId);
   }
 

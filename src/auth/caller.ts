@@ -7,7 +7,7 @@ import { Role } from '../users/role';
 /**
  * On a route marked @SessionInQuery() (session-in-query.decorator.ts) the
  * guard verifies the access token (signature, expiry, issuer, audience) but
- * leaves the session check to the route's own SQL statement, which starts with {@link ME_CTE}: one database
+ * leaves the session check to the route's own SQL statement, which starts with {@link meCte}: one database
  * round trip per request instead of two. Revocation, disabling and role
  * changes still apply at the next request; the caller's user is known only
  * once that statement has run.
@@ -15,18 +15,19 @@ import { Role } from '../users/role';
 export const SESSION_IN_QUERY = 'auth:session-in-query';
 
 /**
- * SQL: CTE `me`, the live session $1 of user $2 and that user (id, username,
- * role, client_id), empty when the session has ended; it also records the
- * session's use at most once a minute.
+ * SQL: CTE `me`, the live session `session` of user `user` (placeholders of
+ * the statement that uses it, e.g. '$1' and '$2') and that user (id,
+ * username, role, client_id), empty when the session has ended; it also
+ * records the session's use at most once a minute.
  */
-export const ME_CTE = `me AS (
+export const meCte = (session: string, user: string) => `me AS (
     SELECT u.id, u.username, u.role, u.client_id, s.last_used_at
       FROM sessions s JOIN users u ON u.id = s.user_id
-     WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL
+     WHERE s.id = ${session} AND s.user_id = ${user} AND s.revoked_at IS NULL
        AND s.expires_at > now() AND NOT u.disabled
   ), touched AS (
     UPDATE sessions SET last_used_at = now()
-     WHERE id = $1 AND EXISTS (SELECT 1 FROM me WHERE last_used_at < now() - interval '60 seconds')
+     WHERE id = ${session} AND EXISTS (SELECT 1 FROM me WHERE last_used_at < now() - interval '60 seconds')
   )`;
 
 /** The `me` columns a statement returns for {@link Caller.settle}. */
@@ -87,7 +88,7 @@ export class Caller {
     return this.settled;
   }
 
-  /** The parameters ME_CTE expects as $1 and $2. */
+  /** The session and user ids, for meCte's two placeholders. */
   get params(): [string, string] {
     return [this.sessionId, this.userId];
   }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ApiError } from '../common/problem';
 import { inTransaction } from '../common/transactions';
+import { LoginFailuresRepository } from './login-failures.repository';
 import { usernameKey } from '../users/username';
 import { LOGIN_THROTTLE, retryAfterSeconds, ThrottleLimits } from './throttle-window';
 
@@ -17,7 +18,10 @@ import { LOGIN_THROTTLE, retryAfterSeconds, ThrottleLimits } from './throttle-wi
  */
 @Injectable()
 export class LoginThrottleService {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly failures: LoginFailuresRepository,
+  ) {}
 
   /**
    * 429 with Retry-After when any limit is reached; else the id of the
@@ -28,50 +32,24 @@ export class LoginThrottleService {
     const name = usernameKey(scope).slice(0, 150);
     const { windowSeconds: w, perUsernameAndAddress, perAddress, perUsername } = limits;
     return inTransaction(this.db, async (em) => {
-      // One order for every request (username, then address), so two cannot deadlock.
-      await em.query(
-        `SELECT pg_advisory_xact_lock(hashtextextended('login-name:' || $1, 0)),
-                pg_advisory_xact_lock(hashtextextended('login-address:' || $2, 0))`,
-        [name, ip],
-      );
-      // A statement of its own: its snapshot is taken after the locks, so it sees every
-      // attempt recorded by a request that held them before.
-      const [counted] = await em.query<
-        Array<{ pair: Date | null; address: Date | null; username: Date | null; now: Date }>
-      >(
-        `SELECT
-           (SELECT created_at FROM login_failures
-             WHERE username = $1 AND ip = $2 AND created_at > now() - make_interval(secs => $3)
-             ORDER BY created_at DESC OFFSET $4 LIMIT 1) AS pair,
-           (SELECT created_at FROM login_failures
-             WHERE ip = $2 AND created_at > now() - make_interval(secs => $3)
-             ORDER BY created_at DESC OFFSET $5 LIMIT 1) AS address,
-           (SELECT created_at FROM login_failures
-             WHERE username = $1 AND created_at > now() - make_interval(secs => $3)
-             ORDER BY created_at DESC OFFSET $6 LIMIT 1) AS username,
-           now() AS now`,
-        [name, ip, w, perUsernameAndAddress - 1, perAddress - 1, perUsername - 1],
-      );
-      const wait = retryAfterSeconds(
-        [counted.pair, counted.address, counted.username],
-        counted.now,
-        w,
-      );
+      await this.failures.lock(em, name, ip);
+      const latest = await this.failures.nthLatest(em, name, ip, w, [
+        perUsernameAndAddress,
+        perAddress,
+        perUsername,
+      ]);
+      const wait = retryAfterSeconds([latest.pair, latest.address, latest.username], latest.now, w);
       if (wait > 0) {
         throw new ApiError('TOO_MANY_REQUESTS', `Too many failed attempts; retry in ${wait} s`, {
           headers: { 'retry-after': String(wait) },
         });
       }
-      const [attempt] = await em.query<Array<{ id: string }>>(
-        `INSERT INTO login_failures (username, ip) VALUES ($1, $2) RETURNING id`,
-        [name, ip],
-      );
-      return attempt.id;
+      return this.failures.insert(em, name, ip);
     });
   }
 
   /** The attempt succeeded: it is no failure. */
-  async succeeded(attempt: string): Promise<void> {
-    await this.db.query(`DELETE FROM login_failures WHERE id = $1`, [attempt]);
+  succeeded(attempt: string): Promise<void> {
+    return this.failures.delete(attempt);
   }
 }

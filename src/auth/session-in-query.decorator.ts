@@ -3,7 +3,7 @@ import { SESSION_IN_QUERY } from './caller';
 import { SessionFirstFilter } from './session-first.filter';
 
 /**
- * The route's own statement checks the caller's session (see ME_CTE in
+ * The route's own statement checks the caller's session (see meCte in
  * caller.ts); until it has, errors check it first (SessionFirstFilter).
  */
 export const SessionInQuery = () =>

@@ -46,7 +46,12 @@ export class PageQuery {
   @Max(100)
   limit: number = 20;
 
-  /** The nextCursor of the previous page (not together with page). */
+  @ApiPropertyOptional({
+    type: String,
+    maxLength: 512,
+    description:
+      "The previous page's nextCursor, for the page after it at any depth (not together with page).",
+  })
   @IsOptional()
   @IsString()
   @MaxLength(512)

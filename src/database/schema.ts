@@ -1,6 +1,6 @@
 import type { PoolConfig } from 'pg';
 import { DataSourceOptions } from 'typeorm';
-import { LoginFailure } from '../auth/login-attempt.entity';
+import { LoginFailure } from '../auth/login-failure.entity';
 import { Session } from '../auth/session.entity';
 import { Account, AccountHolder } from '../accounts/account.entity';
 import { Client } from '../clients/client.entity';

@@ -3,19 +3,12 @@ import { DataSource, EntityManager } from 'typeorm';
 import { ApiError, problemBody } from '../common/problem';
 import { inTransaction } from '../common/transactions';
 import { IdempotencyRequest, Replay } from './idempotency';
+import { IdempotencyKeysRepository, StoredKey } from './idempotency-keys.repository';
 
 /** Every money movement answers 201 Created when it succeeds. */
 const CREATED = 201;
 
 const NOT_STORED = new Set(['UNAUTHENTICATED', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'FORBIDDEN']);
-
-interface StoredKey {
-  route: string;
-  request_hash: Buffer;
-  response_status: number;
-  response_type: string;
-  response_body: string;
-}
 
 /**
  * Runs a money movement at most once per (user, Idempotency-Key), all in the
@@ -33,7 +26,10 @@ interface StoredKey {
  */
 @Injectable()
 export class IdempotencyService {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly keys: IdempotencyKeysRepository,
+  ) {}
 
   /** Without a key, the work's transaction alone. A Replay is the key's stored answer. */
   async run<T extends object>(
@@ -44,24 +40,16 @@ export class IdempotencyService {
     let refusal: ApiError | undefined;
     const answer = await inTransaction(this.db, async (em) => {
       refusal = undefined;
-      const [{ free }] = await em.query<Array<{ free: boolean }>>(
-        `SELECT pg_try_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0)) AS free`,
-        [req.userId, req.key],
-      );
-      if (!free) {
+      if (!(await this.keys.tryLock(em, req.userId, req.key!))) {
         throw new ApiError(
           'IDEMPOTENCY_KEY_IN_USE',
           'A request with this Idempotency-Key is still in progress',
         );
       }
-      const [stored] = await em.query<StoredKey[]>(
-        `SELECT route, request_hash, response_status, response_type, response_body
-           FROM idempotency_keys WHERE user_id = $1 AND key = $2`,
-        [req.userId, req.key],
-      );
+      const stored = await this.keys.find(em, req.userId, req.key!);
       if (stored) return replayOrRefuse(stored, req);
 
-      await em.query('SAVEPOINT idempotent_work');
+      await this.keys.savepoint(em);
       try {
         const body = await work(em);
         await this.store(em, req, CREATED, 'application/json; charset=utf-8', JSON.stringify(body));
@@ -69,7 +57,7 @@ export class IdempotencyService {
       } catch (error) {
         // An ended session or a forbidden role is not the request's answer: a retry may succeed.
         if (!(error instanceof ApiError) || NOT_STORED.has(error.code)) throw error;
-        await em.query('ROLLBACK TO SAVEPOINT idempotent_work');
+        await this.keys.rollbackToSavepoint(em);
         const problem = { code: error.code, detail: error.message, errors: error.extra.errors };
         const body = problemBody(
           problem,
@@ -85,18 +73,22 @@ export class IdempotencyService {
     return answer as T | Replay;
   }
 
-  private async store(
+  private store(
     em: EntityManager,
     req: IdempotencyRequest,
     status: number,
     type: string,
     body: string,
   ): Promise<void> {
-    await em.query(
-      `INSERT INTO idempotency_keys (user_id, key, route, request_hash, response_status, response_type, response_body)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [req.userId, req.key, req.route, req.hash, status, type, body],
-    );
+    return this.keys.insert(em, {
+      user_id: req.userId,
+      key: req.key!,
+      route: req.route,
+      request_hash: req.hash,
+      response_status: status,
+      response_type: type,
+      response_body: body,
+    });
   }
 }
 

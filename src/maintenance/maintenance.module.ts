@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import { AuthModule } from '../auth/auth.module';
+import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { LifecycleService } from './lifecycle.service';
 import { PruneService } from './prune.service';
 
 @Module({
-  imports: [ScheduleModule.forRoot()],
+  imports: [ScheduleModule.forRoot(), AuthModule, IdempotencyModule],
   providers: [PruneService, LifecycleService],
   exports: [PruneService],
 })

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { ME_COLUMNS, ME_CTE, meHasRole, MeRow } from '../auth/caller';
+import { ME_COLUMNS, meCte, meHasRole, MeRow } from '../auth/caller';
 import { accountVisibleSql } from '../auth/visibility';
 import { Querier } from '../common/prepared';
 import { OperationKind, OperationType } from './operation.entity';
@@ -31,7 +31,7 @@ export interface Leg {
  * and its operation (description $5). No operation row means refused (see
  * explainRefusal).
  */
-const movementSql = (credit: boolean) => `WITH ${ME_CTE},
+const movementSql = (credit: boolean) => `WITH ${meCte('$1', '$2')},
   acc AS (
     UPDATE accounts SET balance = balance ${credit ? '+' : '-'} $4, operation_count = operation_count + 1
      WHERE id = $3 AND status = 'active' AND EXISTS (SELECT 1 FROM me WHERE ${meHasRole('$6')})
@@ -56,7 +56,7 @@ const MOVEMENT_SQL = { deposit: movementSql(true), withdrawal: movementSql(false
  * contention. The second statement starts after the locks are held, so it
  * reads the accounts as they are and no one can change them until commit.
  */
-const LOCK_TRANSFER_SQL = `WITH ${ME_CTE},
+const LOCK_TRANSFER_SQL = `WITH ${meCte('$1', '$2')},
   locked AS (
     SELECT id FROM accounts WHERE id IN ($3, $4) AND EXISTS (SELECT 1 FROM me) ORDER BY id FOR UPDATE)
   SELECT ${ME_COLUMNS}, (SELECT count(*) FROM locked) AS locked FROM me`;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { Caller, ME_COLUMNS, ME_CTE, MeRow, visibleToMe } from '../auth/caller';
+import { Caller, ME_COLUMNS, meCte, MeRow, visibleToMe } from '../auth/caller';
 import { COUNT_CAP } from '../common/pagination';
 import { preparedQuery } from '../common/prepared';
 import { SqlParams } from '../common/sql';
@@ -64,7 +64,8 @@ export class OperationsRepository {
     filters: OperationFilterValues,
     window: OperationsWindow,
   ): Promise<AccountPageRow[]> {
-    const p = new SqlParams(caller.params);
+    const p = new SqlParams();
+    const me = meCte(p.add(caller.sessionId), p.add(caller.userId));
     const account = p.add(accountId, 'uuid');
     const conditions = filterConditions(p, filters);
     const rows = `o.account_id = ${account}${conditions.range}`;
@@ -72,7 +73,7 @@ export class OperationsRepository {
       ? cappedCount(p, `acct.id IS NOT NULL AND ${rows}`, conditions.residual)
       : 'acct.operation_count';
     // The total is worked out once (a materialised CTE), not once per row of the page.
-    const sql = `WITH ${ME_CTE},
+    const sql = `WITH ${me},
         acct AS (SELECT a.id, a.operation_count FROM accounts a, me WHERE a.id = ${account} AND ${visibleToMe('a')}),
         counted AS MATERIALIZED (SELECT ${total} AS total FROM acct)
       SELECT ${ME_COLUMNS}, acct.id AS visible, counted.total, page.*

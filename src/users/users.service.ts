@@ -1,25 +1,16 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
-import { DataSource, EntityManager, Repository } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { PasswordService } from '../auth/password.service';
 import { SessionsService } from '../auth/sessions.service';
-import { Client } from '../clients/client.entity';
-import {
-  cappedCountSql,
-  COUNT_CAP,
-  cursorScope,
-  Page,
-  pageStart,
-  toPage,
-  UUID_KEY,
-} from '../common/pagination';
+import { cursorScope, Page, pageStart, toPage, UUID_KEY } from '../common/pagination';
 import { pgCode } from '../common/transactions';
 import { ApiError, notFound, validationFailed } from '../common/problem';
 import { AppConfig } from '../config/app-config';
 import { CreateUserDto, ListUsersQuery, UpdateUserDto, UserDto } from './dto/users.dto';
 import { Role } from './role';
 import { User } from './user.entity';
+import { UsersRepository } from './users.repository';
 
 @Injectable()
 export class UsersService implements OnApplicationBootstrap {
@@ -27,7 +18,7 @@ export class UsersService implements OnApplicationBootstrap {
   private generatedAdminPassword?: string;
 
   constructor(
-    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly users: UsersRepository,
     private readonly db: DataSource,
     private readonly passwords: PasswordService,
     private readonly sessions: SessionsService,
@@ -36,16 +27,10 @@ export class UsersService implements OnApplicationBootstrap {
 
   /** On an empty database, creates `admin` with ADMIN_PASSWORD or a random password shown once. */
   async onApplicationBootstrap(): Promise<void> {
-    if ((await this.users.count({ take: 1 })) > 0) return;
+    if (!(await this.users.isEmpty())) return;
     const password = this.config.adminPassword ?? randomBytes(18).toString('base64url');
     const hash = await this.passwords.hash(password);
-    const inserted: unknown[] = await this.db.query(
-      `INSERT INTO users (username, password_hash, role)
-       SELECT 'admin', $1, 'admin' WHERE NOT EXISTS (SELECT 1 FROM users)
-       ON CONFLICT DO NOTHING RETURNING id`,
-      [hash],
-    );
-    if (inserted.length === 0) return;
+    if (!(await this.users.insertFirstAdmin(hash))) return;
     if (this.config.adminPassword) {
       this.logger.warn('Created the first user "admin" with the password from ADMIN_PASSWORD');
     } else {
@@ -67,14 +52,14 @@ export class UsersService implements OnApplicationBootstrap {
   async create(dto: CreateUserDto): Promise<UserDto> {
     const clientId = dto.clientId ?? null;
     await this.checkRoleAndClient(dto.role, clientId);
-    const user = this.users.create({
+    const user = {
       username: dto.username,
       passwordHash: await this.passwords.hash(dto.password),
       role: dto.role,
       clientId,
-    });
+    };
     try {
-      return toUserDto(await this.users.save(user));
+      return toUserDto(await this.users.insert(user));
     } catch (error) {
       throw uniqueUsername(error);
     }
@@ -84,26 +69,12 @@ export class UsersService implements OnApplicationBootstrap {
   async list(query: ListUsersQuery): Promise<Page<UserDto>> {
     const scope = cursorScope('users', query.role);
     const start = pageStart(query, scope, UUID_KEY);
-    const page = this.users
-      .createQueryBuilder('u')
-      .orderBy('u.created_at', 'ASC')
-      .addOrderBy('u.id', 'ASC')
-      .offset(start.offset)
-      .limit(query.limit + 1);
-    if (start.after) {
-      page.andWhere(
-        `(u.created_at, u.id) > ((SELECT created_at FROM users WHERE id = :after), :after)`,
-        { after: start.after },
-      );
-    }
-    if (query.role) page.andWhere('u.role = :role', { role: query.role });
-    const [rows, [{ total }]] = await Promise.all([
-      page.getMany(),
-      this.db.query<Array<{ total: string }>>(
-        cappedCountSql(`SELECT 1 FROM users WHERE $1::varchar IS NULL OR role = $1::varchar`, '$2'),
-        [query.role ?? null, COUNT_CAP + 1],
-      ),
-    ]);
+    const { rows, total } = await this.users.page(
+      query.role ?? null,
+      start.after,
+      start.offset,
+      query.limit + 1,
+    );
     return toPage(rows, query, scope, total, (u) => u.id, toUserDto);
   }
 
@@ -115,7 +86,7 @@ export class UsersService implements OnApplicationBootstrap {
     const passwordHash =
       dto.password !== undefined ? await this.passwords.hash(dto.password) : null;
     return this.db.transaction(async (em) => {
-      const user = await em.findOne(User, { where: { id }, lock: { mode: 'pessimistic_write' } });
+      const user = await this.users.lock(em, id);
       if (!user) throw notFound('User');
       const role = dto.role ?? user.role;
       const clientId = dto.clientId !== undefined ? dto.clientId : user.clientId;
@@ -127,7 +98,7 @@ export class UsersService implements OnApplicationBootstrap {
         await this.ensureAnotherAdmin(em, user.id);
       }
       Object.assign(user, { role, clientId, disabled }, passwordHash ? { passwordHash } : {});
-      const saved = await em.save(user);
+      const saved = await this.users.save(em, user);
       if (dto.disabled === true) await this.sessions.revokeAll(user.id, 'user_disabled', null, em);
       else if (passwordHash) await this.sessions.revokeAll(user.id, 'password_reset', null, em);
       return toUserDto(saved);
@@ -135,13 +106,16 @@ export class UsersService implements OnApplicationBootstrap {
   }
 
   private async find(id: string): Promise<User> {
-    const user = await this.users.findOneBy({ id });
+    const user = await this.users.findById(id);
     if (!user) throw notFound('User');
     return user;
   }
 
-  /** A customer is linked to exactly one existing client; staff to none. */
-  /** Inside a transaction pass its manager: on a one-connection pool another query would wait for ever. */
+  /**
+   * A customer is linked to exactly one existing client; staff to none.
+   * Inside a transaction pass its manager: on a one-connection pool another
+   * query would wait for ever.
+   */
   private async checkRoleAndClient(
     role: Role,
     clientId: string | null,
@@ -155,23 +129,14 @@ export class UsersService implements OnApplicationBootstrap {
         { field: 'clientId', message: `a ${role} must not have a clientId` },
       ]);
     }
-    if (clientId && !(await em.getRepository(Client).existsBy({ id: clientId }))) {
+    if (clientId && !(await this.users.clientExists(em, clientId))) {
       throw validationFailed([{ field: 'clientId', message: 'no client has this id' }]);
     }
   }
 
-  /**
-   * Demoting or disabling an admin must leave another active one. The lock
-   * makes two admins stepping down at once take turns, so they cannot both
-   * see the other still in place.
-   */
+  /** Demoting or disabling an admin must leave another active one. */
   private async ensureAnotherAdmin(em: EntityManager, exceptId: string): Promise<void> {
-    await em.query(`SELECT pg_advisory_xact_lock(hashtext('users:active-admins'))`);
-    const rows: unknown[] = await em.query(
-      `SELECT 1 FROM users WHERE role = 'admin' AND NOT disabled AND id <> $1 LIMIT 1`,
-      [exceptId],
-    );
-    if (rows.length === 0) {
+    if (!(await this.users.anotherActiveAdmin(em, exceptId))) {
       throw new ApiError('CONFLICT', 'This is the last active admin; create another admin first');
     }
   }
