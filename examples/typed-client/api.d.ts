@@ -633,10 +633,6 @@ export interface components {
             /** @description 12 to 128 characters. */
             newPassword: string;
         };
-        SimpleJwtLoginDto: {
-            username: string;
-            password: string;
-        };
         SimpleJwtPairDto: {
             access: string;
             refresh: string;
@@ -1636,7 +1632,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["SimpleJwtLoginDto"];
+                "application/json": components["schemas"]["LoginDto"];
             };
         };
         responses: {

@@ -1,4 +1,8 @@
-import { accountNumber, isValidAccountNumber, luhnCheckDigit } from './account-number';
+import { accountNumber, luhnCheckDigit } from './account-number';
+
+/** What a teller's screen checks before any lookup: 11 digits whose last is the Luhn digit. */
+const isValidAccountNumber = (number: string) =>
+  /^\d{11}$/.test(number) && luhnCheckDigit(number.slice(0, 10)) === Number(number[10]);
 
 describe('account numbers', () => {
   it('append the Luhn digit (known vector 7992739871 -> 3)', () => {

@@ -21,7 +21,3 @@ export function accountNumber(serial: bigint | number | string): string {
   if (!/^\d{10}$/.test(body)) throw new Error(`account serial out of range: ${serial}`);
   return `${body}${luhnCheckDigit(body)}`;
 }
-
-export function isValidAccountNumber(number: string): boolean {
-  return /^\d{11}$/.test(number) && luhnCheckDigit(number.slice(0, 10)) === Number(number[10]);
-}

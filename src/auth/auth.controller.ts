@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { ApiProblems, ReqClient, RequestClient } from '../common/api-problems';
+import { ApiProblems } from '../common/api-problems';
+import { ReqClient, RequestClient } from '../common/request-client';
 import { Auth, AuthUser, CurrentUser, Public } from './auth.decorators';
 import { ParseIdPipe } from '../common/validation';
 import { AuthService } from './auth.service';

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CredentialsRepository } from './credentials.repository';
 import { AuthUser } from './auth.decorators';
 import { ApiError } from '../common/problem';
+import { RequestClient } from '../common/request-client';
 import { AppConfig } from '../config/app-config';
 import { ChangePasswordDto, LoginDto, MeDto, TokenPairDto, VerifyResultDto } from './dto/auth.dto';
 import { LoginThrottleService } from './login-throttle.service';
@@ -9,11 +10,6 @@ import { PASSWORD_THROTTLE } from './throttle-window';
 import { PasswordService } from './password.service';
 import { IssuedRefresh, SessionsService } from './sessions.service';
 import { TokensService } from './tokens.service';
-
-export interface ClientInfo {
-  ip: string;
-  userAgent?: string;
-}
 
 const invalidCredentials = () =>
   new ApiError('INVALID_CREDENTIALS', 'The username or password is wrong');
@@ -33,7 +29,7 @@ export class AuthService {
    * Unknown user, disabled user and wrong password all answer the same, after
    * the same argon2 work. Throttled attempts are refused before any hashing.
    */
-  async login(dto: LoginDto, client: ClientInfo): Promise<TokenPairDto> {
+  async login(dto: LoginDto, client: RequestClient): Promise<TokenPairDto> {
     const attempt = await this.throttle.begin(dto.username, client.ip);
     const user = await this.credentials.findByUsername(dto.username);
     const passwordOk = await this.passwords.verify(user?.passwordHash, dto.password);

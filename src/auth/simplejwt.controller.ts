@@ -1,15 +1,10 @@
 import { Body, Controller, HttpCode, Post, UseFilters } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ReqClient, RequestClient } from '../common/api-problems';
+import { ReqClient, RequestClient } from '../common/request-client';
 import { Public } from './auth.decorators';
 import { AuthService } from './auth.service';
 import { SimpleJwtFilter } from './simplejwt.filter';
-import {
-  SimpleJwtLoginDto,
-  SimpleJwtPairDto,
-  SimpleJwtRefreshDto,
-  VerifyDto,
-} from './dto/auth.dto';
+import { LoginDto, SimpleJwtPairDto, SimpleJwtRefreshDto, VerifyDto } from './dto/auth.dto';
 
 const TOKEN_NOT_VALID = {
   status: 401,
@@ -38,7 +33,7 @@ export class SimpleJwtController {
     schema: { example: { detail: 'No active account found with the given credentials' } },
   })
   async obtain(
-    @Body() dto: SimpleJwtLoginDto,
+    @Body() dto: LoginDto,
     @ReqClient() client: RequestClient,
   ): Promise<SimpleJwtPairDto> {
     const pair = await this.auth.login(dto, client);

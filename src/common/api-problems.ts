@@ -1,6 +1,5 @@
-import { applyDecorators, createParamDecorator, ExecutionContext } from '@nestjs/common';
+import { applyDecorators } from '@nestjs/common';
 import { ApiResponse, getSchemaPath } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { ERROR_CODES, ErrorCode, problemType } from './problem';
 
@@ -55,16 +54,3 @@ export function ApiProblems(...entries: Array<[number, string]>) {
     ),
   );
 }
-
-export interface RequestClient {
-  ip: string;
-  userAgent?: string;
-}
-
-/** The caller's address (from the socket, or a trusted proxy) and user agent. */
-export const ReqClient = createParamDecorator(
-  (_: unknown, ctx: ExecutionContext): RequestClient => {
-    const request = ctx.switchToHttp().getRequest<FastifyRequest>();
-    return { ip: request.ip, userAgent: request.headers['user-agent'] };
-  },
-);

@@ -94,17 +94,6 @@ export class SessionDto {
   current!: boolean;
 }
 
-export class SimpleJwtLoginDto {
-  @IsString()
-  @Length(1, 150)
-  username!: string;
-
-  @IsString()
-  @MinLength(1)
-  @MaxLength(128)
-  password!: string;
-}
-
 export class SimpleJwtRefreshDto {
   @IsString()
   @Length(1, 512)
