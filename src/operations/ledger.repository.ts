@@ -130,13 +130,14 @@ export interface TransferValues {
 export class LedgerRepository {
   /**
    * A deposit or a withdrawal, with the caller's session: the `me` columns,
-   * and the operation's columns when the movement was made (none: refused).
+   * and the operation's columns when the movement was made (null: refused).
+   * No row at all: the session has ended, and nothing moved.
    */
   async move(
     query: Querier,
     kind: keyof typeof MOVEMENT_SQL,
     v: MovementValues,
-  ): Promise<MeRow & Partial<OperationRow>> {
+  ): Promise<(MeRow & Partial<OperationRow>) | undefined> {
     const [row] = await query<MeRow & Partial<OperationRow>>(kind, MOVEMENT_SQL[kind], [
       ...v.session,
       v.accountId,

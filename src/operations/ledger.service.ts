@@ -77,7 +77,7 @@ export class LedgerService {
     const move = async (query: Querier) => {
       const row = await this.ledger.move(query, kind, values);
       caller.settle(row);
-      if (!row.id) await this.explainRefusal(query, accountId);
+      if (!row?.id) await this.explainRefusal(query, accountId);
       return toOperationDto(row as OperationRow);
     };
     return this.once(caller, idem, move);
