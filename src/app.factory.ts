@@ -20,6 +20,7 @@ import { AppValidationPipe, EMPTY_NON_JSON_BODY } from './common/validation';
 import { AppConfig, TrustProxy } from './config/app-config';
 import { refuseUncheckedSessions } from './auth/fail-closed';
 import { logRequests } from './logging';
+import { recordResponses, ResponseMetrics } from './metrics/http-metrics';
 
 export const BODY_LIMIT = 100 * 1024;
 /** @fastify/cors's answer to an OPTIONS request that is not a valid preflight. */
@@ -105,6 +106,8 @@ export async function createApp(options: AppOptions = {}): Promise<NestFastifyAp
   });
   addSecurityHeaders(fastify);
   refuseUncheckedSessions(fastify);
+  // With METRICS_ENABLED only, and after the other onSend hooks: it counts the answer as sent.
+  if (config.metrics.enabled) recordResponses(fastify, app.get(ResponseMetrics));
   // Without CORS_ORIGINS no origin is allowed, which is what no CORS handling at all gives too.
   if (config.corsOrigins.length > 0) app.enableCors(corsOptions(config.corsOrigins));
   app.useGlobalFilters(new ProblemDetailsFilter(methods));

@@ -33,11 +33,15 @@ export function checkedConfiguration(): Env {
  * replacements cannot start, as during a database outage); a first worker that
  * cannot start stops the service.
  * SIGTERM/SIGINT stop the workers gracefully, then this process.
+ * With METRICS_ENABLED this process serves the metrics of all workers,
+ * summed, on METRICS_PORT before it forks them (the workers do not listen
+ * there); a port it cannot take stops the service.
  *
  * Answers whether this process is the primary (and so must not start the app).
  */
-export function startClusterIfAsked(env: Env): boolean {
+export async function startClusterIfAsked(env: Env): Promise<boolean> {
   if (!cluster.isPrimary || env.WEB_CONCURRENCY <= 1) return false;
+  if (env.METRICS_ENABLED) await serveWorkersMetrics(env);
   if (env.JWT_ALGORITHM === 'HS256' && !env.JWT_SECRET) {
     // Made (or read) once here, so the workers cannot race to create different ones.
     process.env.JWT_SECRET = devSecret(env.DATA_DIR);
@@ -60,7 +64,8 @@ export function startClusterIfAsked(env: Env): boolean {
     const booted = started.get(worker) ?? false;
     started.delete(worker);
     if (stopping) {
-      if (started.size === 0) process.exit(0);
+      // With the exit code set when a first worker could not start (1), else 0.
+      if (started.size === 0) process.exit();
       return;
     }
     const why = signal ? `signal ${signal}` : `code ${code}`;
@@ -97,4 +102,25 @@ export function startClusterIfAsked(env: Env): boolean {
   log(30, `Starting ${env.WEB_CONCURRENCY} workers`);
   for (let i = 0; i < env.WEB_CONCURRENCY; i++) fork();
   return true;
+}
+
+/** The primary's metrics server (loaded only then: the primary runs no Nest otherwise). */
+async function serveWorkersMetrics(env: Env): Promise<void> {
+  const { ClusterMetricsController, startMetricsServer } = await import('./metrics/metrics-server');
+  try {
+    const { url } = await startMetricsServer(ClusterMetricsController, {
+      port: env.METRICS_PORT,
+      host: env.METRICS_HOST,
+      // Its warnings and errors (a failed scrape) as this process's log lines; not Nest's start-up.
+      logger: {
+        log: () => undefined,
+        warn: (message: unknown) => log(40, String(message)),
+        error: (message: unknown) => log(50, String(message)),
+      },
+    });
+    log(30, `Metrics of all workers served on ${url}`);
+  } catch (error) {
+    log(60, `Cannot serve metrics on ${env.METRICS_HOST}:${env.METRICS_PORT}: ${String(error)}`);
+    process.exit(1);
+  }
 }

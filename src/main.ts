@@ -1,22 +1,29 @@
 import 'reflect-metadata';
+import cluster from 'node:cluster';
 import { Logger } from 'nestjs-pino';
 import { createApp } from './app.factory';
 import { checkedConfiguration, startClusterIfAsked } from './cluster';
 import { AppConfig } from './config/app-config';
 import { logDestination } from './logging';
+import { answerPrimaryScrapes, MetricsServer } from './metrics/metrics-server';
 import { adminPasswordBanner, UsersService } from './users/users.service';
 
 async function main(): Promise<void> {
-  if (startClusterIfAsked(checkedConfiguration())) return;
+  const env = checkedConfiguration();
+  if (await startClusterIfAsked(env)) return;
+  // A worker's metrics are served by the primary, summed with the others': answer it from the start.
+  if (cluster.isWorker && env.METRICS_ENABLED) answerPrimaryScrapes();
   const app = await createApp();
   const config = app.get(AppConfig);
   await app.listen(config.port, config.host);
   const where = ['0.0.0.0', '::'].includes(config.host) ? 'localhost' : config.host;
-  app
-    .get(Logger)
-    .log(
-      `Bank API listening on http://${where}:${config.port}${config.docsEnabled ? ` (docs: /docs)` : ''}`,
-    );
+  const logger = app.get(Logger);
+  logger.log(
+    `Bank API listening on http://${where}:${config.port}${config.docsEnabled ? ` (docs: /docs)` : ''}`,
+  );
+  if (config.metrics.enabled && !cluster.isWorker) {
+    logger.log(`Metrics served on ${await app.get(MetricsServer).listen()}`);
+  }
   // Last, as plain text: the one thing a newcomer must not miss on the first start.
   const password = app.get(UsersService).takeGeneratedAdminPassword();
   // Through the log's own stream, which writes asynchronously: after the lines logged so far.

@@ -24,6 +24,19 @@ it('refuses WEB_CONCURRENCY above 1 on the embedded database, naming the variabl
   expect(stderr).not.toMatch(STACK_LINE);
 }, 60_000);
 
+it('exits 1 when its workers cannot start (an unreachable database), not 0', async () => {
+  const nothing = await freePort();
+  const service = start({
+    WEB_CONCURRENCY: '2',
+    DATABASE_URL: `postgresql://postgres@127.0.0.1:${nothing}/bank`,
+    PORT: '0',
+  });
+  expect(await service.exited).toBe(1);
+  expect(service.lines.map((l) => l.msg)).toContainEqual(
+    expect.stringMatching(/A worker failed to start/),
+  );
+}, 90_000);
+
 (onServer ? describe : describe.skip)('with WEB_CONCURRENCY=2 on PostgreSQL', () => {
   let database: string;
   let service: Service;

@@ -5,6 +5,13 @@ import { MethodRouter } from './method-router';
 import { ApiError, ErrorCode, ERROR_CODES, FieldError, problemBody } from './problem';
 import { isRetryable, pgCode } from './transactions';
 
+/**
+ * The request property where the filter leaves the code of the error it
+ * answered, whatever the body's shape (simplejwt's have none): for whoever
+ * observes answers, such as the metrics.
+ */
+export const ANSWERED_CODE = Symbol('answered error code');
+
 /** What an error answers: its code (hence its status), detail, field errors and headers. */
 export interface Resolved {
   code: ErrorCode;
@@ -97,6 +104,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       this.logger.warn({ reqId: request.id, err: loggable(exception) }, 'Database unavailable');
     }
     if (reply.sent) return;
+    (request as FastifyRequest & { [ANSWERED_CODE]?: ErrorCode })[ANSWERED_CODE] = resolved.code;
     this.write(resolved, request, reply);
   }
 

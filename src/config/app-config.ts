@@ -20,6 +20,8 @@ export class AppConfig {
   readonly corsOrigins: string[];
   readonly trustProxy: TrustProxy;
   readonly pruneIntervalSeconds: number;
+  /** Prometheus metrics: off unless enabled, and then served on their own port, never PORT. */
+  readonly metrics: { enabled: boolean; port: number; host: string };
   readonly database: {
     url?: string;
     poolSize: number;
@@ -58,6 +60,7 @@ export class AppConfig {
       .filter(Boolean);
     this.trustProxy = parseTrustProxy(env.TRUST_PROXY);
     this.pruneIntervalSeconds = env.PRUNE_INTERVAL;
+    this.metrics = { enabled: env.METRICS_ENABLED, port: env.METRICS_PORT, host: env.METRICS_HOST };
     const dataDir = env.DATA_DIR.startsWith('memory://') ? env.DATA_DIR : resolve(env.DATA_DIR);
     this.database = {
       url: env.DATABASE_URL,

@@ -16,6 +16,9 @@ describe('validateEnv', () => {
       DEFAULT_CURRENCY: 'EUR',
       DOCS_ENABLED: true,
       LOG_LEVEL: 'info',
+      METRICS_ENABLED: false,
+      METRICS_PORT: 9464,
+      METRICS_HOST: '127.0.0.1',
     });
     expect(env.DATABASE_URL).toBeUndefined();
   });
@@ -43,8 +46,40 @@ describe('validateEnv', () => {
     [{ ADMIN_PASSWORD: 'short' }, 'ADMIN_PASSWORD'],
     [{ DOCS_ENABLED: 'maybe' }, 'DOCS_ENABLED'],
     [{ JWT_SECRET: 'too-short' }, 'JWT_SECRET'],
+    [{ METRICS_ENABLED: 'sometimes' }, 'METRICS_ENABLED'],
+    [{ METRICS_PORT: '-1' }, 'METRICS_PORT'],
+    [{ METRICS_PORT: '65536' }, 'METRICS_PORT'],
+    [{ METRICS_PORT: '9464.5' }, 'METRICS_PORT'],
+    [{ METRICS_HOST: 'http://127.0.0.1' }, 'METRICS_HOST'],
+    [{ METRICS_HOST: '' }, 'METRICS_HOST'],
   ])('stops the boot naming the variable for %j', (raw, name) => {
     expect(() => validateEnv(raw)).toThrow(name);
+  });
+
+  it.each([
+    ['true', true],
+    ['1', true],
+    ['yes', true],
+    ['false', false],
+    ['0', false],
+    ['no', false],
+    ['', false],
+  ])('reads METRICS_ENABLED=%j as DOCS_ENABLED is read', (text, enabled) => {
+    expect(validateEnv({ METRICS_ENABLED: text }).METRICS_ENABLED).toBe(enabled);
+  });
+
+  it('reads the metrics port and address', () => {
+    const env = validateEnv({ METRICS_ENABLED: 'true', METRICS_PORT: '9100', METRICS_HOST: '::' });
+    expect(new AppConfig(env).metrics).toEqual({ enabled: true, port: 9100, host: '::' });
+  });
+
+  it('refuses metrics on the API port, and only when metrics are on', () => {
+    expect(() => validateEnv({ METRICS_ENABLED: 'true', PORT: '9464' })).toThrow(
+      'METRICS_PORT must differ from PORT',
+    );
+    expect(validateEnv({ METRICS_ENABLED: 'false', PORT: '9464' }).PORT).toBe(9464);
+    // Port 0 takes a free port each time: two of them never collide.
+    expect(validateEnv({ METRICS_ENABLED: 'true', PORT: '0', METRICS_PORT: '0' }).PORT).toBe(0);
   });
 
   it('names every bad variable at once', () => {

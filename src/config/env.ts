@@ -66,6 +66,9 @@ export const envSchema = Joi.object({
     .default('EUR')
     .messages({ 'string.pattern.base': '{{#label}} must be an ISO 4217 code such as EUR' }),
   PRUNE_INTERVAL: duration('1h'),
+  METRICS_ENABLED: boolean(false),
+  METRICS_PORT: Joi.number().integer().min(0).max(65535).default(9464),
+  METRICS_HOST: Joi.string().hostname().default('127.0.0.1'),
 })
   .unknown(true)
   .custom((env: Record<string, unknown>, helpers) => {
@@ -84,6 +87,10 @@ export const envSchema = Joi.object({
     if (env.JWT_ALGORITHM !== 'HS256' && !env.JWT_PRIVATE_KEY && !env.JWT_PRIVATE_KEY_FILE) {
       return helpers.error('key.missing');
     }
+    // Metrics are never served on the public port: refused here rather than as EADDRINUSE.
+    if (env.METRICS_ENABLED && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
+      return helpers.error('metrics.port');
+    }
     return env;
   })
   .messages({
@@ -94,6 +101,7 @@ export const envSchema = Joi.object({
       'WEB_CONCURRENCY above 1 needs DATABASE_URL: the embedded database belongs to one process',
     'key.missing':
       'JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE is required when JWT_ALGORITHM is RS256 or EdDSA',
+    'metrics.port': 'METRICS_PORT must differ from PORT: metrics are never served on the API port',
   });
 
 export interface Env {
@@ -123,6 +131,9 @@ export interface Env {
   DOCS_ENABLED: boolean;
   DEFAULT_CURRENCY: string;
   PRUNE_INTERVAL: number;
+  METRICS_ENABLED: boolean;
+  METRICS_PORT: number;
+  METRICS_HOST: string;
 }
 
 /** Validates the environment; throws one error that names every bad variable. */
