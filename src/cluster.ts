@@ -104,7 +104,7 @@ export async function startClusterIfAsked(env: Env): Promise<boolean> {
   return true;
 }
 
-/** The primary's metrics server (loaded only then: the primary runs no Nest otherwise). */
+/** The primary's metrics server: the sum of its workers' metrics (AggregatorRegistry). */
 async function serveWorkersMetrics(env: Env): Promise<void> {
   const { ClusterMetricsController, startMetricsServer } = await import('./metrics/metrics-server');
   try {

@@ -14,20 +14,25 @@ async function main(): Promise<void> {
   // A worker's metrics are served by the primary, summed with the others': answer it from the start.
   if (cluster.isWorker && env.METRICS_ENABLED) answerPrimaryScrapes();
   const app = await createApp();
-  const config = app.get(AppConfig);
-  await app.listen(config.port, config.host);
-  const where = ['0.0.0.0', '::'].includes(config.host) ? 'localhost' : config.host;
-  const logger = app.get(Logger);
-  logger.log(
-    `Bank API listening on http://${where}:${config.port}${config.docsEnabled ? ` (docs: /docs)` : ''}`,
-  );
-  if (config.metrics.enabled && !cluster.isWorker) {
-    logger.log(`Metrics served on ${await app.get(MetricsServer).listen()}`);
+  try {
+    const config = app.get(AppConfig);
+    const logger = app.get(Logger);
+    // Before the API: a metrics port that is taken stops the service before it serves anything.
+    if (config.metrics.enabled && !cluster.isWorker) {
+      logger.log(`Metrics served on ${await app.get(MetricsServer).listen()}`);
+    }
+    await app.listen(config.port, config.host);
+    const where = ['0.0.0.0', '::'].includes(config.host) ? 'localhost' : config.host;
+    logger.log(
+      `Bank API listening on http://${where}:${config.port}${config.docsEnabled ? ` (docs: /docs)` : ''}`,
+    );
+  } finally {
+    // Last, as plain text: the one thing a newcomer must not miss on the first start, even one
+    // that then fails (the admin exists from now on; its password is shown only here).
+    const password = app.get(UsersService).takeGeneratedAdminPassword();
+    // Through the log's own stream, which writes asynchronously: after the lines logged so far.
+    if (password) logDestination().write(adminPasswordBanner(password));
   }
-  // Last, as plain text: the one thing a newcomer must not miss on the first start.
-  const password = app.get(UsersService).takeGeneratedAdminPassword();
-  // Through the log's own stream, which writes asynchronously: after the lines logged so far.
-  if (password) logDestination().write(adminPasswordBanner(password));
 }
 
 main().catch((error: unknown) => {

@@ -133,16 +133,21 @@ export class BankApi {
     return ok(await this.client.GET('/api/v1/auth/me'));
   }
 
-  /** The caller's accounts (a customer sees only its own), oldest first. */
+  /**
+   * The caller's accounts (a customer sees only its own), oldest first,
+   * page after page by cursor: page numbers stop at a depth, cursors never.
+   */
   async accounts(): Promise<Account[]> {
     const accounts: Account[] = [];
-    for (let page = 1; ; page++) {
+    let cursor: string | undefined;
+    for (;;) {
       const answer = await this.client.GET('/api/v1/accounts', {
-        params: { query: { page, limit: 100 } },
+        params: { query: { limit: 100, cursor } },
       });
       const { items, nextCursor } = ok(answer);
       accounts.push(...items);
       if (nextCursor === null) return accounts;
+      cursor = nextCursor;
     }
   }
 

@@ -49,7 +49,9 @@ export interface AccountFilters {
 /**
  * The accounts' SQL. Every change to an account runs in a transaction that
  * first locks it (lock): changes to one account are serial, and none can
- * overtake a money movement, which locks it too.
+ * overtake a money movement, which locks it too. Plain statements rather
+ * than TypeORM's Repository: they run on that transaction's EntityManager,
+ * stamp times with the database's clock, and insert holders in bulk.
  */
 @Injectable()
 export class AccountsRepository {
@@ -59,7 +61,10 @@ export class AccountsRepository {
    * GET /accounts/:id in one statement: the caller's session (`me`), and
    * the account with its holders if the caller may see it.
    */
-  async getForSession(session: [string, string], id: string): Promise<MeRow & Partial<AccountRow>> {
+  async getForSession(
+    session: [string, string],
+    id: string,
+  ): Promise<(MeRow & Partial<AccountRow>) | undefined> {
     const rows = await preparedQuery<MeRow & AccountRow>(
       this.db,
       'account-get-me',

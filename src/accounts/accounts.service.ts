@@ -87,7 +87,7 @@ export class AccountsService {
   async getFor(caller: Caller, id: string): Promise<AccountDto> {
     const row = await this.accounts.getForSession(caller.params, id);
     caller.settle(row);
-    if (!row.id) throw notFound('Account');
+    if (!row?.id) throw notFound('Account');
     return toAccountDto(row as AccountRow);
   }
 

@@ -16,7 +16,8 @@ export interface LatestFailures {
 /**
  * The failed logins' SQL. Counting and recording happen in one transaction
  * under lock(): two concurrent attempts on the same username or address are
- * serial, so the sixth of thirty parallel guesses sees five.
+ * serial, so the sixth of thirty parallel guesses sees five. The windows are
+ * measured with the database's clock, which every instance shares.
  */
 @Injectable()
 export class LoginFailuresRepository {

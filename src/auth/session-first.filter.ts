@@ -14,8 +14,9 @@ import { SessionsService } from './sessions.service';
 @Injectable()
 @Catch()
 export class SessionFirstFilter extends ProblemDetailsFilter {
+  // The parent's optional MethodRouter (for 405s, which a matched route never answers) is left
+  // out: Nest injects what this constructor declares.
   constructor(private readonly sessions: SessionsService) {
-    // Its routes exist: no 405 to work out.
     super();
   }
 

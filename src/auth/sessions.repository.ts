@@ -39,7 +39,9 @@ export interface SessionRow {
 /**
  * The sessions' SQL. A session row is the one truth about a login: every
  * request checks it, and the refresh token's rotation is one conditional
- * UPDATE of it, so concurrent refreshes cannot both rotate.
+ * UPDATE of it, so concurrent refreshes cannot both rotate. Every statement
+ * reads or stamps times with the database's clock (now()), the one clock
+ * all instances share, hence SQL rather than TypeORM's Repository.
  */
 @Injectable()
 export class SessionsRepository {

@@ -1,4 +1,4 @@
-import { Catch } from '@nestjs/common';
+import { Catch, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES } from '../common/problem';
 import { ProblemDetailsFilter, Resolved } from '../common/problem-details.filter';
@@ -8,10 +8,12 @@ import { ProblemDetailsFilter, Resolved } from '../common/problem-details.filter
  * Django original, on SimpleJwtController's routes; an error simplejwt has
  * no body for is answered with problem details, as everywhere else.
  */
+@Injectable()
 @Catch()
 export class SimpleJwtFilter extends ProblemDetailsFilter {
+  // Its own (empty) parameter list: Nest injects what a filter's constructor declares, and the
+  // parent's optional MethodRouter (for 405s, which a matched route never answers) is no provider.
   constructor() {
-    // Its routes exist: no 405 to work out.
     super();
   }
 

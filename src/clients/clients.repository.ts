@@ -6,7 +6,7 @@ import { SqlParams } from '../common/sql';
 import { Client } from './client.entity';
 
 /** Escapes LIKE wildcards so a search for "O_B" means exactly that. */
-export const likePrefix = (text: string) => `${text.toLowerCase().replace(/[\\%_]/g, '\\$&')}%`;
+const likePrefix = (text: string) => `${text.toLowerCase().replace(/[\\%_]/g, '\\$&')}%`;
 
 export interface ClientRow {
   id: string;

@@ -78,6 +78,10 @@ export function isDatabaseUnavailable(error: unknown): boolean {
  * logged with the request id. It maps errors and nothing else: routes that
  * answer differently extend it (SimpleJwtFilter's bodies), and so do those
  * with something to do before an error is answered (SessionFirstFilter).
+ * Nest applies the one filter nearest the route, so a route takes one of
+ * them at most (no simplejwt route checks its session in its statement).
+ * Errors raised before routing (Fastify's body parser: invalid JSON, 413,
+ * 415) reach this global filter only, on every route.
  */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {

@@ -13,9 +13,11 @@ export interface StoredKey {
 }
 
 /**
- * The Idempotency-Key statements, all on the connection of the money
- * movement's own transaction: the key's lock, its stored answer and the
- * movement commit or vanish together.
+ * The Idempotency-Key statements. All but the pruning run on the connection
+ * of the money movement's own transaction: the key's lock, its stored answer
+ * and the movement commit or vanish together. Plain statements rather than
+ * TypeORM's Repository, on that transaction's EntityManager, because the
+ * lock and the savepoints are statements anyway.
  */
 @Injectable()
 export class IdempotencyKeysRepository {

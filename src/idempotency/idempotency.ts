@@ -23,6 +23,11 @@ export class Replay {
     readonly contentType: string,
     readonly body: string,
   ) {}
+
+  /** Only ReplayInterceptor sends a Replay: a route without @Idempotent() fails, loudly. */
+  toJSON(): never {
+    throw new Error('A Replay was returned by a route without @Idempotent()');
+  }
 }
 
 export function canonicalJson(value: unknown): string {

@@ -121,9 +121,10 @@ export interface TransferValues {
 
 /**
  * The ledger's SQL: every statement that moves money or locks what it moves.
- * Each takes the Querier it runs on: the pool (a statement that commits on
- * its own) or a transaction's connection (with an Idempotency-Key, a
- * transfer, a reversal). The rules that decide from their rows are
+ * A movement's and a transfer's statements take the Querier they run on:
+ * the pool (a statement that commits on its own) or a transaction's
+ * connection (with an Idempotency-Key, a transfer). A reversal's take its
+ * transaction's EntityManager. The rules that decide from their rows are
  * LedgerService's.
  */
 @Injectable()
