@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { TestApp, bearer } from './helpers/app';
 import {
   Account,
+  Banking,
   Holder,
+  banking,
   createAccount,
   createClient,
   createCustomer,
@@ -65,11 +67,14 @@ describe('accounts', () => {
   let t: TestApp;
   let admin: string;
   let teller: string;
+  /** The teller's money routes. */
+  let bank: Banking;
 
   beforeAll(async () => {
     t = await TestApp.start();
     admin = await t.adminToken();
     teller = (await createTeller(t, admin)).token;
+    bank = banking(t, teller);
   });
   afterAll(async () => {
     await t.close();
@@ -79,30 +84,15 @@ describe('accounts', () => {
     const client = await createClient(t, teller, { firstName, lastName });
     return { id: client.id, firstName, lastName };
   }
+  /** POST /api/v1/accounts, whatever it answers (bank.open expects a 201). */
   const open = (body: object, token = teller) =>
     t.http.post('/api/v1/accounts').set(bearer(token)).send(body);
-  const openAccount = (holderIds: string[], extra: object = {}): Promise<Account> =>
-    createAccount(t, teller, { holderIds, ...extra });
   const getAccount = (id: string, token = teller) =>
     t.http.get(`/api/v1/accounts/${id}`).set(bearer(token));
   const patch = (id: string, body: object, token = teller) =>
     t.http.patch(`/api/v1/accounts/${id}`).set(bearer(token)).send(body);
-  const deposit = (id: string, amount: string, token = teller) =>
-    t.http.post(`/api/v1/accounts/${id}/deposits`).set(bearer(token)).send({ amount });
-  const withdraw = (id: string, amount: string, token = teller) =>
-    t.http.post(`/api/v1/accounts/${id}/withdrawals`).set(bearer(token)).send({ amount });
-  const transfer = (fromAccountId: string, toAccountId: string, amount: string, token = teller) =>
-    t.http
-      .post('/api/v1/transfers')
-      .set(bearer(token))
-      .send({ fromAccountId, toAccountId, amount });
   const close = (id: string, token = teller) =>
     t.http.post(`/api/v1/accounts/${id}/close`).set(bearer(token));
-  async function balance(id: string): Promise<string> {
-    const res = await getAccount(id);
-    expect(res.status).toBe(200);
-    return res.body.balance;
-  }
   async function heldCount(clientId: string): Promise<number> {
     const res = await t.http
       .get(`/api/v1/accounts?holderId=${clientId}&limit=100`)
@@ -162,7 +152,7 @@ describe('accounts', () => {
       const holder = await newClient();
       const numbers: string[] = [];
       for (let i = 0; i < 6; i += 1) {
-        const account = await openAccount([holder.id]);
+        const account = await bank.open({ holderIds: [holder.id] });
         expect(account.number).toMatch(/^\d{11}$/);
         expect(luhnValid(account.number)).toBe(true);
         numbers.push(account.number);
@@ -229,7 +219,7 @@ describe('accounts', () => {
 
   describe('PATCH /api/v1/accounts/:id', () => {
     it('freezes and unfreezes', async () => {
-      const account = await openAccount([(await newClient()).id]);
+      const account = await bank.open({ holderIds: [(await newClient()).id] });
       const frozen = await patch(account.id, { status: 'frozen' });
       expect(frozen.status).toBe(200);
       expectAccount(frozen.body, { id: account.id, status: 'frozen', balance: '0.00' });
@@ -242,7 +232,7 @@ describe('accounts', () => {
     });
 
     it('changes the overdraft limit', async () => {
-      const account = await openAccount([(await newClient()).id]);
+      const account = await bank.open({ holderIds: [(await newClient()).id] });
       const res = await patch(account.id, { overdraftLimit: '250' });
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ ...account, overdraftLimit: '250.00' });
@@ -253,8 +243,11 @@ describe('accounts', () => {
     });
 
     it('the limit cannot be lowered below what the account already owes', async () => {
-      const account = await openAccount([(await newClient()).id], { overdraftLimit: '100.00' });
-      expect((await withdraw(account.id, '60.00')).status).toBe(201);
+      const account = await bank.open({
+        holderIds: [(await newClient()).id],
+        overdraftLimit: '100.00',
+      });
+      expect((await bank.withdraw(account.id, '60.00')).status).toBe(201);
       const res = await patch(account.id, { overdraftLimit: '50.00' });
       expect(res.status).toBeGreaterThanOrEqual(400);
       expect(res.status).toBeLessThan(500);
@@ -266,8 +259,8 @@ describe('accounts', () => {
     });
 
     it('a balance in the body is 400 and the balance is unchanged', async () => {
-      const account = await openAccount([(await newClient()).id]);
-      expect((await deposit(account.id, '10.00')).status).toBe(201);
+      const account = await bank.open({ holderIds: [(await newClient()).id] });
+      expect((await bank.deposit(account.id, '10.00')).status).toBe(201);
       expectFieldError(await patch(account.id, { balance: '1000000.00' }), 'balance');
       expectFieldError(
         await patch(account.id, { balance: '1000000.00', status: 'active' }),
@@ -279,7 +272,7 @@ describe('accounts', () => {
     });
 
     it('status "closed" is 400 (closing has its own route) and the account stays active', async () => {
-      const account = await openAccount([(await newClient()).id]);
+      const account = await bank.open({ holderIds: [(await newClient()).id] });
       expectFieldError(await patch(account.id, { status: 'closed' }), 'status');
       expectFieldError(await patch(account.id, { status: 'dormant' }), 'status');
       const read = await getAccount(account.id);
@@ -288,7 +281,7 @@ describe('accounts', () => {
     });
 
     it('other unknown fields are 400; an unknown account 404, a malformed id 400', async () => {
-      const account = await openAccount([(await newClient()).id]);
+      const account = await bank.open({ holderIds: [(await newClient()).id] });
       expectFieldError(await patch(account.id, { currency: 'USD' }), 'currency');
       expectFieldError(await patch(account.id, { number: '10000000018' }), 'number');
       expect((await getAccount(account.id)).body).toEqual(account);
@@ -305,9 +298,9 @@ describe('accounts', () => {
     it('filters by holderId, joint accounts included', async () => {
       const ada = await newClient('Ada', 'Lovelace');
       const bob = await newClient('Bob', 'Builder');
-      const own = await openAccount([ada.id]);
-      const joint = await openAccount([bob.id, ada.id]);
-      const bobs = await openAccount([bob.id]);
+      const own = await bank.open({ holderIds: [ada.id] });
+      const joint = await bank.open({ holderIds: [bob.id, ada.id] });
+      const bobs = await bank.open({ holderIds: [bob.id] });
 
       const res = await t.http.get(`/api/v1/accounts?holderId=${ada.id}`).set(bearer(teller));
       expect(res.status).toBe(200);
@@ -321,9 +314,9 @@ describe('accounts', () => {
 
     it('filters by status', async () => {
       const holder = await newClient();
-      const active = await openAccount([holder.id]);
-      const frozen = await openAccount([holder.id]);
-      const closed = await openAccount([holder.id]);
+      const active = await bank.open({ holderIds: [holder.id] });
+      const frozen = await bank.open({ holderIds: [holder.id] });
+      const closed = await bank.open({ holderIds: [holder.id] });
       expect((await patch(frozen.id, { status: 'frozen' })).status).toBe(200);
       expect((await close(closed.id)).status).toBe(200);
 
@@ -363,7 +356,7 @@ describe('accounts', () => {
     it('pages with {items, page, limit, total}', async () => {
       const holder = await newClient();
       const opened: string[] = [];
-      for (let i = 0; i < 5; i += 1) opened.push((await openAccount([holder.id])).id);
+      for (let i = 0; i < 5; i += 1) opened.push((await bank.open({ holderIds: [holder.id] })).id);
 
       const seen: string[] = [];
       for (let page = 1; page <= 3; page += 1) {
@@ -402,9 +395,9 @@ describe('accounts', () => {
     beforeAll(async () => {
       ada = await newClient('Ada', 'Customer');
       bob = await newClient('Bob', 'Stranger');
-      own = await openAccount([ada.id]);
-      joint = await openAccount([bob.id, ada.id]);
-      foreign = await openAccount([bob.id]);
+      own = await bank.open({ holderIds: [ada.id] });
+      joint = await bank.open({ holderIds: [bob.id, ada.id] });
+      foreign = await bank.open({ holderIds: [bob.id] });
       customer = await newCustomer(ada.id);
     });
 
@@ -465,7 +458,7 @@ describe('accounts', () => {
     it('adds a holder: 200 with the account and both holders', async () => {
       const first = await newClient('First', 'Holder');
       const second = await newClient('Second', 'Holder');
-      const account = await openAccount([first.id]);
+      const account = await bank.open({ holderIds: [first.id] });
       const res = await addHolder(account.id, second.id);
       expect(res.status).toBe(200);
       expectAccount(res.body, { id: account.id, number: account.number, balance: '0.00' });
@@ -479,7 +472,7 @@ describe('accounts', () => {
 
     it('adding an existing holder is 409; an unknown client is 400', async () => {
       const first = await newClient();
-      const account = await openAccount([first.id]);
+      const account = await bank.open({ holderIds: [first.id] });
       expectProblem(await addHolder(account.id, first.id), 409, 'CONFLICT');
       expectFieldError(await addHolder(account.id, randomUUID()), 'clientId');
       expectFieldError(await addHolder(account.id, 'not-a-uuid'), 'clientId');
@@ -490,7 +483,7 @@ describe('accounts', () => {
     it('removes a holder: 204; the last holder is 409 LAST_HOLDER', async () => {
       const first = await newClient('First', 'Holder');
       const second = await newClient('Second', 'Holder');
-      const account = await openAccount([first.id, second.id]);
+      const account = await bank.open({ holderIds: [first.id, second.id] });
 
       const res = await removeHolder(account.id, first.id);
       expect(res.status).toBe(204);
@@ -505,7 +498,7 @@ describe('accounts', () => {
     it('removing a client that is not a holder is 404; malformed ids 400', async () => {
       const first = await newClient();
       const stranger = await newClient('Not', 'Holder');
-      const account = await openAccount([first.id]);
+      const account = await bank.open({ holderIds: [first.id] });
       expectProblem(await removeHolder(account.id, stranger.id), 404, 'NOT_FOUND');
       expectProblem(await removeHolder(account.id, 'x'), 400, 'VALIDATION_FAILED');
       expectProblem(await removeHolder('x', first.id), 400, 'VALIDATION_FAILED');
@@ -515,15 +508,15 @@ describe('accounts', () => {
 
   describe('closing', () => {
     it('409 BALANCE_NOT_ZERO with money on it; 200 closed once withdrawn to zero', async () => {
-      const account = await openAccount([(await newClient()).id]);
-      expect((await deposit(account.id, '30.00')).status).toBe(201);
+      const account = await bank.open({ holderIds: [(await newClient()).id] });
+      expect((await bank.deposit(account.id, '30.00')).status).toBe(201);
 
       expectProblem(await close(account.id), 409, 'BALANCE_NOT_ZERO');
       const still = await getAccount(account.id);
       expect(still.body).toEqual(expect.objectContaining({ status: 'active', closedAt: null }));
       expect(still.body.balance).toBe('30.00');
 
-      expect((await withdraw(account.id, '30.00')).status).toBe(201);
+      expect((await bank.withdraw(account.id, '30.00')).status).toBe(201);
       const res = await close(account.id);
       expect(res.status).toBe(200);
       expectAccount(res.body, { id: account.id, status: 'closed', balance: '0.00' });
@@ -533,8 +526,11 @@ describe('accounts', () => {
     });
 
     it('a negative balance is not zero either', async () => {
-      const account = await openAccount([(await newClient()).id], { overdraftLimit: '50' });
-      expect((await withdraw(account.id, '20.00')).status).toBe(201);
+      const account = await bank.open({
+        holderIds: [(await newClient()).id],
+        overdraftLimit: '50',
+      });
+      expect((await bank.withdraw(account.id, '20.00')).status).toBe(201);
       expectProblem(await close(account.id), 409, 'BALANCE_NOT_ZERO');
       expect((await getAccount(account.id)).body.status).toBe('active');
     });
@@ -545,25 +541,25 @@ describe('accounts', () => {
 
     it('a closed account refuses deposits, withdrawals and transfers with 409 ACCOUNT_NOT_ACTIVE', async () => {
       const holder = await newClient();
-      const closed = await openAccount([holder.id]);
+      const closed = await bank.open({ holderIds: [holder.id] });
       expect((await close(closed.id)).status).toBe(200);
-      const other = await openAccount([holder.id]);
-      expect((await deposit(other.id, '100.00')).status).toBe(201);
+      const other = await bank.open({ holderIds: [holder.id] });
+      expect((await bank.deposit(other.id, '100.00')).status).toBe(201);
 
-      expectProblem(await deposit(closed.id, '10.00'), 409, 'ACCOUNT_NOT_ACTIVE');
-      expectProblem(await withdraw(closed.id, '10.00'), 409, 'ACCOUNT_NOT_ACTIVE');
-      expectProblem(await transfer(other.id, closed.id, '10.00'), 409, 'ACCOUNT_NOT_ACTIVE');
-      expectProblem(await transfer(closed.id, other.id, '10.00'), 409, 'ACCOUNT_NOT_ACTIVE');
+      expectProblem(await bank.deposit(closed.id, '10.00'), 409, 'ACCOUNT_NOT_ACTIVE');
+      expectProblem(await bank.withdraw(closed.id, '10.00'), 409, 'ACCOUNT_NOT_ACTIVE');
+      expectProblem(await bank.transfer(other.id, closed.id, '10.00'), 409, 'ACCOUNT_NOT_ACTIVE');
+      expectProblem(await bank.transfer(closed.id, other.id, '10.00'), 409, 'ACCOUNT_NOT_ACTIVE');
 
-      expect(await balance(closed.id)).toBe('0.00');
-      expect(await balance(other.id)).toBe('100.00');
+      expect(await bank.balance(closed.id)).toBe('0.00');
+      expect(await bank.balance(other.id)).toBe('100.00');
       const ops = await t.http.get(`/api/v1/accounts/${closed.id}/operations`).set(bearer(teller));
       expect(ops.status).toBe(200);
       expect(ops.body.total).toBe(0);
     });
 
     it('a closed account cannot be reopened through PATCH', async () => {
-      const account = await openAccount([(await newClient()).id]);
+      const account = await bank.open({ holderIds: [(await newClient()).id] });
       expect((await close(account.id)).status).toBe(200);
       const res = await patch(account.id, { status: 'active' });
       expect(res.status).toBeGreaterThanOrEqual(400);
@@ -575,26 +571,26 @@ describe('accounts', () => {
   describe('frozen accounts', () => {
     it('refuse deposits, withdrawals and transfers, and accept them again once unfrozen', async () => {
       const holder = await newClient();
-      const account = await openAccount([holder.id]);
-      const other = await openAccount([holder.id]);
-      expect((await deposit(account.id, '100.00')).status).toBe(201);
-      expect((await deposit(other.id, '100.00')).status).toBe(201);
+      const account = await bank.open({ holderIds: [holder.id] });
+      const other = await bank.open({ holderIds: [holder.id] });
+      expect((await bank.deposit(account.id, '100.00')).status).toBe(201);
+      expect((await bank.deposit(other.id, '100.00')).status).toBe(201);
       expect((await patch(account.id, { status: 'frozen' })).status).toBe(200);
 
-      expectProblem(await deposit(account.id, '10.00'), 409, 'ACCOUNT_NOT_ACTIVE');
-      expectProblem(await withdraw(account.id, '10.00'), 409, 'ACCOUNT_NOT_ACTIVE');
-      expectProblem(await transfer(account.id, other.id, '10.00'), 409, 'ACCOUNT_NOT_ACTIVE');
-      expectProblem(await transfer(other.id, account.id, '10.00'), 409, 'ACCOUNT_NOT_ACTIVE');
-      expect(await balance(account.id)).toBe('100.00');
-      expect(await balance(other.id)).toBe('100.00');
+      expectProblem(await bank.deposit(account.id, '10.00'), 409, 'ACCOUNT_NOT_ACTIVE');
+      expectProblem(await bank.withdraw(account.id, '10.00'), 409, 'ACCOUNT_NOT_ACTIVE');
+      expectProblem(await bank.transfer(account.id, other.id, '10.00'), 409, 'ACCOUNT_NOT_ACTIVE');
+      expectProblem(await bank.transfer(other.id, account.id, '10.00'), 409, 'ACCOUNT_NOT_ACTIVE');
+      expect(await bank.balance(account.id)).toBe('100.00');
+      expect(await bank.balance(other.id)).toBe('100.00');
 
       expect((await patch(account.id, { status: 'active' })).status).toBe(200);
-      expect((await deposit(account.id, '10.00')).status).toBe(201);
-      expect((await withdraw(account.id, '5.00')).status).toBe(201);
-      expect((await transfer(account.id, other.id, '15.00')).status).toBe(201);
-      expect((await transfer(other.id, account.id, '1.00')).status).toBe(201);
-      expect(await balance(account.id)).toBe('91.00');
-      expect(await balance(other.id)).toBe('114.00');
+      expect((await bank.deposit(account.id, '10.00')).status).toBe(201);
+      expect((await bank.withdraw(account.id, '5.00')).status).toBe(201);
+      expect((await bank.transfer(account.id, other.id, '15.00')).status).toBe(201);
+      expect((await bank.transfer(other.id, account.id, '1.00')).status).toBe(201);
+      expect(await bank.balance(account.id)).toBe('91.00');
+      expect(await bank.balance(other.id)).toBe('114.00');
     });
   });
 });

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DataSource } from 'typeorm';
 import { onServer } from './helpers/databases';
 import {
   ADMIN_PASSWORD,
@@ -14,7 +15,6 @@ import {
   freshAddress,
 } from './helpers/app';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const claimsOf = (jwt: string) =>
   JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString()) as Record<string, unknown>;
 
@@ -129,7 +129,13 @@ describe('auth', () => {
     it('treats a replay after the grace window as reuse and revokes the whole session', async () => {
       const first = await t.login('admin', ADMIN_PASSWORD);
       const second = (await refresh(first.refreshToken).expect(200)).body as TokenPair;
-      await sleep(2300);
+      // The rotation, 3 s ago: past the 2 s REFRESH_REUSE_GRACE without waiting for it.
+      const [, shifted] = await t.app
+        .get(DataSource)
+        .query(`UPDATE sessions SET rotated_at = rotated_at - interval '3 seconds' WHERE id = $1`, [
+          claimsOf(first.accessToken).sid,
+        ]);
+      expect(shifted).toBe(1);
       const replay = await refresh(first.refreshToken);
       expect(replay.status).toBe(401);
       expect(replay.body.code).toBe('REFRESH_TOKEN_REUSED');

@@ -147,11 +147,18 @@ describe('user:create CLI: refused before any database is opened (exit 1)', () =
   let database: string;
   let t: TestApp | undefined;
   let env: Record<string, string>;
+  /** The first run, on a database with no user: the first test checks it, the others build on it. */
+  let first: CliResult;
 
   beforeAll(async () => {
     database = await cloneTemplate();
     env = databaseEnv(database);
-  });
+    first = await runCli(
+      ['--username', 'cli_teller', '--role', 'teller', '--password', PASSWORD],
+      env,
+    );
+    t = await TestApp.start({}, { database });
+  }, TIMEOUT);
 
   afterAll(async () => {
     await t?.close();
@@ -161,12 +168,8 @@ describe('user:create CLI: refused before any database is opened (exit 1)', () =
   it(
     'creates a teller (exit 0) who then logs in through the API; the first admin is shown',
     async () => {
-      const result = await runCli(
-        ['--username', 'cli_teller', '--role', 'teller', '--password', PASSWORD],
-        env,
-      );
-      expect(result.code).toBe(0);
-      const user = summary(result);
+      expect(first.code).toBe(0);
+      const user = summary(first);
       expect(user).toEqual({
         id: expect.stringMatching(UUID),
         username: 'cli_teller',
@@ -174,15 +177,14 @@ describe('user:create CLI: refused before any database is opened (exit 1)', () =
         clientId: null,
       });
       // The database had no user: the CLI bootstrapped "admin" and showed its password.
-      const adminPassword = bootstrapAdminPassword(result);
+      const adminPassword = bootstrapAdminPassword(first);
       expect(adminPassword).toEqual(expect.any(String));
 
-      t = await TestApp.start({}, { database });
-      const tokens = await t.login('cli_teller', PASSWORD);
-      const me = await t.http.get('/api/v1/auth/me').set(bearer(tokens.accessToken));
+      const tokens = await t!.login('cli_teller', PASSWORD);
+      const me = await t!.http.get('/api/v1/auth/me').set(bearer(tokens.accessToken));
       expect(me.status).toBe(200);
       expect(me.body).toEqual(expect.objectContaining({ id: user.id, role: 'teller' }));
-      await t.login('admin', adminPassword!);
+      await t!.login('admin', adminPassword!);
     },
     TIMEOUT,
   );
@@ -252,26 +254,26 @@ describe('user:create CLI: refused before any database is opened (exit 1)', () =
 
 (onServer ? describe.skip : describe)('user:create CLI on the embedded database', () => {
   const dataDir = join(work, 'data');
-  let user: Record<string, unknown>;
-  let adminPassword: string | undefined;
+  /** The first run, on an empty folder: the first test checks it, the second builds on it. */
+  let first: CliResult;
+
+  beforeAll(async () => {
+    first = await runCli(['--username', 'cli_teller', '--role', 'teller', '--password', PASSWORD], {
+      DATA_DIR: dataDir,
+    });
+  }, TIMEOUT);
 
   it(
     'creates a teller (exit 0); a second call refuses the same username in another case (exit 1)',
     async () => {
-      const result = await runCli(
-        ['--username', 'cli_teller', '--role', 'teller', '--password', PASSWORD],
-        { DATA_DIR: dataDir },
-      );
-      expect(result.code).toBe(0);
-      user = summary(result);
-      expect(user).toEqual({
+      expect(first.code).toBe(0);
+      expect(summary(first)).toEqual({
         id: expect.stringMatching(UUID),
         username: 'cli_teller',
         role: 'teller',
         clientId: null,
       });
-      adminPassword = bootstrapAdminPassword(result);
-      expect(adminPassword).toEqual(expect.any(String));
+      expect(bootstrapAdminPassword(first)).toEqual(expect.any(String));
 
       const again = await runCli(
         ['--username', 'CLI_TELLER', '--role', 'teller', '--password', PASSWORD],
@@ -290,8 +292,8 @@ describe('user:create CLI: refused before any database is opened (exit 1)', () =
       try {
         const tokens = await t.login('cli_teller', PASSWORD);
         const me = await t.http.get('/api/v1/auth/me').set(bearer(tokens.accessToken));
-        expect(me.body).toEqual(expect.objectContaining({ id: user.id, role: 'teller' }));
-        await t.login('admin', adminPassword!);
+        expect(me.body).toEqual(expect.objectContaining({ id: summary(first).id, role: 'teller' }));
+        await t.login('admin', bootstrapAdminPassword(first)!);
 
         const busy = await runCli(
           ['--username', 'cli_other', '--role', 'teller', '--password', PASSWORD],

@@ -58,7 +58,6 @@ describe('clients', () => {
 
   const newClient = (extra: object = {}): Promise<ClientBody> =>
     createClient(t, teller, { nationalId: uniqueNid(), ...extra });
-  const openAccount = (holderIds: string[]) => createAccount(t, teller, { holderIds });
   const newCustomer = (clientId: string) => createCustomer(t, admin, clientId);
 
   describe('POST /api/v1/clients', () => {
@@ -235,7 +234,7 @@ describe('clients', () => {
 
     it('is 409 CLIENT_HAS_ACCOUNTS while the client holds an account', async () => {
       const client = await newClient();
-      const account = await openAccount([client.id]);
+      const account = await createAccount(t, teller, { holderIds: [client.id] });
       expectProblem(await remove(client.id), 409, 'CLIENT_HAS_ACCOUNTS');
       const still = await read(client.id);
       expect(still.status).toBe(200);
@@ -248,7 +247,7 @@ describe('clients', () => {
     it('once the client no longer holds the joint account it can be deleted', async () => {
       const leaving = await newClient({ firstName: 'Leaving' });
       const staying = await newClient({ firstName: 'Staying' });
-      const account = await openAccount([leaving.id, staying.id]);
+      const account = await createAccount(t, teller, { holderIds: [leaving.id, staying.id] });
       expectProblem(await remove(leaving.id), 409, 'CLIENT_HAS_ACCOUNTS');
       const off = await t.http
         .delete(`/api/v1/accounts/${account.id}/holders/${leaving.id}`)
@@ -269,9 +268,9 @@ describe('clients', () => {
     it('lists the accounts the client holds, joint ones included, as a page', async () => {
       const client = await newClient();
       const partner = await newClient({ firstName: 'Partner' });
-      const own = await openAccount([client.id]);
-      const joint = await openAccount([partner.id, client.id]);
-      const other = await openAccount([partner.id]);
+      const own = await createAccount(t, teller, { holderIds: [client.id] });
+      const joint = await createAccount(t, teller, { holderIds: [partner.id, client.id] });
+      const other = await createAccount(t, teller, { holderIds: [partner.id] });
 
       const res = await t.http.get(`/api/v1/clients/${client.id}/accounts`).set(bearer(teller));
       expect(res.status).toBe(200);
@@ -338,7 +337,7 @@ describe('clients', () => {
 
     it('a customer reads its own client and its accounts', async () => {
       const client = await newClient();
-      const account = await openAccount([client.id]);
+      const account = await createAccount(t, teller, { holderIds: [client.id] });
       const customer = await newCustomer(client.id);
 
       const res = await read(client.id, customer);
@@ -356,7 +355,7 @@ describe('clients', () => {
     it('a customer gets 404 for another client and its accounts', async () => {
       const own = await newClient();
       const other = await newClient({ firstName: 'Other' });
-      await openAccount([other.id]);
+      await createAccount(t, teller, { holderIds: [other.id] });
       const customer = await newCustomer(own.id);
 
       expectProblem(await read(other.id, customer), 404, 'NOT_FOUND');

@@ -2,15 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
 import { DataSource } from 'typeorm';
 import { TestApp, bearer } from './helpers/app';
-import {
-  Account,
-  Operation,
-  cents,
-  createAccount,
-  createClient,
-  createTeller,
-  money,
-} from './helpers/banking';
+import { Account, Operation, banking, cents, createTeller, money } from './helpers/banking';
 import { onServer } from './helpers/databases';
 
 /**
@@ -54,7 +46,7 @@ const serverErrors = (responses: Response[]) =>
     let b: TestApp | undefined;
     let token: string;
     let db: DataSource;
-    let clientCounter = 0;
+    let opened = 0;
 
     beforeAll(async () => {
       a = await TestApp.start({ DATABASE_POOL_SIZE: '20' });
@@ -72,20 +64,8 @@ const serverErrors = (responses: Response[]) =>
     /** Alternates between the two instances. */
     const via = (i: number): TestApp => (i % 2 === 0 ? a! : b!);
 
-    const post = (i: number, path: string, body: object, key?: string) => {
-      const req = via(i).http.post(path).set(bearer(token));
-      if (key) void req.set('Idempotency-Key', key);
-      return req.send(body);
-    };
-
-    const deposit = (i: number, accountId: string, amount: string, key?: string) =>
-      post(i, `/api/v1/accounts/${accountId}/deposits`, { amount }, key);
-    const withdraw = (i: number, accountId: string, amount: string, key?: string) =>
-      post(i, `/api/v1/accounts/${accountId}/withdrawals`, { amount }, key);
-    const transfer = (i: number, from: string, to: string, amount: string, key?: string) =>
-      post(i, '/api/v1/transfers', { fromAccountId: from, toAccountId: to, amount }, key);
-    const reverse = (i: number, operationId: string) =>
-      post(i, `/api/v1/operations/${operationId}/reverse`, {});
+    /** The teller's money routes on instance `i` (see `via`). */
+    const bank = (i: number) => banking(via(i), token);
     const close = (i: number, accountId: string) =>
       via(i).http.post(`/api/v1/accounts/${accountId}/close`).set(bearer(token));
 
@@ -95,24 +75,9 @@ const serverErrors = (responses: Response[]) =>
       return res.body as Account;
     }
 
-    /** A fresh client and account through the API, funded by a deposit when asked. */
-    async function openAccount(overdraftLimit = '0.00', funding?: string): Promise<string> {
-      clientCounter += 1;
-      const client = await createClient(via(clientCounter), token, {
-        nationalId: `CC${clientCounter}-${randomUUID().slice(0, 8)}`,
-        firstName: 'Con',
-        lastName: `Current${clientCounter}`,
-      });
-      const { id } = await createAccount(via(clientCounter), token, {
-        holderIds: [client.id],
-        overdraftLimit,
-      });
-      if (funding) {
-        const res = await deposit(clientCounter, id, funding);
-        expect(res.status).toBe(201);
-      }
-      return id;
-    }
+    /** bank.open on each instance in turn: a fresh client's account, funded when asked; its id. */
+    const freshAccount = async (overdraftLimit = '0.00', funding?: string): Promise<string> =>
+      (await bank(++opened).open({ overdraftLimit, funding })).id;
 
     /** Every operation of an account through the paginated API, oldest first. */
     async function operationsOf(accountId: string, i = 0): Promise<Operation[]> {
@@ -244,10 +209,10 @@ const serverErrors = (responses: Response[]) =>
     it(
       '50 parallel withdrawals of 10.00 on 100.00: exactly 10 succeed, 40 get INSUFFICIENT_FUNDS',
       async () => {
-        const id = await openAccount('0.00', '100.00');
+        const id = await freshAccount('0.00', '100.00');
         const started = Date.now();
         const responses = await Promise.all(
-          Array.from({ length: 50 }, (_, i) => withdraw(i, id, '10.00')),
+          Array.from({ length: 50 }, (_, i) => bank(i).withdraw(id, '10.00')),
         );
         console.log(`[1] 50 withdrawals in ${Date.now() - started} ms:`, statusCounts(responses));
 
@@ -285,10 +250,10 @@ const serverErrors = (responses: Response[]) =>
     it(
       '200 parallel deposits of 1.00 add exactly 200.00',
       async () => {
-        const id = await openAccount();
+        const id = await freshAccount();
         const started = Date.now();
         const responses = await Promise.all(
-          Array.from({ length: 200 }, (_, i) => deposit(i, id, '1.00')),
+          Array.from({ length: 200 }, (_, i) => bank(i).deposit(id, '1.00')),
         );
         console.log(`[2] 200 deposits in ${Date.now() - started} ms:`, statusCounts(responses));
 
@@ -310,12 +275,14 @@ const serverErrors = (responses: Response[]) =>
     it(
       'opposing transfers A->B and B->A in parallel all succeed, without deadlock, and conserve A+B',
       async () => {
-        const [x, y] = [await openAccount('0.00', '100.00'), await openAccount('0.00', '100.00')];
+        const [x, y] = [await freshAccount('0.00', '100.00'), await freshAccount('0.00', '100.00')];
         const started = Date.now();
         // Directions alternate, and each direction goes to both instances.
         const responses = await Promise.all(
           Array.from({ length: 80 }, (_, i) =>
-            i % 2 === 0 ? transfer(i >> 1, x, y, '1.00') : transfer((i >> 1) + 1, y, x, '1.00'),
+            i % 2 === 0
+              ? bank(i >> 1).transfer(x, y, '1.00')
+              : bank((i >> 1) + 1).transfer(y, x, '1.00'),
           ),
         );
         console.log(
@@ -356,7 +323,7 @@ const serverErrors = (responses: Response[]) =>
         let withdrawn = 0n;
         for (const limit of limits) {
           const funding = money(BigInt(int(0, 10000)));
-          ids.push(await openAccount(limit, cents(funding) > 0n ? funding : undefined));
+          ids.push(await freshAccount(limit, cents(funding) > 0n ? funding : undefined));
           deposited += cents(funding);
         }
 
@@ -384,10 +351,10 @@ const serverErrors = (responses: Response[]) =>
         const responses = await Promise.all(
           plan.map((p, i) =>
             p.kind === 'transfer'
-              ? transfer(i, p.from, p.to, p.amount, keys[i])
+              ? bank(i).transfer(p.from, p.to, p.amount, keys[i])
               : p.kind === 'deposit'
-                ? deposit(i, p.account, p.amount, keys[i])
-                : withdraw(i, p.account, p.amount, keys[i]),
+                ? bank(i).deposit(p.account, p.amount, keys[i])
+                : bank(i).withdraw(p.account, p.amount, keys[i]),
           ),
         );
         const elapsed = Date.now() - started;
@@ -481,7 +448,7 @@ const serverErrors = (responses: Response[]) =>
     it(
       'the same Idempotency-Key sent 20 times at once has exactly one effect',
       async () => {
-        const id = await openAccount('0.00', '10.00');
+        const id = await freshAccount('0.00', '10.00');
         const before = await sqlCount(
           `SELECT count(*)::int AS n FROM operations WHERE account_id = $1`,
           [id],
@@ -489,7 +456,7 @@ const serverErrors = (responses: Response[]) =>
         const key = `concurrency-${randomUUID()}`;
         const started = Date.now();
         const responses = await Promise.all(
-          Array.from({ length: 20 }, (_, i) => deposit(i, id, '5.00', key)),
+          Array.from({ length: 20 }, (_, i) => bank(i).deposit(id, '5.00', key)),
         );
         console.log(`[5] 20 same-key deposits in ${Date.now() - started} ms:`, {
           ...statusCounts(responses),
@@ -519,7 +486,7 @@ const serverErrors = (responses: Response[]) =>
         ).toBe(before + 1);
 
         for (const i of [0, 1]) {
-          const again = await deposit(i, id, '5.00', key);
+          const again = await bank(i).deposit(id, '5.00', key);
           expect(again.status).toBe(201);
           expect(again.headers['idempotent-replayed']).toBe('true');
           expect(again.body.id).toBe(original.id);
@@ -534,12 +501,14 @@ const serverErrors = (responses: Response[]) =>
     it(
       'concurrent reversals of one deposit: exactly one succeeds, the others get ALREADY_REVERSED',
       async () => {
-        const id = await openAccount('0.00', '20.00');
-        const dep = await deposit(1, id, '50.00');
+        const id = await freshAccount('0.00', '20.00');
+        const dep = await bank(1).deposit(id, '50.00');
         expect(dep.status).toBe(201);
         const opId = (dep.body as Operation).id;
         const started = Date.now();
-        const responses = await Promise.all(Array.from({ length: 10 }, (_, i) => reverse(i, opId)));
+        const responses = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => bank(i).reverse(opId)),
+        );
         console.log(`[6] 10 reversals in ${Date.now() - started} ms:`, statusCounts(responses));
 
         expect(serverErrors(responses)).toEqual([]);
@@ -571,14 +540,14 @@ const serverErrors = (responses: Response[]) =>
     it(
       'concurrent reversals of one transfer, given either leg: exactly one succeeds',
       async () => {
-        const x = await openAccount('0.00', '100.00');
-        const y = await openAccount();
-        const sent = await transfer(0, x, y, '30.00');
+        const x = await freshAccount('0.00', '100.00');
+        const y = await freshAccount();
+        const sent = await bank(0).transfer(x, y, '30.00');
         expect(sent.status).toBe(201);
         const legs = [sent.body.debit.id as string, sent.body.credit.id as string];
         const started = Date.now();
         const responses = await Promise.all(
-          Array.from({ length: 10 }, (_, i) => reverse(i, legs[(i >> 1) % 2])),
+          Array.from({ length: 10 }, (_, i) => bank(i).reverse(legs[(i >> 1) % 2])),
         );
         console.log(
           `[6b] 10 transfer reversals in ${Date.now() - started} ms:`,
@@ -616,12 +585,12 @@ const serverErrors = (responses: Response[]) =>
         const problems: string[] = [];
         const started = Date.now();
         for (let round = 0; round < 10; round++) {
-          const id = await openAccount();
+          const id = await freshAccount();
           // Alternate which instance closes and which request is sent first.
           const [closed, deposited] =
             round % 2 === 0
-              ? await Promise.all([close(round, id), deposit(round + 1, id, '7.00')])
-              : await Promise.all([deposit(round + 1, id, '7.00'), close(round, id)]).then(
+              ? await Promise.all([close(round, id), bank(round + 1).deposit(id, '7.00')])
+              : await Promise.all([bank(round + 1).deposit(id, '7.00'), close(round, id)]).then(
                   ([d, c]) => [c, d] as const,
                 );
           const account = await getAccount(id, round);

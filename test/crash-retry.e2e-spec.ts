@@ -10,6 +10,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Response } from 'supertest';
+import { Account, banking, remote } from './helpers/banking';
 import { cloneTemplate, databaseEnv, dropDatabase, onServer } from './helpers/databases';
 import { freePort, kill, Service, startService, until } from './helpers/service';
 
@@ -48,58 +50,26 @@ const KEYS = 300;
     return `http://127.0.0.1:${port}`;
   }
 
-  async function call(
-    base: string,
-    method: string,
-    path: string,
-    token?: string,
-    body?: object,
-    key?: string,
-  ): Promise<{ status: number; body: Record<string, unknown>; replayed: boolean }> {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        'content-type': 'application/json',
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(key ? { 'idempotency-key': key } : {}),
-      },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    return {
-      status: res.status,
-      body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
-      replayed: res.headers.get('idempotent-replayed') === 'true',
-    };
+  async function login(base: string): Promise<string> {
+    const res = await remote(base)
+      .http.post('/api/v1/auth/login')
+      .send({ username: 'admin', password: PASSWORD });
+    expect(res.status).toBe(200);
+    return res.body.accessToken as string;
   }
 
   it('every retry completes, and every key moved money exactly once', async () => {
     let base = await start();
-    const login = await call(base, 'POST', '/api/v1/auth/login', undefined, {
-      username: 'admin',
-      password: PASSWORD,
-    });
-    let token = login.body.accessToken as string;
-    const client = await call(base, 'POST', '/api/v1/clients', token, {
-      nationalId: 'CRASH-1',
-      firstName: 'Ada',
-      lastName: 'Lovelace',
-    });
-    const account = await call(base, 'POST', '/api/v1/accounts', token, {
-      holderIds: [client.body.id],
-    });
+    let token = await login(base);
+    /** The admin's money routes on the service running now. */
+    const bank = () => banking(remote(base), token);
+    const account: Account = await bank().open();
+    /** The i-th request: a deposit of 1.00 with a key of its own. */
     const deposit = (i: number) =>
-      call(
-        base,
-        'POST',
-        `/api/v1/accounts/${account.body.id as string}/deposits`,
-        token,
-        { amount: '1.00', description: `deposit ${i}` },
-        `crash-key-${i}`,
-      );
+      bank().deposit(account.id, { amount: '1.00', description: `deposit ${i}` }, `crash-key-${i}`);
 
     // 32 at a time, until the service is killed under them.
-    const first = new Map<number, { status: number; body: Record<string, unknown> }>();
+    const first = new Map<number, Response>();
     let next = 0;
     const worker = async () => {
       while (next < KEYS) {
@@ -118,29 +88,18 @@ const KEYS = 300;
     expect(first.size).toBeLessThan(KEYS);
 
     base = await start();
-    token = (
-      await call(base, 'POST', '/api/v1/auth/login', undefined, {
-        username: 'admin',
-        password: PASSWORD,
-      })
-    ).body.accessToken as string;
+    token = await login(base);
     const retries = await Promise.all(Array.from({ length: KEYS }, (_, i) => deposit(i)));
     const statuses = retries.map((r) => r.status);
     expect(statuses.filter((s) => s !== 201)).toEqual([]);
     for (const [i, answer] of first) {
       if (answer.status === 201) {
-        expect(retries[i].replayed).toBe(true);
+        expect(retries[i].headers['idempotent-replayed']).toBe('true');
         expect(retries[i].body).toEqual(answer.body);
       }
     }
-    const after = await call(base, 'GET', `/api/v1/accounts/${account.body.id as string}`, token);
-    expect(after.body.balance).toBe(`${KEYS}.00`);
-    const list = await call(
-      base,
-      'GET',
-      `/api/v1/accounts/${account.body.id as string}/operations?limit=1`,
-      token,
-    );
+    expect(await bank().balance(account.id)).toBe(`${KEYS}.00`);
+    const list = await bank().operations(account.id, 'limit=1');
     expect(list.body.total).toBe(KEYS);
   }, 120_000);
 });

@@ -2,7 +2,8 @@
  * The README's first run, as a newcomer follows it: `npm start` on an empty
  * folder (the embedded database, no ADMIN_PASSWORD), read the generated admin
  * password off the output, log in, pause, go on; then a restart on the same
- * folder.
+ * folder. (Metrics are on, on a port of their own, only to see when the pause
+ * has closed the pool's idle connection.)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,16 +20,20 @@ const text = (line: Record<string, unknown>) => (typeof line.msg === 'string' ? 
 describe('the first start on an empty embedded database', () => {
   let service: Service;
   let base: string;
+  let metrics: string;
   const data = join(work, 'data');
 
   beforeAll(async () => {
-    const port = await freePort();
+    const [port, metricsPort] = [await freePort(), await freePort()];
     base = `http://127.0.0.1:${port}`;
+    metrics = `http://127.0.0.1:${metricsPort}/metrics`;
     service = startService(work, {
       DATA_DIR: data,
       PORT: String(port),
       ADMIN_PASSWORD: undefined,
       DATABASE_IDLE_TIMEOUT: '1s',
+      METRICS_ENABLED: 'true',
+      METRICS_PORT: String(metricsPort),
     });
     await until('the admin password', () => service.lines.some((l) => BANNER.test(text(l))));
   }, 120_000);
@@ -47,7 +52,7 @@ describe('the first start on an empty embedded database', () => {
     expect(everything.filter((l) => l.includes(password))).toHaveLength(1);
   });
 
-  it('logs in with it, and the session still works after a pause longer than the idle timeout', async () => {
+  it('logs in with it, and the session still works once the pool closed its idle connection', async () => {
     const password = BANNER.exec(text(service.lines.find((l) => BANNER.test(text(l)))!))![1];
     const login = await fetch(`${base}/api/v1/auth/login`, {
       method: 'POST',
@@ -59,7 +64,13 @@ describe('the first start on an empty embedded database', () => {
     const me = () =>
       fetch(`${base}/api/v1/auth/me`, { headers: { authorization: `Bearer ${accessToken}` } });
     expect((await me()).status).toBe(200);
-    await new Promise((done) => setTimeout(done, 2_500));
+    // The pause: until the pool has closed its connection, idle for DATABASE_IDLE_TIMEOUT.
+    await until('the pool to close its idle connection', async () => {
+      const scrape = await (await fetch(metrics)).text();
+      const open = /^bank_db_pool_connections(?:\{[^}]*\})? (\d+)$/m.exec(scrape);
+      if (!open) throw new Error(`no pool gauge in the scrape:\n${scrape}`);
+      return open[1] === '0' || undefined;
+    });
     expect((await me()).status).toBe(200);
   });
 

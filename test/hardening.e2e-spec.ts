@@ -126,15 +126,13 @@ describe('security hardening', () => {
         'lastName',
       );
       expectFieldError(await t.http.get('/api/v1/clients?q=%00').set(bearer(teller)), 'q');
-      const account = await banking(t, teller).open();
+      const bank = banking(t, teller);
+      const account = await bank.open();
       expectFieldError(
-        await t.http
-          .post(`/api/v1/accounts/${account.id}/deposits`)
-          .set(bearer(teller))
-          .send({ amount: '1.00', description: `x${nul}` }),
+        await bank.deposit(account.id, { amount: '1.00', description: `x${nul}` }),
         'description',
       );
-      expect(await banking(t, teller).balance(account.id)).toBe('0.00');
+      expect(await bank.balance(account.id)).toBe('0.00');
     });
 
     it('a body nested 10,000 deep is 400, with no login needed', async () => {

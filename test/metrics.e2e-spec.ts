@@ -8,7 +8,7 @@ import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { register } from 'prom-client';
 import { MetricsServer } from '../src/metrics/metrics-server';
 import { ADMIN_PASSWORD, TestApp, TokenPair, freshAddress } from './helpers/app';
-import { Account, banking, createTeller, uniqueName } from './helpers/banking';
+import { Account, Banking, banking, createTeller, uniqueName } from './helpers/banking';
 import { cloneTemplate, databaseEnv, dropDatabase, onServer } from './helpers/databases';
 import { expectProblem } from './helpers/expect';
 import { freePort, kill, listening, Service, startService, until } from './helpers/service';
@@ -102,7 +102,7 @@ describe('metrics on (METRICS_ENABLED=true)', () => {
   let t: TestApp;
   let url: string;
   let teller: string;
-  let bank: ReturnType<typeof banking>;
+  let bank: Banking;
   let closed = false;
 
   beforeAll(async () => {

@@ -3,9 +3,11 @@ import type { Response } from 'supertest';
 import { TestApp, bearer } from './helpers/app';
 import {
   Account,
+  Banking,
   Operation,
+  allPages,
+  banking,
   cents,
-  createAccount,
   createClient,
   createCustomer,
   createTeller,
@@ -84,13 +86,14 @@ describe('operations', () => {
   let admin: string;
   let teller: string;
   let tellerId: string;
-  /** Every account a test touched; the money rule is checked over all of them at the end. */
-  const touched = new Set<string>();
+  /** The teller's money routes. */
+  let bank: Banking;
 
   beforeAll(async () => {
     t = await TestApp.start();
     admin = await t.adminToken();
     ({ id: tellerId, token: teller } = await createTeller(t, admin));
+    bank = banking(t, teller);
   });
   afterAll(async () => {
     await t.close();
@@ -99,55 +102,17 @@ describe('operations', () => {
   async function newClient(firstName = 'Ada', lastName = 'Lovelace'): Promise<string> {
     return (await createClient(t, teller, { firstName, lastName })).id;
   }
-  async function openAccount(extra: object = {}, holderIds?: string[]): Promise<Account> {
-    const body = { holderIds: holderIds ?? [await newClient()], ...extra };
-    const account = await createAccount(t, teller, body);
-    touched.add(account.id);
-    return account;
-  }
-  const deposit = (id: string, body: object, token = teller) =>
-    t.http.post(`/api/v1/accounts/${id}/deposits`).set(bearer(token)).send(body);
-  const withdraw = (id: string, body: object, token = teller) =>
-    t.http.post(`/api/v1/accounts/${id}/withdrawals`).set(bearer(token)).send(body);
-  const transfer = (body: object, token = teller) =>
-    t.http.post('/api/v1/transfers').set(bearer(token)).send(body);
-  const reverse = (id: string, body: object = {}, token = teller) =>
-    t.http.post(`/api/v1/operations/${id}/reverse`).set(bearer(token)).send(body);
-  const operations = (id: string, query = '', token = teller) =>
-    t.http.get(`/api/v1/accounts/${id}/operations?${query}`).set(bearer(token));
-  async function funded(amount: string, extra: object = {}): Promise<Account> {
-    const account = await openAccount(extra);
-    expect((await deposit(account.id, { amount })).status).toBe(201);
-    return account;
-  }
-  async function balance(id: string): Promise<string> {
-    const res = await t.http.get(`/api/v1/accounts/${id}`).set(bearer(teller));
-    expect(res.status).toBe(200);
-    return res.body.balance;
-  }
   async function operationCount(id: string): Promise<number> {
-    const res = await operations(id, 'limit=1');
+    const res = await bank.operations(id, 'limit=1');
     expect(res.status).toBe(200);
     return res.body.total;
-  }
-  async function allOperations(id: string): Promise<Operation[]> {
-    const all: Operation[] = [];
-    for (let page = 1; ; page += 1) {
-      const res = await operations(id, `limit=100&page=${page}`);
-      expect(res.status).toBe(200);
-      all.push(...res.body.items);
-      if (res.body.items.length < 100) {
-        expect(all).toHaveLength(res.body.total);
-        return all;
-      }
-    }
   }
   const newCustomer = (clientId: string) => createCustomer(t, admin, clientId);
 
   describe('deposits and withdrawals', () => {
     it('a deposit is 201, a credit with balanceAfter, performed by the teller', async () => {
-      const account = await openAccount();
-      const res = await deposit(account.id, { amount: '100.00', description: 'Salary' });
+      const account = await bank.open();
+      const res = await bank.deposit(account.id, { amount: '100.00', description: 'Salary' });
       expect(res.status).toBe(201);
       expect(res.headers['cache-control']).toBe('no-store');
       expectOperation(res.body, {
@@ -163,27 +128,27 @@ describe('operations', () => {
         performedBy: tellerId,
       });
       expect(Math.abs(Date.now() - Date.parse(res.body.createdAt))).toBeLessThan(5 * 60 * 1000);
-      expect(await balance(account.id)).toBe('100.00');
+      expect(await bank.balance(account.id)).toBe('100.00');
 
-      const second = await deposit(account.id, { amount: '0.01' });
+      const second = await bank.deposit(account.id, '0.01');
       expect(second.status).toBe(201);
       expect(second.body).toEqual(
         expect.objectContaining({ balanceAfter: '100.01', description: null }),
       );
-      expect(await balance(account.id)).toBe('100.01');
+      expect(await bank.balance(account.id)).toBe('100.01');
     });
 
     it('performedBy is whoever did it (an admin here)', async () => {
       const me = await t.http.get('/api/v1/auth/me').set(bearer(admin));
-      const account = await openAccount();
-      const res = await deposit(account.id, { amount: '5' }, admin);
+      const account = await bank.open();
+      const res = await banking(t, admin).deposit(account.id, { amount: '5' });
       expect(res.status).toBe(201);
       expect(res.body.performedBy).toBe(me.body.id);
     });
 
     it('a withdrawal is 201, a debit', async () => {
-      const account = await funded('100.00');
-      const res = await withdraw(account.id, { amount: '30.25', description: 'Cash' });
+      const account = await bank.open({ funding: '100.00' });
+      const res = await bank.withdraw(account.id, { amount: '30.25', description: 'Cash' });
       expect(res.status).toBe(201);
       expect(res.headers['cache-control']).toBe('no-store');
       expectOperation(res.body, {
@@ -198,51 +163,51 @@ describe('operations', () => {
         reversedBy: null,
         performedBy: tellerId,
       });
-      expect(await balance(account.id)).toBe('69.75');
+      expect(await bank.balance(account.id)).toBe('69.75');
     });
 
     it('beyond balance + overdraftLimit is 422 INSUFFICIENT_FUNDS; exactly that much succeeds', async () => {
-      const account = await funded('50.00', { overdraftLimit: '100.00' });
-      expectProblem(await withdraw(account.id, { amount: '150.01' }), 422, 'INSUFFICIENT_FUNDS');
-      expect(await balance(account.id)).toBe('50.00');
+      const account = await bank.open({ funding: '50.00', overdraftLimit: '100.00' });
+      expectProblem(await bank.withdraw(account.id, '150.01'), 422, 'INSUFFICIENT_FUNDS');
+      expect(await bank.balance(account.id)).toBe('50.00');
       expect(await operationCount(account.id)).toBe(1);
 
-      const exact = await withdraw(account.id, { amount: '150.00' });
+      const exact = await bank.withdraw(account.id, '150.00');
       expect(exact.status).toBe(201);
       expect(exact.body.balanceAfter).toBe('-100.00');
-      expect(await balance(account.id)).toBe('-100.00');
+      expect(await bank.balance(account.id)).toBe('-100.00');
 
-      expectProblem(await withdraw(account.id, { amount: '0.01' }), 422, 'INSUFFICIENT_FUNDS');
-      expect(await balance(account.id)).toBe('-100.00');
+      expectProblem(await bank.withdraw(account.id, '0.01'), 422, 'INSUFFICIENT_FUNDS');
+      expect(await bank.balance(account.id)).toBe('-100.00');
       expect(await operationCount(account.id)).toBe(2);
     });
 
     it('without an overdraft the balance cannot go below zero', async () => {
-      const account = await funded('10.00');
-      expectProblem(await withdraw(account.id, { amount: '10.01' }), 422, 'INSUFFICIENT_FUNDS');
-      expect(await balance(account.id)).toBe('10.00');
-      expect((await withdraw(account.id, { amount: '10.00' })).body.balanceAfter).toBe('0.00');
-      expectProblem(await withdraw(account.id, { amount: '0.01' }), 422, 'INSUFFICIENT_FUNDS');
-      expect(await balance(account.id)).toBe('0.00');
+      const account = await bank.open({ funding: '10.00' });
+      expectProblem(await bank.withdraw(account.id, '10.01'), 422, 'INSUFFICIENT_FUNDS');
+      expect(await bank.balance(account.id)).toBe('10.00');
+      expect((await bank.withdraw(account.id, '10.00')).body.balanceAfter).toBe('0.00');
+      expectProblem(await bank.withdraw(account.id, '0.01'), 422, 'INSUFFICIENT_FUNDS');
+      expect(await bank.balance(account.id)).toBe('0.00');
     });
 
     it('an unknown account is 404, a malformed id 400', async () => {
-      expectProblem(await deposit(randomUUID(), { amount: '1.00' }), 404, 'NOT_FOUND');
-      expectProblem(await withdraw(randomUUID(), { amount: '1.00' }), 404, 'NOT_FOUND');
-      expectProblem(await deposit('nope', { amount: '1.00' }), 400, 'VALIDATION_FAILED');
-      expectProblem(await withdraw('nope', { amount: '1.00' }), 400, 'VALIDATION_FAILED');
-      expectProblem(await operations('nope'), 400, 'VALIDATION_FAILED');
-      expectProblem(await operations(randomUUID()), 404, 'NOT_FOUND');
+      expectProblem(await bank.deposit(randomUUID(), '1.00'), 404, 'NOT_FOUND');
+      expectProblem(await bank.withdraw(randomUUID(), '1.00'), 404, 'NOT_FOUND');
+      expectProblem(await bank.deposit('nope', '1.00'), 400, 'VALIDATION_FAILED');
+      expectProblem(await bank.withdraw('nope', '1.00'), 400, 'VALIDATION_FAILED');
+      expectProblem(await bank.operations('nope'), 400, 'VALIDATION_FAILED');
+      expectProblem(await bank.operations(randomUUID()), 404, 'NOT_FOUND');
     });
 
     it('an unknown field is 400 and moves nothing', async () => {
-      const account = await funded('10.00');
+      const account = await bank.open({ funding: '10.00' });
       expectProblem(
-        await deposit(account.id, { amount: '1.00', balanceAfter: '1000.00' }),
+        await bank.deposit(account.id, { amount: '1.00', balanceAfter: '1000.00' }),
         400,
         'VALIDATION_FAILED',
       );
-      expect(await balance(account.id)).toBe('10.00');
+      expect(await bank.balance(account.id)).toBe('10.00');
     });
   });
 
@@ -250,7 +215,7 @@ describe('operations', () => {
     let account: Account;
 
     beforeAll(async () => {
-      account = await funded('100.00');
+      account = await bank.open({ funding: '100.00' });
     });
 
     it.each([
@@ -261,15 +226,15 @@ describe('operations', () => {
       ['"0.01"', '0.01', '0.01'],
       ['"1234567890123" (13 integer digits)', '1234567890123', '1234567890123.00'],
     ])('%s is accepted', async (_label, amount, shown) => {
-      const before = cents(await balance(account.id));
-      const res = await deposit(account.id, { amount });
+      const before = cents(await bank.balance(account.id));
+      const res = await bank.deposit(account.id, { amount });
       expect(res.status).toBe(201);
       expect(res.body.amount).toBe(shown);
       expect(cents(res.body.balanceAfter)).toBe(before + cents(shown));
-      expect(cents(await balance(account.id))).toBe(before + cents(shown));
+      expect(cents(await bank.balance(account.id))).toBe(before + cents(shown));
       // Take it out again so the account stays small.
-      expect((await withdraw(account.id, { amount: shown })).status).toBe(201);
-      expect(cents(await balance(account.id))).toBe(before);
+      expect((await bank.withdraw(account.id, { amount: shown })).status).toBe(201);
+      expect(cents(await bank.balance(account.id))).toBe(before);
     });
 
     it.each([
@@ -300,24 +265,24 @@ describe('operations', () => {
       ['an array', ['5.00']],
       ['an object', { value: '5.00' }],
     ])('%s is 400 and the balance is unchanged', async (_label, amount) => {
-      const before = await balance(account.id);
+      const before = await bank.balance(account.id);
       const count = await operationCount(account.id);
-      const res = await deposit(account.id, { amount });
+      const res = await bank.deposit(account.id, { amount });
       expectProblem(res, 400, 'VALIDATION_FAILED');
-      expect(await balance(account.id)).toBe(before);
+      expect(await bank.balance(account.id)).toBe(before);
       expect(await operationCount(account.id)).toBe(count);
     });
 
     it('a missing amount is 400', async () => {
-      const before = await balance(account.id);
-      expectProblem(await deposit(account.id, { description: 'x' }), 400, 'VALIDATION_FAILED');
-      expect(await balance(account.id)).toBe(before);
+      const before = await bank.balance(account.id);
+      expectProblem(await bank.deposit(account.id, { description: 'x' }), 400, 'VALIDATION_FAILED');
+      expect(await bank.balance(account.id)).toBe(before);
     });
 
     it.each(['{"amount":1e3}', '{"amount":1E3}', '{"amount":1.5e1}', '{"amount":1e-2}'])(
       'the raw JSON body %s (an exponent) is 400 and the balance is unchanged',
       async (raw) => {
-        const before = await balance(account.id);
+        const before = await bank.balance(account.id);
         const count = await operationCount(account.id);
         const res = await t.http
           .post(`/api/v1/accounts/${account.id}/deposits`)
@@ -325,58 +290,58 @@ describe('operations', () => {
           .set('Content-Type', 'application/json')
           .send(raw);
         expectProblem(res, 400, 'VALIDATION_FAILED');
-        expect(await balance(account.id)).toBe(before);
+        expect(await bank.balance(account.id)).toBe(before);
         expect(await operationCount(account.id)).toBe(count);
       },
     );
 
     it('the same rules hold on withdrawals and transfers', async () => {
-      const other = await openAccount();
-      const before = await balance(account.id);
+      const other = await bank.open();
+      const before = await bank.balance(account.id);
       for (const amount of ['0', '-5', '1.234', '1e3', '.5', null, true]) {
-        expectProblem(await withdraw(account.id, { amount }), 400, 'VALIDATION_FAILED');
+        expectProblem(await bank.withdraw(account.id, { amount }), 400, 'VALIDATION_FAILED');
         expectProblem(
-          await transfer({ fromAccountId: account.id, toAccountId: other.id, amount }),
+          await bank.transfer(account.id, other.id, { amount }),
           400,
           'VALIDATION_FAILED',
         );
       }
-      expect(await balance(account.id)).toBe(before);
-      expect(await balance(other.id)).toBe('0.00');
+      expect(await bank.balance(account.id)).toBe(before);
+      expect(await bank.balance(other.id)).toBe('0.00');
     });
   });
 
   describe('exactness', () => {
     it('"0.10" then "0.20" gives "0.30"; so do the JSON numbers 0.1 and 0.2', async () => {
-      const account = await openAccount();
-      expect((await deposit(account.id, { amount: '0.10' })).body.balanceAfter).toBe('0.10');
-      const second = await deposit(account.id, { amount: '0.20' });
+      const account = await bank.open();
+      expect((await bank.deposit(account.id, '0.10')).body.balanceAfter).toBe('0.10');
+      const second = await bank.deposit(account.id, '0.20');
       expect(second.body.balanceAfter).toBe('0.30');
-      expect(await balance(account.id)).toBe('0.30');
+      expect(await bank.balance(account.id)).toBe('0.30');
 
-      expect((await deposit(account.id, { amount: 0.1 })).status).toBe(201);
-      const fourth = await deposit(account.id, { amount: 0.2 });
+      expect((await bank.deposit(account.id, { amount: 0.1 })).status).toBe(201);
+      const fourth = await bank.deposit(account.id, { amount: 0.2 });
       expect(fourth.body.balanceAfter).toBe('0.60');
-      expect(await balance(account.id)).toBe('0.60');
+      expect(await bank.balance(account.id)).toBe('0.60');
     });
 
     it('9999999999999.99 round-trips', async () => {
-      const account = await openAccount();
-      const res = await deposit(account.id, { amount: '9999999999999.99' });
+      const account = await bank.open();
+      const res = await bank.deposit(account.id, '9999999999999.99');
       expect(res.status).toBe(201);
       expect(res.body.amount).toBe('9999999999999.99');
       expect(res.body.balanceAfter).toBe('9999999999999.99');
-      expect(await balance(account.id)).toBe('9999999999999.99');
-      const ops = await operations(account.id);
+      expect(await bank.balance(account.id)).toBe('9999999999999.99');
+      const ops = await bank.operations(account.id);
       expect(ops.body.items[0].amount).toBe('9999999999999.99');
 
-      const out = await withdraw(account.id, { amount: '9999999999999.98' });
+      const out = await bank.withdraw(account.id, '9999999999999.98');
       expect(out.status).toBe(201);
       expect(out.body.balanceAfter).toBe('0.01');
-      expect(await balance(account.id)).toBe('0.01');
+      expect(await bank.balance(account.id)).toBe('0.01');
 
-      const other = await openAccount();
-      const number = await deposit(other.id, { amount: 9999999999999.99 });
+      const other = await bank.open();
+      const number = await bank.deposit(other.id, { amount: 9999999999999.99 });
       expect(number.status).toBe(201);
       expect(number.body.amount).toBe('9999999999999.99');
     });
@@ -384,14 +349,9 @@ describe('operations', () => {
 
   describe('transfers', () => {
     it('201 {id, amount, debit, credit}: both legs share the transferId; balances move', async () => {
-      const from = await funded('100.00');
-      const to = await funded('5.00');
-      const res = await transfer({
-        fromAccountId: from.id,
-        toAccountId: to.id,
-        amount: '40.50',
-        description: 'Rent',
-      });
+      const from = await bank.open({ funding: '100.00' });
+      const to = await bank.open({ funding: '5.00' });
+      const res = await bank.transfer(from.id, to.id, { amount: '40.50', description: 'Rent' });
       expect(res.status).toBe(201);
       expect(res.headers['cache-control']).toBe('no-store');
       expect(Object.keys(res.body).sort()).toEqual(['amount', 'credit', 'debit', 'id']);
@@ -419,8 +379,8 @@ describe('operations', () => {
         performedBy: tellerId,
       });
       expect(res.body.debit.id).not.toBe(res.body.credit.id);
-      expect(await balance(from.id)).toBe('59.50');
-      expect(await balance(to.id)).toBe('45.50');
+      expect(await bank.balance(from.id)).toBe('59.50');
+      expect(await bank.balance(to.id)).toBe('45.50');
 
       const debit = await t.http.get(`/api/v1/operations/${res.body.debit.id}`).set(bearer(teller));
       expect(debit.body).toEqual(res.body.debit);
@@ -431,118 +391,79 @@ describe('operations', () => {
     });
 
     it('may use the overdraft, down to exactly -overdraftLimit', async () => {
-      const from = await funded('10.00', { overdraftLimit: '20' });
-      const to = await openAccount();
-      const res = await transfer({ fromAccountId: from.id, toAccountId: to.id, amount: '30.00' });
+      const from = await bank.open({ funding: '10.00', overdraftLimit: '20' });
+      const to = await bank.open();
+      const res = await bank.transfer(from.id, to.id, '30.00');
       expect(res.status).toBe(201);
       expect(res.body.debit.balanceAfter).toBe('-20.00');
-      expectProblem(
-        await transfer({ fromAccountId: from.id, toAccountId: to.id, amount: '0.01' }),
-        422,
-        'INSUFFICIENT_FUNDS',
-      );
-      expect(await balance(from.id)).toBe('-20.00');
-      expect(await balance(to.id)).toBe('30.00');
+      expectProblem(await bank.transfer(from.id, to.id, '0.01'), 422, 'INSUFFICIENT_FUNDS');
+      expect(await bank.balance(from.id)).toBe('-20.00');
+      expect(await bank.balance(to.id)).toBe('30.00');
     });
 
     it('the same account twice is 400 and moves nothing', async () => {
-      const account = await funded('10.00');
-      const res = await transfer({
-        fromAccountId: account.id,
-        toAccountId: account.id,
-        amount: '1.00',
-      });
+      const account = await bank.open({ funding: '10.00' });
+      const res = await bank.transfer(account.id, account.id, '1.00');
       expectProblem(res, 400, 'VALIDATION_FAILED');
-      expect(await balance(account.id)).toBe('10.00');
+      expect(await bank.balance(account.id)).toBe('10.00');
       expect(await operationCount(account.id)).toBe(1);
     });
 
     it('the same account twice in different letter case is 400 and moves nothing, with a key too', async () => {
-      const account = await funded('100.00');
+      const account = await bank.open({ funding: '100.00' });
       for (const key of [undefined, randomUUID()]) {
-        const req = t.http.post('/api/v1/transfers').set(bearer(teller)).send({
-          fromAccountId: account.id,
-          toAccountId: account.id.toUpperCase(),
-          amount: '40.00',
-        });
-        const res = key ? await req.set('Idempotency-Key', key) : await req;
+        const res = await bank.transfer(account.id, account.id.toUpperCase(), '40.00', key);
         expectProblem(res, 400, 'VALIDATION_FAILED');
       }
-      expect(await balance(account.id)).toBe('100.00');
+      expect(await bank.balance(account.id)).toBe('100.00');
       expect(await operationCount(account.id)).toBe(1);
     });
 
     it('upper-case ids name the same accounts as lower-case ones', async () => {
-      const from = await funded('10.00');
-      const to = await funded('1.00');
-      const res = await transfer({
-        fromAccountId: from.id.toUpperCase(),
-        toAccountId: to.id.toUpperCase(),
-        amount: '2.50',
-      });
+      const from = await bank.open({ funding: '10.00' });
+      const to = await bank.open({ funding: '1.00' });
+      const res = await bank.transfer(from.id.toUpperCase(), to.id.toUpperCase(), '2.50');
       expect(res.status).toBe(201);
       expect(res.body.debit.accountId).toBe(from.id);
       expect(res.body.credit.accountId).toBe(to.id);
-      expect(await balance(from.id)).toBe('7.50');
-      expect(await balance(to.id)).toBe('3.50');
+      expect(await bank.balance(from.id)).toBe('7.50');
+      expect(await bank.balance(to.id)).toBe('3.50');
     });
 
     it('different currencies are 422 CURRENCY_MISMATCH and move nothing', async () => {
-      const euros = await funded('100.00', { currency: 'EUR' });
-      const dollars = await funded('100.00', { currency: 'USD' });
-      expectProblem(
-        await transfer({ fromAccountId: euros.id, toAccountId: dollars.id, amount: '10.00' }),
-        422,
-        'CURRENCY_MISMATCH',
-      );
-      expectProblem(
-        await transfer({ fromAccountId: dollars.id, toAccountId: euros.id, amount: '10.00' }),
-        422,
-        'CURRENCY_MISMATCH',
-      );
-      expect(await balance(euros.id)).toBe('100.00');
-      expect(await balance(dollars.id)).toBe('100.00');
+      const euros = await bank.open({ funding: '100.00', currency: 'EUR' });
+      const dollars = await bank.open({ funding: '100.00', currency: 'USD' });
+      expectProblem(await bank.transfer(euros.id, dollars.id, '10.00'), 422, 'CURRENCY_MISMATCH');
+      expectProblem(await bank.transfer(dollars.id, euros.id, '10.00'), 422, 'CURRENCY_MISMATCH');
+      expect(await bank.balance(euros.id)).toBe('100.00');
+      expect(await bank.balance(dollars.id)).toBe('100.00');
       expect(await operationCount(euros.id)).toBe(1);
       expect(await operationCount(dollars.id)).toBe(1);
     });
 
     it('insufficient funds are 422 and move nothing', async () => {
-      const from = await funded('10.00');
-      const to = await funded('1.00');
-      expectProblem(
-        await transfer({ fromAccountId: from.id, toAccountId: to.id, amount: '10.01' }),
-        422,
-        'INSUFFICIENT_FUNDS',
-      );
-      expect(await balance(from.id)).toBe('10.00');
-      expect(await balance(to.id)).toBe('1.00');
+      const from = await bank.open({ funding: '10.00' });
+      const to = await bank.open({ funding: '1.00' });
+      expectProblem(await bank.transfer(from.id, to.id, '10.01'), 422, 'INSUFFICIENT_FUNDS');
+      expect(await bank.balance(from.id)).toBe('10.00');
+      expect(await bank.balance(to.id)).toBe('1.00');
       expect(await operationCount(from.id)).toBe(1);
       expect(await operationCount(to.id)).toBe(1);
     });
 
     it('an unknown account is 404; malformed ids 400; nothing moves', async () => {
-      const account = await funded('10.00');
-      expectProblem(
-        await transfer({ fromAccountId: account.id, toAccountId: randomUUID(), amount: '1.00' }),
-        404,
-        'NOT_FOUND',
-      );
-      expectProblem(
-        await transfer({ fromAccountId: randomUUID(), toAccountId: account.id, amount: '1.00' }),
-        404,
-        'NOT_FOUND',
-      );
-      expectProblem(
-        await transfer({ fromAccountId: account.id, toAccountId: 'x', amount: '1.00' }),
-        400,
-        'VALIDATION_FAILED',
-      );
-      expect(await balance(account.id)).toBe('10.00');
+      const account = await bank.open({ funding: '10.00' });
+      expectProblem(await bank.transfer(account.id, randomUUID(), '1.00'), 404, 'NOT_FOUND');
+      expectProblem(await bank.transfer(randomUUID(), account.id, '1.00'), 404, 'NOT_FOUND');
+      expectProblem(await bank.transfer(account.id, 'x', '1.00'), 400, 'VALIDATION_FAILED');
+      expect(await bank.balance(account.id)).toBe('10.00');
     });
   });
 
   describe('what a customer may do', () => {
     let customer: string;
+    /** The customer's money routes. */
+    let mine: Banking;
     let clientId: string;
     let own: Account;
     let ownSecond: Account;
@@ -550,16 +471,17 @@ describe('operations', () => {
 
     beforeAll(async () => {
       clientId = await newClient('Cora', 'Customer');
-      own = await openAccount({}, [clientId]);
-      ownSecond = await openAccount({}, [clientId]);
-      foreign = await openAccount();
-      expect((await deposit(own.id, { amount: '100.00' })).status).toBe(201);
-      expect((await deposit(foreign.id, { amount: '500.00' })).status).toBe(201);
+      own = await bank.open({ holderIds: [clientId] });
+      ownSecond = await bank.open({ holderIds: [clientId] });
+      foreign = await bank.open();
+      expect((await bank.deposit(own.id, '100.00')).status).toBe(201);
+      expect((await bank.deposit(foreign.id, '500.00')).status).toBe(201);
       customer = await newCustomer(clientId);
+      mine = banking(t, customer);
     });
 
     it('a refused transfer of its own is 404, 422 or 409 as for staff, and moves nothing', async () => {
-      const frozen = await funded('1.00');
+      const frozen = await bank.open({ funding: '1.00' });
       expect(
         (
           await t.http
@@ -568,44 +490,36 @@ describe('operations', () => {
             .send({ status: 'frozen' })
         ).status,
       ).toBe(200);
-      const before = [await balance(own.id), await balance(foreign.id), await balance(frozen.id)];
-      const refusals: Array<[object, number, string]> = [
-        [{ fromAccountId: own.id, toAccountId: randomUUID(), amount: '1.00' }, 404, 'NOT_FOUND'],
-        [
-          { fromAccountId: own.id, toAccountId: foreign.id, amount: '1000000.00' },
-          422,
-          'INSUFFICIENT_FUNDS',
-        ],
-        [
-          { fromAccountId: own.id, toAccountId: frozen.id, amount: '1.00' },
-          409,
-          'ACCOUNT_NOT_ACTIVE',
-        ],
+      const before = [
+        await bank.balance(own.id),
+        await bank.balance(foreign.id),
+        await bank.balance(frozen.id),
       ];
-      for (const [body, status, code] of refusals) {
-        const res = await transfer(body, customer);
+      const refusals: Array<[string, string, number, string]> = [
+        [randomUUID(), '1.00', 404, 'NOT_FOUND'],
+        [foreign.id, '1000000.00', 422, 'INSUFFICIENT_FUNDS'],
+        [frozen.id, '1.00', 409, 'ACCOUNT_NOT_ACTIVE'],
+      ];
+      for (const [to, amount, status, code] of refusals) {
+        const res = await mine.transfer(own.id, to, amount);
         expectProblem(res, status, code);
         // Nothing about the other account (its balance, holders, state, currency) is in the answer.
         expect(JSON.stringify(res.body)).not.toContain(frozen.number);
         expect(res.body.detail).not.toMatch(/frozen|closed|EUR|USD/);
       }
-      const usd = await openAccount({ currency: 'USD' });
-      const mismatch = await transfer(
-        { fromAccountId: own.id, toAccountId: usd.id, amount: '1.00' },
-        customer,
-      );
+      const usd = await bank.open({ currency: 'USD' });
+      const mismatch = await mine.transfer(own.id, usd.id, '1.00');
       expectProblem(mismatch, 422, 'CURRENCY_MISMATCH');
       expect(mismatch.body.detail).not.toMatch(/USD|EUR/);
-      expect([await balance(own.id), await balance(foreign.id), await balance(frozen.id)]).toEqual(
-        before,
-      );
+      expect([
+        await bank.balance(own.id),
+        await bank.balance(foreign.id),
+        await bank.balance(frozen.id),
+      ]).toEqual(before);
     });
 
     it('transfers from its account to someone else: 201, the credit leg reveals nothing', async () => {
-      const res = await transfer(
-        { fromAccountId: own.id, toAccountId: foreign.id, amount: '10.00', description: 'Gift' },
-        customer,
-      );
+      const res = await mine.transfer(own.id, foreign.id, { amount: '10.00', description: 'Gift' });
       expect(res.status).toBe(201);
       expect(res.body.id).toMatch(UUID);
       expect(res.body.amount).toBe('10.00');
@@ -626,15 +540,12 @@ describe('operations', () => {
         createdAt: expect.stringMatching(ISO_UTC),
       });
       expect(JSON.stringify(res.body)).not.toContain('510.00');
-      expect(await balance(own.id)).toBe('90.00');
-      expect(await balance(foreign.id)).toBe('510.00');
+      expect(await bank.balance(own.id)).toBe('90.00');
+      expect(await bank.balance(foreign.id)).toBe('510.00');
     });
 
     it('between two of its own accounts the credit leg is the full operation', async () => {
-      const res = await transfer(
-        { fromAccountId: own.id, toAccountId: ownSecond.id, amount: '5.00' },
-        customer,
-      );
+      const res = await mine.transfer(own.id, ownSecond.id, '5.00');
       expect(res.status).toBe(201);
       expectOperation(res.body.credit, {
         accountId: ownSecond.id,
@@ -645,54 +556,46 @@ describe('operations', () => {
     });
 
     it('may transfer from a joint account its client co-holds', async () => {
-      const joint = await openAccount({}, [await newClient('Other', 'Holder'), clientId]);
-      expect((await deposit(joint.id, { amount: '20.00' })).status).toBe(201);
-      const res = await transfer(
-        { fromAccountId: joint.id, toAccountId: foreign.id, amount: '20.00' },
-        customer,
-      );
+      const joint = await bank.open({
+        holderIds: [await newClient('Other', 'Holder'), clientId],
+        funding: '20.00',
+      });
+      const res = await mine.transfer(joint.id, foreign.id, '20.00');
       expect(res.status).toBe(201);
       expect(res.body.debit.balanceAfter).toBe('0.00');
-      expect(await balance(joint.id)).toBe('0.00');
+      expect(await bank.balance(joint.id)).toBe('0.00');
     });
 
     it('a transfer from an account it does not hold is 404 and moves nothing', async () => {
-      const before = [await balance(own.id), await balance(foreign.id)];
-      expectProblem(
-        await transfer(
-          { fromAccountId: foreign.id, toAccountId: own.id, amount: '50.00' },
-          customer,
-        ),
-        404,
-        'NOT_FOUND',
-      );
-      expect([await balance(own.id), await balance(foreign.id)]).toEqual(before);
+      const before = [await bank.balance(own.id), await bank.balance(foreign.id)];
+      expectProblem(await mine.transfer(foreign.id, own.id, '50.00'), 404, 'NOT_FOUND');
+      expect([await bank.balance(own.id), await bank.balance(foreign.id)]).toEqual(before);
     });
 
     it('gets 403 on deposits, withdrawals and reversals, and nothing changes', async () => {
-      const before = await balance(own.id);
-      const [last] = (await operations(own.id)).body.items as Operation[];
-      expectProblem(await deposit(own.id, { amount: '1000.00' }, customer), 403, 'FORBIDDEN');
-      expectProblem(await withdraw(own.id, { amount: '1.00' }, customer), 403, 'FORBIDDEN');
-      expectProblem(await reverse(last.id, {}, customer), 403, 'FORBIDDEN');
-      expect(await balance(own.id)).toBe(before);
+      const before = await bank.balance(own.id);
+      const [last] = (await bank.operations(own.id)).body.items as Operation[];
+      expectProblem(await mine.deposit(own.id, '1000.00'), 403, 'FORBIDDEN');
+      expectProblem(await mine.withdraw(own.id, '1.00'), 403, 'FORBIDDEN');
+      expectProblem(await mine.reverse(last.id), 403, 'FORBIDDEN');
+      expect(await bank.balance(own.id)).toBe(before);
       const again = await t.http.get(`/api/v1/operations/${last.id}`).set(bearer(teller));
       expect(again.body.reversedBy).toBeNull();
     });
 
     it('reads the operations of its accounts, not of others', async () => {
-      const list = await operations(own.id, '', customer);
+      const list = await mine.operations(own.id);
       expect(list.status).toBe(200);
       expect(list.body.total).toBeGreaterThan(0);
-      expectProblem(await operations(foreign.id, '', customer), 404, 'NOT_FOUND');
+      expectProblem(await mine.operations(foreign.id), 404, 'NOT_FOUND');
 
-      const [mine] = list.body.items as Operation[];
-      const one = await t.http.get(`/api/v1/operations/${mine.id}`).set(bearer(customer));
+      const [ours] = list.body.items as Operation[];
+      const one = await t.http.get(`/api/v1/operations/${ours.id}`).set(bearer(customer));
       expect(one.status).toBe(200);
       expect(one.headers['cache-control']).toBe('no-store');
-      expect(one.body).toEqual(mine);
+      expect(one.body).toEqual(ours);
 
-      const [theirs] = (await operations(foreign.id)).body.items as Operation[];
+      const [theirs] = (await bank.operations(foreign.id)).body.items as Operation[];
       expectProblem(
         await t.http.get(`/api/v1/operations/${theirs.id}`).set(bearer(customer)),
         404,
@@ -735,10 +638,10 @@ describe('operations', () => {
 
   describe('reversals', () => {
     it('of a deposit: 201 debit, kind reversal, reversalOf; the deposit shows reversedBy', async () => {
-      const account = await funded('10.00');
-      const dep = await deposit(account.id, { amount: '40.00' });
+      const account = await bank.open({ funding: '10.00' });
+      const dep = await bank.deposit(account.id, '40.00');
       expect(dep.status).toBe(201);
-      const res = await reverse(dep.body.id, { description: 'Entered twice' });
+      const res = await bank.reverse(dep.body.id, { description: 'Entered twice' });
       expect(res.status).toBe(201);
       expect(res.headers['cache-control']).toBe('no-store');
       expectOperation(res.body, {
@@ -753,21 +656,21 @@ describe('operations', () => {
         transferId: null,
         performedBy: tellerId,
       });
-      expect(await balance(account.id)).toBe('10.00');
+      expect(await bank.balance(account.id)).toBe('10.00');
 
       const original = await t.http.get(`/api/v1/operations/${dep.body.id}`).set(bearer(teller));
       expect(original.status).toBe(200);
       expect(original.body).toEqual({ ...dep.body, reversedBy: res.body.id });
 
-      expectProblem(await reverse(dep.body.id), 409, 'ALREADY_REVERSED');
-      expect(await balance(account.id)).toBe('10.00');
+      expectProblem(await bank.reverse(dep.body.id), 409, 'ALREADY_REVERSED');
+      expect(await bank.balance(account.id)).toBe('10.00');
       expect(await operationCount(account.id)).toBe(3);
     });
 
     it('of a withdrawal: a credit', async () => {
-      const account = await funded('50.00');
-      const out = await withdraw(account.id, { amount: '20.00' });
-      const res = await reverse(out.body.id);
+      const account = await bank.open({ funding: '50.00' });
+      const out = await bank.withdraw(account.id, '20.00');
+      const res = await bank.reverse(out.body.id);
       expect(res.status).toBe(201);
       expectOperation(res.body, {
         accountId: account.id,
@@ -777,20 +680,20 @@ describe('operations', () => {
         balanceAfter: '50.00',
         reversalOf: out.body.id,
       });
-      expect(await balance(account.id)).toBe('50.00');
+      expect(await bank.balance(account.id)).toBe('50.00');
     });
 
     it.each(['debit', 'credit'] as const)(
       'given the %s leg of a transfer, both legs are reversed as a new transfer',
       async (given) => {
-        const from = await funded('100.00');
-        const to = await funded('20.00');
-        const tr = await transfer({ fromAccountId: from.id, toAccountId: to.id, amount: '30.00' });
+        const from = await bank.open({ funding: '100.00' });
+        const to = await bank.open({ funding: '20.00' });
+        const tr = await bank.transfer(from.id, to.id, '30.00');
         expect(tr.status).toBe(201);
         const leg: Operation = tr.body[given];
         const otherLeg: Operation = tr.body[given === 'debit' ? 'credit' : 'debit'];
 
-        const res = await reverse(leg.id);
+        const res = await bank.reverse(leg.id);
         expect(res.status).toBe(201);
         expectOperation(res.body, {
           accountId: leg.accountId,
@@ -801,10 +704,10 @@ describe('operations', () => {
         });
         expect(res.body.transferId).toMatch(UUID);
         expect(res.body.transferId).not.toBe(tr.body.id);
-        expect(await balance(from.id)).toBe('100.00');
-        expect(await balance(to.id)).toBe('20.00');
+        expect(await bank.balance(from.id)).toBe('100.00');
+        expect(await bank.balance(to.id)).toBe('20.00');
 
-        const [newest] = (await operations(otherLeg.accountId)).body.items as Operation[];
+        const [newest] = (await bank.operations(otherLeg.accountId)).body.items as Operation[];
         expectOperation(newest, {
           accountId: otherLeg.accountId,
           type: given === 'debit' ? 'debit' : 'credit',
@@ -819,21 +722,21 @@ describe('operations', () => {
           expect(read.body.reversedBy).toBe(original.id === leg.id ? res.body.id : newest.id);
         }
 
-        expectProblem(await reverse(otherLeg.id), 409, 'ALREADY_REVERSED');
-        expectProblem(await reverse(leg.id), 409, 'ALREADY_REVERSED');
-        expect(await balance(from.id)).toBe('100.00');
-        expect(await balance(to.id)).toBe('20.00');
+        expectProblem(await bank.reverse(otherLeg.id), 409, 'ALREADY_REVERSED');
+        expectProblem(await bank.reverse(leg.id), 409, 'ALREADY_REVERSED');
+        expect(await bank.balance(from.id)).toBe('100.00');
+        expect(await bank.balance(to.id)).toBe('20.00');
         expect(await operationCount(from.id)).toBe(3);
         expect(await operationCount(to.id)).toBe(3);
       },
     );
 
     it('of a deposit whose money was withdrawn meanwhile: 422 INSUFFICIENT_FUNDS, nothing changes', async () => {
-      const account = await openAccount();
-      const dep = await deposit(account.id, { amount: '40.00' });
-      expect((await withdraw(account.id, { amount: '35.00' })).status).toBe(201);
-      expectProblem(await reverse(dep.body.id), 422, 'INSUFFICIENT_FUNDS');
-      expect(await balance(account.id)).toBe('5.00');
+      const account = await bank.open();
+      const dep = await bank.deposit(account.id, '40.00');
+      expect((await bank.withdraw(account.id, '35.00')).status).toBe(201);
+      expectProblem(await bank.reverse(dep.body.id), 422, 'INSUFFICIENT_FUNDS');
+      expect(await bank.balance(account.id)).toBe('5.00');
       expect(await operationCount(account.id)).toBe(2);
       const original = await t.http.get(`/api/v1/operations/${dep.body.id}`).set(bearer(teller));
       expect(original.body.reversedBy).toBeNull();
@@ -845,19 +748,19 @@ describe('operations', () => {
       ['{}', 'application/json', '{}'],
       ['an empty form (what axios sends)', 'application/x-www-form-urlencoded', undefined],
     ])('with %s: 201, description optional', async (_, type, body) => {
-      const account = await openAccount();
-      const dep = await deposit(account.id, { amount: '7.00' });
+      const account = await bank.open();
+      const dep = await bank.deposit(account.id, '7.00');
       let req = t.http.post(`/api/v1/operations/${dep.body.id}/reverse`).set(bearer(teller));
       if (type) req = req.set('Content-Type', type);
       const res = body === undefined ? await req : await req.send(body);
       expect(res.status).toBe(201);
       expect(res.body).toMatchObject({ kind: 'reversal', type: 'debit', reversalOf: dep.body.id });
-      expect(await balance(account.id)).toBe('0.00');
+      expect(await bank.balance(account.id)).toBe('0.00');
     });
 
     it('a body that is not an object is 400, and nothing is reversed', async () => {
-      const account = await openAccount();
-      const dep = await deposit(account.id, { amount: '7.00' });
+      const account = await bank.open();
+      const dep = await bank.deposit(account.id, '7.00');
       for (const body of ['null', '[]', '"x"']) {
         const res = await t.http
           .post(`/api/v1/operations/${dep.body.id}/reverse`)
@@ -866,12 +769,12 @@ describe('operations', () => {
           .send(body);
         expectProblem(res, 400, 'VALIDATION_FAILED');
       }
-      expect(await balance(account.id)).toBe('7.00');
+      expect(await bank.balance(account.id)).toBe('7.00');
     });
 
     it('an unknown operation is 404, a malformed id 400', async () => {
-      expectProblem(await reverse(randomUUID()), 404, 'NOT_FOUND');
-      expectProblem(await reverse('abc'), 400, 'VALIDATION_FAILED');
+      expectProblem(await bank.reverse(randomUUID()), 404, 'NOT_FOUND');
+      expectProblem(await bank.reverse('abc'), 400, 'VALIDATION_FAILED');
     });
   });
 
@@ -880,24 +783,20 @@ describe('operations', () => {
     let created: Operation[];
 
     beforeAll(async () => {
-      account = await openAccount();
-      const other = await openAccount();
+      account = await bank.open();
+      const other = await bank.open();
       created = [];
-      created.push((await deposit(account.id, { amount: '100.00' })).body);
-      created.push((await withdraw(account.id, { amount: '30.00' })).body);
-      created.push((await deposit(account.id, { amount: '5.00' })).body);
-      const tr = await transfer({ fromAccountId: account.id, toAccountId: other.id, amount: '10' });
+      created.push((await bank.deposit(account.id, '100.00')).body);
+      created.push((await bank.withdraw(account.id, '30.00')).body);
+      created.push((await bank.deposit(account.id, '5.00')).body);
+      const tr = await bank.transfer(account.id, other.id, '10');
       created.push(tr.body.debit);
-      const back = await transfer({
-        fromAccountId: other.id,
-        toAccountId: account.id,
-        amount: '2',
-      });
+      const back = await bank.transfer(other.id, account.id, '2');
       created.push(back.body.credit);
     });
 
     it('newest first, as a page, not cacheable', async () => {
-      const res = await operations(account.id);
+      const res = await bank.operations(account.id);
       expect(res.status).toBe(200);
       expect(res.headers['cache-control']).toBe('no-store');
       expect(Object.keys(res.body).sort()).toEqual([
@@ -924,7 +823,7 @@ describe('operations', () => {
       ['kind=reversal', () => false],
       ['kind=transfer&type=credit', (o: Operation) => o.kind === 'transfer' && o.type === 'credit'],
     ])('?%s filters', async (query, keep) => {
-      const res = await operations(account.id, query);
+      const res = await bank.operations(account.id, query);
       expect(res.status).toBe(200);
       const expected = [...created].reverse().filter(keep);
       expect(res.body.total).toBe(expected.length);
@@ -935,7 +834,7 @@ describe('operations', () => {
       const today = day(0);
       const all = [...created].reverse().map((o) => o.id);
       const ids = async (query: string) => {
-        const res = await operations(account.id, query);
+        const res = await bank.operations(account.id, query);
         expect(res.status).toBe(200);
         expect(res.body.total).toBe(res.body.items.length);
         return res.body.items.map((o: Operation) => o.id);
@@ -968,25 +867,25 @@ describe('operations', () => {
       'limit=0',
       'page=0',
     ])('?%s is 400', async (query) => {
-      expectProblem(await operations(account.id, query), 400, 'VALIDATION_FAILED');
+      expectProblem(await bank.operations(account.id, query), 400, 'VALIDATION_FAILED');
     });
 
     it('pages', async () => {
       const seen: string[] = [];
       for (let page = 1; page <= 3; page += 1) {
-        const res = await operations(account.id, `page=${page}&limit=2`);
+        const res = await bank.operations(account.id, `page=${page}&limit=2`);
         expect(res.status).toBe(200);
         expect(res.body).toEqual(expect.objectContaining({ page, limit: 2, total: 5 }));
         expect(res.body.items).toHaveLength(page < 3 ? 2 : 1);
         seen.push(...res.body.items.map((o: Operation) => o.id));
       }
       expect(seen).toEqual([...created].reverse().map((o) => o.id));
-      const beyond = await operations(account.id, 'page=4&limit=2');
+      const beyond = await bank.operations(account.id, 'page=4&limit=2');
       expect(beyond.body).toEqual({ items: [], page: 4, limit: 2, total: 5, nextCursor: null });
     });
 
     it('an unknown account is 404', async () => {
-      expectProblem(await operations(randomUUID()), 404, 'NOT_FOUND');
+      expectProblem(await bank.operations(randomUUID()), 404, 'NOT_FOUND');
     });
 
     it('GET /operations (staff) filters by accountId and the same filters', async () => {
@@ -1048,12 +947,14 @@ describe('operations', () => {
     let ops: Operation[];
 
     beforeAll(async () => {
-      account = await openAccount();
+      account = await bank.open();
       ops = [];
-      ops.push((await deposit(account.id, { amount: '100.00', description: 'Salary' })).body);
-      ops.push((await withdraw(account.id, { amount: '25.00', description: 'Rent, March' })).body);
+      ops.push((await bank.deposit(account.id, { amount: '100.00', description: 'Salary' })).body);
       ops.push(
-        (await deposit(account.id, { amount: '10.50', description: 'He said "thanks"' })).body,
+        (await bank.withdraw(account.id, { amount: '25.00', description: 'Rent, March' })).body,
+      );
+      ops.push(
+        (await bank.deposit(account.id, { amount: '10.50', description: 'He said "thanks"' })).body,
       );
       account = (await t.http.get(`/api/v1/accounts/${account.id}`).set(bearer(teller))).body;
     });
@@ -1168,8 +1069,8 @@ describe('operations', () => {
     });
 
     it('shows every operation exactly as reading it does: transfer legs, reversals, any description', async () => {
-      const mine = await openAccount();
-      const other = await openAccount();
+      const mine = await bank.open();
+      const other = await bank.open();
       const odd = [
         'back\\slash',
         'line\nbreak\ttab',
@@ -1177,25 +1078,16 @@ describe('operations', () => {
         '</script>',
       ];
       for (const description of odd) {
-        expect((await deposit(mine.id, { amount: '1000.01', description })).status).toBe(201);
+        expect((await bank.deposit(mine.id, { amount: '1000.01', description })).status).toBe(201);
       }
-      const sent = await transfer({
-        fromAccountId: mine.id,
-        toAccountId: other.id,
-        amount: '0.99',
-      });
+      const sent = await bank.transfer(mine.id, other.id, '0.99');
       expect(sent.status).toBe(201);
-      const undone = await t.http
-        .post(`/api/v1/operations/${sent.body.debit.id}/reverse`)
-        .set(bearer(teller))
-        .send({});
+      const undone = await bank.reverse(sent.body.debit.id);
       expect(undone.status).toBe(201);
-      const debt = await withdraw(mine.id, { amount: '4000.04' });
+      const debt = await bank.withdraw(mine.id, '4000.04');
       expect(debt.status).toBe(201);
 
-      const listed = await t.http
-        .get(`/api/v1/accounts/${mine.id}/operations?limit=100`)
-        .set(bearer(teller));
+      const listed = await bank.operations(mine.id, 'limit=100');
       expect(listed.status).toBe(200);
       const res = await t.http.get(`/api/v1/accounts/${mine.id}/statement`).set(bearer(teller));
       expect(res.status).toBe(200);
@@ -1215,10 +1107,55 @@ describe('operations', () => {
   });
 
   describe('the money rule', () => {
-    it('for every account touched: balance = credits - debits, and the balanceAfter chain holds', async () => {
-      expect(touched.size).toBeGreaterThan(20);
-      for (const id of touched) {
-        const ops = (await allOperations(id)).reverse(); // oldest first
+    /** This block's own movements, so that it checks something when it runs alone. */
+    let own: Account[];
+    let ownTransfers: string[];
+    /** Every account of this file's database: this block's, and every other test's that ran. */
+    let accounts: Account[];
+    /** Every operation of each of them, oldest first. */
+    let ledgers: Map<string, Operation[]>;
+
+    beforeAll(async () => {
+      const a = await bank.open({ funding: '500.00', overdraftLimit: '50.00' });
+      const b = await bank.open({ funding: '20.00' });
+      const c = await bank.open();
+      own = [a, b, c];
+      expect((await bank.withdraw(a.id, '120.35')).status).toBe(201);
+      expect((await bank.deposit(c.id, '0.10')).status).toBe(201);
+      const ab = await bank.transfer(a.id, b.id, '75.25');
+      expect(ab.status).toBe(201);
+      const bc = await bank.transfer(b.id, c.id, '10.00');
+      expect(bc.status).toBe(201);
+      expectProblem(await bank.transfer(c.id, a.id, '1000.00'), 422, 'INSUFFICIENT_FUNDS');
+      expectProblem(await bank.withdraw(b.id, '85.26'), 422, 'INSUFFICIENT_FUNDS');
+      const ca = await bank.transfer(c.id, a.id, '5.05');
+      expect(ca.status).toBe(201);
+      const undone = await bank.reverse(ca.body.credit.id);
+      expect(undone.status).toBe(201);
+      const late = await bank.deposit(b.id, '3.00');
+      expect(late.status).toBe(201);
+      expect((await bank.reverse(late.body.id)).status).toBe(201);
+      // Into the overdraft (c -> a and its reversal cancel out): 500.00 - 120.35 - 75.25 - 350.00.
+      expect((await bank.withdraw(a.id, '350.00')).status).toBe(201);
+      ownTransfers = [ab.body.id, bc.body.id, ca.body.id, undone.body.transferId];
+
+      accounts = await allPages<Account>(t, teller, '/api/v1/accounts?limit=100');
+      ledgers = new Map();
+      for (const account of accounts) {
+        const ops = await allPages<Operation>(
+          t,
+          teller,
+          `/api/v1/accounts/${account.id}/operations?limit=100`,
+        );
+        ledgers.set(account.id, ops.reverse());
+      }
+    });
+
+    it('for every account: balance = credits - debits, and the balanceAfter chain holds', async () => {
+      expect(accounts.map((a) => a.id)).toEqual(expect.arrayContaining(own.map((a) => a.id)));
+      expect(accounts.find((a) => a.id === own[0].id)?.balance).toBe('-45.60');
+      for (const { id } of accounts) {
+        const ops = ledgers.get(id)!;
         let running = 0n;
         let credits = 0n;
         let debits = 0n;
@@ -1251,13 +1188,13 @@ describe('operations', () => {
 
     it('every transfer is one debit and one credit of the same amount on two accounts', async () => {
       const legs = new Map<string, Operation[]>();
-      for (const id of touched) {
-        for (const op of await allOperations(id)) {
+      for (const ops of ledgers.values()) {
+        for (const op of ops) {
           if (op.transferId === null) continue;
           legs.set(op.transferId, [...(legs.get(op.transferId) ?? []), op]);
         }
       }
-      expect(legs.size).toBeGreaterThan(5);
+      expect([...legs.keys()]).toEqual(expect.arrayContaining(ownTransfers));
       for (const [transferId, pair] of legs) {
         expect({ transferId, types: pair.map((o) => o.type).sort() }).toEqual({
           transferId,

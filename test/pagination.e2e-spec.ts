@@ -8,6 +8,7 @@ import { DataSource } from 'typeorm';
 import { TestApp, bearer } from './helpers/app';
 import {
   Account,
+  Banking,
   ClientBody,
   Operation,
   allPages,
@@ -22,7 +23,7 @@ describe('lists', () => {
   let t: TestApp;
   let admin: string;
   let teller: string;
-  let bank: ReturnType<typeof banking>;
+  let bank: Banking;
 
   beforeAll(async () => {
     t = await TestApp.start();

@@ -13,7 +13,7 @@ import { Client, QueryConfig } from 'pg';
 import { DataSource } from 'typeorm';
 import { ACCOUNT, seedLedger } from '../bench/scale/seed';
 import { TestApp, bearer } from './helpers/app';
-import { createTeller } from './helpers/banking';
+import { banking, createTeller } from './helpers/banking';
 import { directUrl, onServer } from './helpers/databases';
 
 interface Captured {
@@ -122,23 +122,11 @@ function scans(node: PlanNode, ran: boolean): string[] {
     const whole = await get(`/api/v1/accounts/${big}/statement?from=2000-01-01&format=csv`);
     expect(whole.status).toBe(200);
     expect(whole.text.split('\r\n').length).toBeGreaterThan(100_000);
-    const deposit = await t.http
-      .post(`/api/v1/accounts/${big}/deposits`)
-      .set(bearer(teller))
-      .send({ amount: '1.00' });
+    const bank = banking(t, teller);
+    const deposit = await bank.deposit(big, '1.00');
     expect(deposit.status).toBe(201);
-    expect(
-      (
-        await t.http
-          .post('/api/v1/transfers')
-          .set(bearer(teller))
-          .send({ fromAccountId: big, toAccountId: ACCOUNT.twenty, amount: '1.00' })
-      ).status,
-    ).toBe(201);
-    expect(
-      (await t.http.post(`/api/v1/operations/${deposit.body.id}/reverse`).set(bearer(teller)))
-        .status,
-    ).toBe(201);
+    expect((await bank.transfer(big, ACCOUNT.twenty, '1.00')).status).toBe(201);
+    expect((await bank.reverse(deposit.body.id)).status).toBe(201);
 
     const explain = new Client({ connectionString: directUrl(t.database!) });
     await explain.connect();

@@ -12,6 +12,8 @@ import { SESSION_IN_QUERY } from '../src/auth/caller';
 import { TestApp, USER_PASSWORD, bearer } from './helpers/app';
 import {
   Account,
+  Banking,
+  banking,
   createAccount,
   createClient,
   createCustomer,
@@ -75,6 +77,8 @@ describe('routes that check the session in their own statement', () => {
   let t: TestApp;
   let admin: string;
   let teller: { id: string; username: string; token: string };
+  /** The teller's money routes. */
+  let bank: Banking;
   let a: Account;
   let b: Account;
 
@@ -97,14 +101,10 @@ describe('routes that check the session in their own statement', () => {
     t = await TestApp.start();
     admin = await t.adminToken();
     teller = await createTeller(t, admin);
+    bank = banking(t, teller.token);
     const client = await createClient(t, teller.token);
-    a = await createAccount(t, teller.token, { holderIds: [client.id] });
-    b = await createAccount(t, teller.token, { holderIds: [client.id] });
-    await t.http
-      .post(`/api/v1/accounts/${a.id}/deposits`)
-      .set(bearer(teller.token))
-      .send({ amount: '100.00' })
-      .expect(201);
+    a = await bank.open({ holderIds: [client.id], funding: '100.00' });
+    b = await bank.open({ holderIds: [client.id] });
   });
 
   afterAll(() => t.close());
@@ -175,13 +175,10 @@ describe('routes that check the session in their own statement', () => {
     const client = await createClient(t, teller.token);
     const own = await createAccount(t, teller.token, { holderIds: [client.id] });
     const customer = await createCustomer(t, admin, client.id);
-    for (const kind of ['deposits', 'withdrawals']) {
-      for (const body of [{ amount: '1.00' }, { amount: 'lots' }]) {
-        const res = await t.http
-          .post(`/api/v1/accounts/${own.id}/${kind}`)
-          .set(bearer(customer))
-          .send(body);
-        expectProblem(res, 403, 'FORBIDDEN');
+    const mine = banking(t, customer);
+    for (const move of [mine.deposit, mine.withdraw]) {
+      for (const amount of ['1.00', 'lots']) {
+        expectProblem(await move(own.id, amount), 403, 'FORBIDDEN');
       }
     }
     const after = await t.http.get(`/api/v1/accounts/${own.id}`).set(bearer(customer));
@@ -193,22 +190,15 @@ describe('routes that check the session in their own statement', () => {
     const username = uniqueName('demoted');
     const id = await t.createUser(admin, { username, role: 'teller' });
     const { accessToken } = await t.login(username, USER_PASSWORD);
-    await t.http
-      .post(`/api/v1/accounts/${a.id}/deposits`)
-      .set(bearer(accessToken))
-      .send({ amount: '1.00' })
-      .expect(201);
+    const theirs = banking(t, accessToken);
+    expect((await theirs.deposit(a.id, '1.00')).status).toBe(201);
     await t.http
       .patch(`/api/v1/users/${id}`)
       .set(bearer(admin))
       .send({ role: 'customer', clientId: client.id })
       .expect(200);
     const before = await balances();
-    const res = await t.http
-      .post(`/api/v1/accounts/${a.id}/deposits`)
-      .set(bearer(accessToken))
-      .send({ amount: '1.00' });
-    expectProblem(res, 403, 'FORBIDDEN');
+    expectProblem(await theirs.deposit(a.id, '1.00'), 403, 'FORBIDDEN');
     expect(await balances()).toEqual(before);
     // ...and as a customer of another client, the account is no longer visible.
     expectProblem(
@@ -225,18 +215,9 @@ describe('routes that check the session in their own statement', () => {
     const ended = await t.login(username, USER_PASSWORD);
     const live = await t.login(username, USER_PASSWORD);
     await t.http.post('/api/v1/auth/logout').set(bearer(ended.accessToken)).expect(204);
-    const path = `/api/v1/accounts/${a.id}/deposits`;
-    const refused = await t.http
-      .post(path)
-      .set(bearer(ended.accessToken))
-      .set('Idempotency-Key', key)
-      .send({ amount: '2.00' });
+    const refused = await banking(t, ended.accessToken).deposit(a.id, '2.00', key);
     expectProblem(refused, 401, 'TOKEN_INVALID');
-    const res = await t.http
-      .post(path)
-      .set(bearer(live.accessToken))
-      .set('Idempotency-Key', key)
-      .send({ amount: '2.00' });
+    const res = await banking(t, live.accessToken).deposit(a.id, '2.00', key);
     expect(res.status).toBe(201);
     expect(res.headers['idempotent-replayed']).toBeUndefined();
     expect(res.body).toMatchObject({ accountId: a.id, amount: '2.00', type: 'credit' });
@@ -244,16 +225,8 @@ describe('routes that check the session in their own statement', () => {
 
   it('a transfer refused by a rule moves neither account', async () => {
     const before = await balances();
-    const tooMuch = await t.http
-      .post('/api/v1/transfers')
-      .set(bearer(teller.token))
-      .send({ fromAccountId: b.id, toAccountId: a.id, amount: '1000000.00' });
-    expectProblem(tooMuch, 422, 'INSUFFICIENT_FUNDS');
-    const unknown = await t.http
-      .post('/api/v1/transfers')
-      .set(bearer(teller.token))
-      .send({ fromAccountId: a.id, toAccountId: randomUUID(), amount: '1.00' });
-    expectProblem(unknown, 404, 'NOT_FOUND');
+    expectProblem(await bank.transfer(b.id, a.id, '1000000.00'), 422, 'INSUFFICIENT_FUNDS');
+    expectProblem(await bank.transfer(a.id, randomUUID(), '1.00'), 404, 'NOT_FOUND');
     expect(await balances()).toEqual(before);
   });
 });

@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ApiProblem, BankApi, ExampleResult, runExample } from '../examples/typed-client/client';
 import { TestApp, USER_PASSWORD, bearer } from './helpers/app';
-import { Operation, banking, cents, createClient, money, uniqueName } from './helpers/banking';
+import {
+  Banking,
+  Operation,
+  banking,
+  cents,
+  createClient,
+  money,
+  uniqueName,
+} from './helpers/banking';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..');
@@ -19,7 +27,7 @@ describe('the typed-client example', () => {
   let t: TestApp;
   let baseUrl: string;
   let admin: string;
-  let bank: ReturnType<typeof banking>;
+  let bank: Banking;
   let clientId: string;
   let username: string;
   let fromId: string;

@@ -1,5 +1,27 @@
+/**
+ * The API as its users drive it, for every spec: clients, accounts, users and
+ * the money routes. A spec keeps one `banking(t, token)` per caller (the
+ * teller's, a customer's) instead of defining its own deposit, withdraw,
+ * transfer, reverse or open helpers; what it needs that is generic belongs here.
+ */
 import { randomUUID } from 'node:crypto';
+import request from 'supertest';
 import { TestApp, USER_PASSWORD, bearer } from './app';
+
+/**
+ * What the helpers below need of an application: its supertest agent. A
+ * TestApp is one; `remote(base)` makes one for a service in its own process.
+ */
+export type Http = Pick<TestApp, 'http'>;
+
+/** The service listening at `base` (e.g. http://127.0.0.1:3000), for the helpers below. */
+export function remote(base: string): Http {
+  return {
+    get http() {
+      return request(base);
+    },
+  };
+}
 
 /** A client as API.md describes it. */
 export interface ClientBody {
@@ -82,7 +104,7 @@ export function money(value: bigint): string {
  * national id and "Ada Lovelace" unless `fields` says otherwise.
  */
 export async function createClient(
-  t: TestApp,
+  t: Http,
   token: string,
   fields: Record<string, unknown> = {},
 ): Promise<ClientBody> {
@@ -101,7 +123,7 @@ export async function createClient(
 
 /** Opens an account through POST /api/v1/accounts (201 expected). */
 export async function createAccount(
-  t: TestApp,
+  t: Http,
   token: string,
   body: { holderIds: string[] } & Record<string, unknown>,
 ): Promise<Account> {
@@ -137,13 +159,15 @@ type MoneyBody = string | Record<string, unknown>;
 const moneyBody = (body: MoneyBody) => (typeof body === 'string' ? { amount: body } : body);
 
 /**
- * The money routes as one caller uses them (supertest requests, not yet
- * awaited, so a test can check any answer); `key` sends an Idempotency-Key.
+ * The money routes as one caller uses them: supertest requests, not yet
+ * awaited, so a test can check any answer. `key`, when given (even ''), is
+ * sent as the Idempotency-Key. Another caller is another `banking(t, token)`:
+ * a test of what a customer may do makes one with the customer's token.
  */
-export function banking(t: TestApp, token: string) {
+export function banking(t: Http, token: string) {
   const post = (path: string, body: object, key?: string) => {
     const req = t.http.post(path).set(bearer(token));
-    return (key ? req.set('Idempotency-Key', key) : req).send(body);
+    return (key === undefined ? req : req.set('Idempotency-Key', key)).send(body);
   };
   const api = {
     deposit: (accountId: string, body: MoneyBody, key?: string) =>
@@ -175,9 +199,12 @@ export function banking(t: TestApp, token: string) {
   return api;
 }
 
+/** The money routes of one caller (see `banking`). */
+export type Banking = ReturnType<typeof banking>;
+
 /** Every item of a list, page by page through nextCursor; `path` has its query string. */
 export async function allPages<T>(
-  t: TestApp,
+  t: Http,
   token: string,
   path: string,
   between?: (page: number) => Promise<void>,
