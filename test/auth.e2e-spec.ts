@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
+import { expectProblem } from './helpers/expect';
 import { onServer } from './helpers/databases';
 import {
   ADMIN_PASSWORD,
@@ -551,6 +552,14 @@ describe('auth', () => {
       const res = await t.http.post('/api/token/refresh/').send({});
       expect(res.status).toBe(400);
       expect(res.body).toHaveProperty('refresh');
+    });
+
+    it('answers a body that is not JSON with problem details, as every route: it is refused before routing', async () => {
+      const res = await t.http
+        .post('/api/token/')
+        .set('Content-Type', 'application/json')
+        .send('{"username": "admin",');
+      expectProblem(res, 400, 'VALIDATION_FAILED');
     });
   });
 });
