@@ -9,11 +9,13 @@ import {
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { PruneService } from '../src/maintenance/prune.service';
 import { ADMIN_PASSWORD, TestApp, bearer } from './helpers/app';
 import { relayedDatabase } from './helpers/relay';
-import { dropDatabase, onServer } from './helpers/databases';
+import { directUrl, dropDatabase, onServer } from './helpers/databases';
+import { until } from './helpers/service';
 
 const rsaPem = () =>
   generateKeyPairSync('rsa', { modulusLength: 2048 })
@@ -247,6 +249,35 @@ describe('pruning', () => {
 });
 
 (onServer ? describe : describe.skip)('database outage', () => {
+  it('a connection that dies between two statements of a transaction fails that transaction, not the process', async () => {
+    const t = await TestApp.start();
+    const killer = new Client({ connectionString: directUrl(t.database!) });
+    await killer.connect();
+    try {
+      const db = t.app.get(DataSource);
+      const transaction = db.transaction(async (em) => {
+        const [{ pid }] = await em.query<Array<{ pid: number }>>('SELECT pg_backend_pid() AS pid');
+        // As a failover or an administrator does it: the server ends the connection while the
+        // transaction waits between two statements, and says so on the connection.
+        await killer.query('SELECT pg_terminate_backend($1)', [pid]);
+        await until('the server to end the connection', async () => {
+          const { rows } = await killer.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [
+            pid,
+          ]);
+          return rows.length === 0 || undefined;
+        });
+        await em.query('SELECT 1');
+      });
+      await expect(transaction).rejects.toThrow();
+      // The process is alive, and its pool has replaced the connection.
+      await t.http.get('/health').expect(200);
+      await t.login('admin', ADMIN_PASSWORD);
+    } finally {
+      await killer.end();
+      await t.close();
+    }
+  });
+
   it('answers 503 while the database is unreachable and recovers without a restart', async () => {
     const { database, relay, url } = await relayedDatabase();
     const t = await TestApp.start({ DATABASE_URL: url }, { database });

@@ -1,7 +1,7 @@
 import { Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import type { PoolConfig } from 'pg';
+import type { ClientBase, PoolConfig } from 'pg';
 import { DataSource } from 'typeorm';
 import { MigrationExecutor } from 'typeorm/migration/MigrationExecutor';
 import { AppConfig } from '../config/app-config';
@@ -31,35 +31,41 @@ export class DatabaseLocation implements OnApplicationShutdown {
   /** pg Pool settings: the configured size on a server, one connection to the embedded database. */
   get pool(): PoolConfig {
     const idleTimeoutMillis = this.config.database.idleTimeoutSeconds * 1000;
-    if (this.config.database.url && this.behindPooler) {
-      // No session state: the pooler hands the server connection to others between transactions.
-      return { max: this.config.database.poolSize, idleTimeoutMillis };
-    }
-    if (this.config.database.url) {
-      return {
-        max: this.config.database.poolSize,
-        idleTimeoutMillis,
-        // Named statements switch to a generic plan, where `LIMIT $n` is costed as a tenth of
-        // the table: on a large ledger that crosses jit_above_cost, and compiling the plan
-        // costs a page 20-80 ms instead of under one. JIT gains nothing on these short queries.
-        // eslint-disable-next-line @typescript-eslint/no-misused-promises
-        onConnect: async (client) => {
-          await client.query('SET jit = off');
-        },
-      };
-    }
+    const server = this.config.database.url !== undefined;
+    // What each new connection runs first. Behind a transaction-mode pooler: nothing, there is
+    // no session state (the pooler hands the server connection to others between transactions).
+    // On a server: named statements switch to a generic plan, where `LIMIT $n` is costed as a
+    // tenth of the table: on a large ledger that crosses jit_above_cost, and compiling the plan
+    // costs a page 20-80 ms instead of under one; JIT gains nothing on these short queries.
+    // Embedded: a new connection reaches the PGlite session the pool's previous connection used,
+    // where that connection's named prepared statements still exist: they are dropped, so pg can
+    // prepare them again instead of failing with 42P05.
+    const setup = !server ? 'DEALLOCATE ALL' : this.behindPooler ? null : 'SET jit = off';
     return {
-      max: 1,
+      max: server ? this.config.database.poolSize : 1,
       idleTimeoutMillis,
-      // A new connection reaches the PGlite session the pool's previous connection used, where
-      // that connection's named prepared statements still exist: drop them, so pg can prepare
-      // them again on this connection instead of failing with 42P05.
       // pg-pool awaits this hook before it hands the connection out; @types/pg declares it void.
       // eslint-disable-next-line @typescript-eslint/no-misused-promises
       onConnect: async (client) => {
-        await client.query('DEALLOCATE ALL');
+        this.logErrorsOf(client);
+        if (setup) await client.query(setup);
       },
     };
+  }
+
+  /**
+   * Every connection keeps a listener for its 'error' event all its life.
+   * pg-pool listens only while the connection is idle, TypeORM's query
+   * runner only until the first error: a connection checked out between two
+   * statements of a transaction whose server goes away (a failover, an
+   * administrator's pg_terminate_backend) can report a second error, and an
+   * 'error' event nobody listens for ends the process. Whoever uses the
+   * connection still gets the error from its next statement.
+   */
+  private logErrorsOf(client: ClientBase): void {
+    client.on('error', (error: Error) =>
+      this.logger.warn({ err: { message: error.message } }, 'A database connection failed'),
+    );
   }
 
   async url(): Promise<string> {
