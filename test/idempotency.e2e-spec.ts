@@ -297,6 +297,19 @@ describe('idempotency', () => {
       expect(await state(account)).toEqual({ balance: '0.00', operations: 0 });
     });
 
+    it('a 404 for a transfer to an unknown account is replayed as it was', async () => {
+      const from = (await bank.open({ funding: '10.00' })).id;
+      const key = newKey();
+      const body = { fromAccountId: from, toAccountId: randomUUID(), amount: '1.00' };
+      const first = await bank.transfer(body.fromAccountId, body.toAccountId, body.amount, key);
+      expectProblem(first, 404, 'NOT_FOUND');
+      expectReplayOf(
+        await bank.transfer(body.fromAccountId, body.toAccountId, body.amount, key),
+        first,
+      );
+      expect(await state(from)).toEqual({ balance: '10.00', operations: 1 });
+    });
+
     it('a request that failed validation stores nothing: the key then works with a valid body', async () => {
       const account = (await bank.open()).id;
       const key = newKey();

@@ -18,6 +18,7 @@ import { Role } from '../src/users/role';
 import { TestApp } from './helpers/app';
 import { banking, createTeller } from './helpers/banking';
 import { onServer } from './helpers/databases';
+import { until } from './helpers/service';
 
 const serverOnly = onServer ? it : it.skip;
 
@@ -48,17 +49,14 @@ describe('repositories on a real database', () => {
     await t.close();
   });
 
-  /** Polls until some statement of this database waits for a lock. */
-  async function waitForLockWait(): Promise<void> {
-    for (;;) {
-      const [{ waiting }] = await db.query<Array<{ waiting: number }>>(
-        `SELECT count(*)::int AS waiting FROM pg_stat_activity
-          WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-      );
-      if (waiting > 0) return;
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  }
+  /** Some statement of this database waits for a lock. */
+  const someoneWaits = async () => {
+    const [{ waiting }] = await db.query<Array<{ waiting: number }>>(
+      `SELECT count(*)::int AS waiting FROM pg_stat_activity
+        WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    );
+    return waiting > 0 || undefined;
+  };
 
   const balanceOf = async (id: string) =>
     (
@@ -190,7 +188,7 @@ describe('repositories on a real database', () => {
           .move(onPool(db), 'deposit', movement(account.id, 1n))
           .then((row) => events.push(`deposit ${row?.balance_after}`));
         // The deposit's statement is seen waiting for the row lock before the lock is released.
-        await waitForLockWait();
+        await until('the deposit to wait for the lock', someoneWaits);
         events.push('release');
         release();
         await Promise.all([holder, deposit]);

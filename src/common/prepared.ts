@@ -14,6 +14,11 @@ export function behindTransactionPooler(db: DataSource): void {
   pooled.add(db);
 }
 
+/** The pg Pool TypeORM holds for `db`; none once it is closed. */
+export function poolOf(db: DataSource): Pool | undefined {
+  return (db.driver as unknown as { master?: Pool }).master;
+}
+
 /**
  * A hot-path query outside any transaction, as a named prepared statement on
  * the pg pool TypeORM already holds: the server parses and plans it once per
@@ -27,7 +32,7 @@ export async function preparedQuery<T>(
   text: string,
   values: unknown[],
 ): Promise<T[]> {
-  const pool = (db.driver as unknown as { master: Pool }).master;
+  const pool = poolOf(db)!;
   try {
     const result = await pool.query(pooled.has(db) ? { text, values } : { name, text, values });
     return result.rows as T[];

@@ -129,7 +129,7 @@ describe('recordResponses', () => {
     await post('/api/token');
     expect(await value(series.loginFailures)).toBe(2);
     expect(await value(series.loginsThrottled)).toBe(2);
-    // simplejwt's bodies are not problem details: only ours are refusals by code.
+    // Without the error filter's code (none here), only a problem-details body gives one.
     expect(await value(series.refusals, { code: 'INVALID_CREDENTIALS' })).toBe(1);
     expect(await value(series.refusals, { code: 'TOO_MANY_REQUESTS' })).toBe(1);
     expect(await value(series.refusals, { code: 'VALIDATION_FAILED' })).toBe(1);

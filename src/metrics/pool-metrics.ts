@@ -8,12 +8,8 @@ import type { EventEmitter } from 'node:events';
 import type { Pool, PoolClient } from 'pg';
 import type { Gauge, Histogram } from 'prom-client';
 import { DataSource } from 'typeorm';
+import { poolOf } from '../common/prepared';
 import { SERIES } from './series';
-
-/** The pg Pool TypeORM holds (as src/common/prepared.ts uses it); none once it is closed. */
-export function poolOf(dataSource: DataSource): Pool | undefined {
-  return (dataSource.driver as unknown as { master?: Pool }).master;
-}
 
 /** A gauge of the pool read at scrape time: nothing is counted between scrapes. */
 const poolGauge = (name: string, help: string, read: (pool: Pool) => number) =>
