@@ -13,7 +13,7 @@ import { inspectJson, MAX_JSON_DEPTH, parseKeepingLongFractions } from './common
 import { ApiError, problemBody, validationFailed } from './common/problem';
 import { answerClientError } from './common/client-errors';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
-import { addSecurityHeaders } from './common/security-headers';
+import { addSecurityHeaders, isDocs } from './common/security-headers';
 import { ProblemDetailsDto } from './common/problem.dto';
 import { examples } from './common/api-problems';
 import { AppValidationPipe, EMPTY_NON_JSON_BODY } from './common/validation';
@@ -87,7 +87,7 @@ export async function createApp(options: AppOptions = {}): Promise<NestFastifyAp
   });
   fastify.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-request-id', request.id);
-    if (!reply.hasHeader('cache-control') && !request.url.startsWith('/docs')) {
+    if (!reply.hasHeader('cache-control') && !isDocs(request.url)) {
       void reply.header('cache-control', 'no-store');
     }
     // The CORS layer refuses an OPTIONS with an Origin but no Access-Control-Request-Method

@@ -6,7 +6,7 @@ import { Account, Operation, banking, cents, createTeller, money } from './helpe
 import { onServer } from './helpers/databases';
 
 /**
- * The money rules of API.md ("Money rules that hold under any load, on any
+ * The money rules of the API ("Money rules that hold under any load, on any
  * number of instances", and idempotency) under real concurrency: two app
  * instances on one PostgreSQL database, requests fired at once and spread
  * across both. All money arithmetic is done with BigInt cents.

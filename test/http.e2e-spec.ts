@@ -347,6 +347,24 @@ describe('HTTP conventions', () => {
       }
     });
 
+    it('API answers allow no content and no framing; Swagger UI’s page gets what it needs to run', async () => {
+      for (const res of await Promise.all([
+        t.http.get('/api/v1/auth/me').set(bearer(admin)),
+        t.http.get('/api/v1/auth/me'),
+        t.http.get('/api/v1/does-not-exist'),
+      ])) {
+        expect(res.headers['content-security-policy']).toBe(
+          `default-src 'none';frame-ancestors 'none'`,
+        );
+        expect(res.headers['x-frame-options']).toBe('DENY');
+      }
+      const page = await t.http.get('/docs').redirects(2);
+      expect(page.status).toBe(200);
+      expect(page.headers['content-security-policy']).toContain(`script-src 'self'`);
+      expect(page.headers['content-security-policy']).toContain(`style-src 'self' 'unsafe-inline'`);
+      expect(page.headers['x-frame-options']).toBe('SAMEORIGIN');
+    });
+
     it('the login response is Cache-Control: no-store', async () => {
       const res = await t.http
         .post('/api/v1/auth/login')
@@ -419,7 +437,7 @@ describe('HTTP conventions', () => {
       expect(me.security).toEqual(expect.arrayContaining([expect.any(Object)]));
     });
 
-    it('/docs-json documents the users errors listed in API.md', async () => {
+    it('/docs-json documents the users errors the API lists', async () => {
       const doc = (await t.http.get('/docs-json')).body;
       const create = doc.paths['/api/v1/users'].post.responses;
       expect(Object.keys(create)).toEqual(

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort, productionCommand, Service, waitHealthy } from './service';
-import { ROOT } from './settings';
+import { NODE_ARGS, ROOT } from './settings';
 
 export async function startFloor(databaseUrl: string, jwtSecret: string): Promise<Service> {
   const port = await freePort();
@@ -11,6 +11,7 @@ export async function startFloor(databaseUrl: string, jwtSecret: string): Promis
     process.execPath,
     [
       ...production.nodeArgs,
+      ...NODE_ARGS,
       '-r',
       join(ROOT, 'node_modules', 'ts-node', 'register', 'transpile-only'),
       join(ROOT, 'bench', 'floor', 'server.ts'),

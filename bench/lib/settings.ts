@@ -12,7 +12,7 @@ export const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
 /** A comma-separated subset of the scenarios to run (all by default). */
 const SCENARIOS = (process.env.BENCH_SCENARIOS ?? '').split(',').filter(Boolean);
 export const wanted = (scenario: string) => SCENARIOS.length === 0 || SCENARIOS.includes(scenario);
-/** Extra arguments for the service's node process, e.g. --cpu-prof for a profile. */
+/** Extra arguments for the service's and the floor's node processes, e.g. --cpu-prof for a profile. */
 export const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 /** The URL of database `db` on the benchmark's server. */

@@ -1,8 +1,22 @@
 import helmet, { HelmetOptions } from 'helmet';
 import type { FastifyInstance } from 'fastify';
 
-/** helmet's choices, with a CSP that lets Swagger UI run from /docs. */
+/**
+ * helmet's choices for the API's answers (JSON, problem details, nothing):
+ * no page is ever rendered from them or framed, so the policy allows nothing
+ * at all: the one recommended for APIs, and 240 bytes less on every answer
+ * than a page's policy.
+ */
 export const HELMET_OPTIONS: HelmetOptions = {
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: { defaultSrc: [`'none'`], frameAncestors: [`'none'`] },
+  },
+  frameguard: { action: 'deny' },
+};
+
+/** helmet's choices for Swagger UI's pages (/docs), with a CSP that lets them run. */
+export const DOCS_HELMET_OPTIONS: HelmetOptions = {
   contentSecurityPolicy: {
     directives: {
       defaultSrc: [`'self'`],
@@ -42,15 +56,20 @@ export function securityHeaders(options: HelmetOptions = HELMET_OPTIONS): Record
   return headers;
 }
 
+/** Whether a request is for Swagger UI (its page, assets and document). */
+export const isDocs = (url: string) => url.startsWith('/docs');
+
 /**
  * Every reply, errors, 404s and CORS preflights included, carries the
  * security headers: set as it is sent, whoever answered (a preflight is
- * answered before any route hook runs).
+ * answered before any route hook runs). Swagger UI's get the policy its
+ * pages need; every other the API's.
  */
-export function addSecurityHeaders(fastify: FastifyInstance, options?: HelmetOptions): void {
-  const headers = securityHeaders(options);
-  fastify.addHook('onSend', (_request, reply, payload, done) => {
-    void reply.headers(headers);
+export function addSecurityHeaders(fastify: FastifyInstance): void {
+  const api = securityHeaders(HELMET_OPTIONS);
+  const docs = securityHeaders(DOCS_HELMET_OPTIONS);
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    void reply.headers(isDocs(request.url) ? docs : api);
     done(null, payload);
   });
 }

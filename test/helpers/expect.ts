@@ -30,7 +30,7 @@ function expectProblemShape(
 }
 
 /**
- * An RFC 9457 problem-details answer, as API.md "Conventions" describes it:
+ * An RFC 9457 problem-details answer, as the README's "The API" describes it:
  * every member present, type and title non-empty, the requestId in the body
  * equal to the X-Request-Id header, and (when given) `instance` exactly the
  * request path.
@@ -46,7 +46,7 @@ export function expectProblem(
 }
 
 /**
- * A problem answer replayed for an Idempotency-Key: API.md makes a replay the
+ * A problem answer replayed for an Idempotency-Key: the API makes a replay the
  * first response again ("same status and body"), so its body keeps the first
  * request's requestId while its own X-Request-Id is new. Every other check of
  * expectProblem still applies; the spec's replay check compares the whole
