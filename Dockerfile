@@ -34,9 +34,9 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && npm cache clean --force
 
 FROM ${NODE_IMAGE} AS runtime
-# Memory settings as in `npm run start:prod` (see README, Performance): one malloc
-# arena keeps the 19 MiB password-hashing buffers from being kept once per
-# thread; 8 MB semi-spaces halve the young generation. Neither cost measurable CPU.
+# Memory settings as in `npm run start:prod` (see README, Operations): one
+# malloc arena keeps the 19 MiB password-hashing buffers from being kept once per
+# thread; 64 MB semi-spaces let a request's objects die young (less CPU and RSS under load).
 ENV NODE_ENV=production \
     PORT=3000 \
     MALLOC_ARENA_MAX=1
@@ -51,4 +51,4 @@ USER node
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "--max-semi-space-size=8", "dist/main.js"]
+CMD ["node", "--max-semi-space-size=64", "dist/main.js"]

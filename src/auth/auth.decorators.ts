@@ -8,6 +8,7 @@ import { ApiBearerAuth } from '@nestjs/swagger';
 import { Role } from '../users/role';
 import { Caller } from './caller';
 import { ApiProblems } from '../common/api-problems';
+import { requestOf } from '../common/http-context';
 import { AuthUser } from './auth-user';
 
 export const IS_PUBLIC = 'auth:public';
@@ -37,7 +38,7 @@ export function Auth(...roles: Role[]) {
 }
 
 export const CurrentUser = createParamDecorator((_: unknown, ctx: ExecutionContext): AuthUser => {
-  const { user } = ctx.switchToHttp().getRequest<{ user: AuthUser | Caller }>();
+  const { user } = requestOf<{ user: AuthUser | Caller }>(ctx);
   // A @SessionInQuery() route has no checked user before its statement: it takes @CurrentCaller().
   if (user instanceof Caller) throw new Error('@CurrentUser() on a @SessionInQuery() route');
   return user;

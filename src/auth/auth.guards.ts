@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { AuthUser, IS_PUBLIC, ROLES } from './auth.decorators';
 import { ApiError } from '../common/problem';
+import { requestOf } from '../common/http-context';
 import { Role } from '../users/role';
 import { Caller, requireRole, SESSION_IN_QUERY } from './caller';
 
@@ -41,9 +42,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   override canActivate(context: ExecutionContext) {
     const auth = routeAuth(this.reflector, context);
     if (auth.public) return true;
-    if (auth.sessionInQuery)
-      (context.switchToHttp().getRequest<object>() as Record<string, boolean>)[SESSION_IN_QUERY] =
-        true;
+    if (auth.sessionInQuery) requestOf<Record<string, boolean>>(context)[SESSION_IN_QUERY] = true;
     return super.canActivate(context);
   }
 
@@ -63,7 +62,7 @@ export class RolesGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const { roles } = routeAuth(this.reflector, context);
-    const user = context.switchToHttp().getRequest<{ user?: AuthUser | Caller }>().user;
+    const { user } = requestOf<{ user?: AuthUser | Caller }>(context);
     if (user instanceof Caller) {
       // Checked when the route's statement has found the user.
       user.roles = roles;

@@ -1,6 +1,7 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { AuthUser } from './auth-user';
 import { ApiError } from '../common/problem';
+import { requestOf } from '../common/http-context';
 import { accountVisibleSql } from './visibility';
 import { Role } from '../users/role';
 
@@ -112,7 +113,7 @@ export class Caller {
 }
 
 export const CurrentCaller = createParamDecorator((_: unknown, ctx: ExecutionContext): Caller => {
-  const user = ctx.switchToHttp().getRequest<{ user: unknown }>().user;
+  const { user } = requestOf<{ user: unknown }>(ctx);
   if (!(user instanceof Caller)) throw new Error('@CurrentCaller() needs @SessionInQuery()');
   return user;
 });
