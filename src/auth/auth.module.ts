@@ -1,15 +1,13 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { User } from '../users/user.entity';
 import { AuthController } from './auth.controller';
-import { JwtAuthGuard, RolesGuard } from './auth.guards';
+import { JwtAuthGuard } from './auth.guard';
 import { AuthService } from './auth.service';
 import { CredentialsRepository } from './credentials.repository';
 import { JwksController } from './jwks.controller';
 import { JwtKeys } from './jwt-keys';
-import { JwtStrategy } from './jwt.strategy';
 import { LoginFailuresRepository } from './login-failures.repository';
 import { LoginThrottleService } from './login-throttle.service';
 import { PasswordService } from './password.service';
@@ -19,13 +17,12 @@ import { SimpleJwtController } from './simplejwt.controller';
 import { TokensService } from './tokens.service';
 
 @Module({
-  imports: [PassportModule, TypeOrmModule.forFeature([User])],
+  imports: [TypeOrmModule.forFeature([User])],
   controllers: [AuthController, SimpleJwtController, JwksController],
   providers: [
     AuthService,
     CredentialsRepository,
     JwtKeys,
-    JwtStrategy,
     LoginFailuresRepository,
     LoginThrottleService,
     PasswordService,
@@ -33,7 +30,6 @@ import { TokensService } from './tokens.service';
     SessionsService,
     TokensService,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
-    { provide: APP_GUARD, useClass: RolesGuard },
   ],
   exports: [PasswordService, SessionsService, SessionsRepository, LoginFailuresRepository],
 })

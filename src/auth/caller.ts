@@ -73,7 +73,7 @@ export const sessionEnded = () =>
 
 /** The caller of a @SessionInQuery() route: a verified token whose session is not yet checked. */
 export class Caller {
-  /** Roles the route allows (empty: any), set by the roles guard. */
+  /** Roles the route allows (empty: any), set by the guard. */
   roles: Role[] = [];
   /** Whether the session has been checked, whatever the outcome. */
   checked = false;
