@@ -84,6 +84,30 @@ describe('TokensService', () => {
         expect.objectContaining({ code: 'TOKEN_EXPIRED' }),
       );
     });
+    describe('once verified', () => {
+      afterEach(() => jest.restoreAllMocks());
+
+      it('are still refused with TOKEN_EXPIRED when they expire', () => {
+        const jwt = tokens.signAccess(userId, sessionId);
+        expect(tokens.verifyAccess(jwt)).toMatchObject({ sub: userId });
+        const exp = decode(jwt, 1).exp as number;
+        jest.spyOn(Date, 'now').mockReturnValue(exp * 1000 + 1);
+        expect(() => tokens.verifyAccess(jwt)).toThrow(
+          expect.objectContaining({ code: 'TOKEN_EXPIRED' }),
+        );
+      });
+
+      it('do not vouch for a token that differs by one character', () => {
+        const jwt = tokens.signAccess(userId, sessionId);
+        tokens.verifyAccess(jwt);
+        const at = jwt.lastIndexOf('.') + 5;
+        const tampered = jwt.slice(0, at) + (jwt[at] === 'A' ? 'B' : 'A') + jwt.slice(at + 1);
+        expect(() => tokens.verifyAccess(tampered)).toThrow(
+          expect.objectContaining({ code: 'TOKEN_INVALID' }),
+        );
+        expect(tokens.verifyAccess(jwt)).toMatchObject({ sid: sessionId });
+      });
+    });
   });
 
   describe('refresh tokens', () => {
