@@ -3,6 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { ACCOUNT_SCHEMA } from '../src/accounts/dto/accounts.dto';
+import { ME_SCHEMA } from '../src/auth/dto/auth.dto';
+import { AnswerSchema } from '../src/common/serialization';
 import { TestApp } from './helpers/app';
 
 const run = promisify(execFile);
@@ -17,6 +20,38 @@ interface Problem {
   where: string;
 }
 
+/** A schema of the OpenAPI document, or of a serializer (SerializedAs). */
+interface Schema {
+  type?: string | string[];
+  format?: string;
+  nullable?: boolean;
+  $ref?: string;
+  items?: Schema;
+  properties?: Record<string, Schema>;
+}
+
+/**
+ * What a serializer makes of a schema: each property's JSON type, whether it
+ * may be null, whether it is a date, and the same of what it holds.
+ */
+function written(schema: Schema, components: Record<string, Schema>): unknown {
+  if (schema.$ref) return written(components[schema.$ref.split('/').pop()!], components);
+  const types = ([] as string[]).concat(schema.type ?? []);
+  return {
+    type: types.find((type) => type !== 'null'),
+    nullable: schema.nullable === true || types.includes('null'),
+    date: schema.format === 'date-time',
+    ...(schema.items ? { items: written(schema.items, components) } : {}),
+    ...(schema.properties
+      ? {
+          properties: Object.fromEntries(
+            Object.entries(schema.properties).map(([name, p]) => [name, written(p, components)]),
+          ),
+        }
+      : {}),
+  };
+}
+
 interface Operation {
   summary?: string;
   security?: unknown[];
@@ -28,6 +63,7 @@ describe('the OpenAPI document', () => {
   let t: TestApp;
   let doc: {
     paths: Record<string, Record<string, Operation>>;
+    components: { schemas: Record<string, Schema> };
   };
   let text: string;
 
@@ -87,6 +123,15 @@ describe('the OpenAPI document', () => {
     }
     // Login, refresh and verify (both spellings), the health check and the published keys.
     expect(publicOnes).toHaveLength(8);
+  });
+
+  // A field missing from a serializer's schema would silently not be sent.
+  it.each<[string, AnswerSchema, string]>([
+    ['GET /api/v1/accounts/:id', ACCOUNT_SCHEMA, 'AccountDto'],
+    ['GET /api/v1/auth/me', ME_SCHEMA, 'MeDto'],
+  ])('%s is serialized with every field of its DTO, typed as documented', (_, schema, dto) => {
+    const { schemas } = doc.components;
+    expect(written(schema as Schema, schemas)).toEqual(written(schemas[dto], schemas));
   });
 
   // `npm run openapi:write` rewrites openapi.json from the served document after a change.

@@ -8,7 +8,9 @@ import { Page, PageOf } from '../common/pagination';
 import { ParseIdPipe } from '../common/validation';
 import { STAFF_ROLES } from '../users/role';
 import { AccountsService } from './accounts.service';
+import { SerializedAs } from '../common/serialization';
 import {
+  ACCOUNT_SCHEMA,
   AccountDto,
   AddHolderDto,
   ListAccountsQuery,
@@ -46,6 +48,7 @@ export class AccountsController {
   @Auth()
   @SessionInQuery()
   @Get(':id')
+  @SerializedAs(ACCOUNT_SCHEMA)
   @ApiOkResponse({ type: AccountDto })
   @ApiProblems([400, 'Malformed id'], [404, 'No such account (or not yours)'])
   get(@CurrentCaller() caller: Caller, @Param('id', ParseIdPipe) id: string): Promise<AccountDto> {

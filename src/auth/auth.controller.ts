@@ -4,10 +4,12 @@ import { ApiProblems } from '../common/api-problems';
 import { ReqClient, RequestClient } from '../common/request-client';
 import { Auth, AuthUser, CurrentUser, Public } from './auth.decorators';
 import { ParseIdPipe } from '../common/validation';
+import { SerializedAs } from '../common/serialization';
 import { AuthService } from './auth.service';
 import {
   ChangePasswordDto,
   LoginDto,
+  ME_SCHEMA,
   MeDto,
   RefreshDto,
   SessionDto,
@@ -81,6 +83,7 @@ export class AuthController {
   /** The caller: its id, username, role and linked client. */
   @Auth()
   @Get('me')
+  @SerializedAs(ME_SCHEMA)
   @ApiOkResponse({ type: MeDto })
   me(@CurrentUser() user: AuthUser): MeDto {
     return this.auth.me(user);

@@ -1,4 +1,5 @@
 import { IsId } from '../../common/validation';
+import { AnswerSchema, dateTime, text } from '../../common/serialization';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
@@ -104,3 +105,25 @@ export class AccountDto {
   @ApiProperty({ type: Date, nullable: true })
   closedAt!: Date | null;
 }
+
+/** AccountDto for the serializer (see SerializedAs). */
+export const ACCOUNT_SCHEMA: AnswerSchema = {
+  type: 'object',
+  properties: {
+    id: text(),
+    number: text(),
+    currency: text(),
+    balance: text(),
+    overdraftLimit: text(),
+    status: text(),
+    holders: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { id: text(), firstName: text(), lastName: text() },
+      },
+    },
+    openedAt: dateTime(),
+    closedAt: dateTime(true),
+  },
+};

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, Length, MaxLength, MinLength } from 'class-validator';
 import { Role } from '../../users/role';
+import { AnswerSchema, text } from '../../common/serialization';
 
 export class LoginDto {
   /** @example admin */
@@ -81,6 +82,12 @@ export class MeDto {
   @ApiProperty({ type: String, nullable: true, format: 'uuid' })
   clientId!: string | null;
 }
+
+/** MeDto for the serializer (see SerializedAs). */
+export const ME_SCHEMA: AnswerSchema = {
+  type: 'object',
+  properties: { id: text(), username: text(), role: text(), clientId: text(true) },
+};
 
 export class SessionDto {
   id!: string;

@@ -1,0 +1,21 @@
+import { RouteSchema } from '@nestjs/platform-fastify';
+
+/** The JSON schema of an answer, as fast-json-stringify reads it. */
+export interface AnswerSchema {
+  type: 'object';
+  properties: Record<string, object>;
+}
+
+/** A string property; `nullable` also allows null (else null would be written as ""). */
+export const text = (nullable = false) => ({ type: nullable ? ['string', 'null'] : 'string' });
+
+/** A date property (a Date is written as its ISO 8601 string, as JSON.stringify does). */
+export const dateTime = (nullable = false) => ({ ...text(nullable), format: 'date-time' });
+
+/**
+ * A 200 answer is written by Fastify's serializer compiled from `schema`
+ * (fast-json-stringify) instead of JSON.stringify: on the hottest reads
+ * that was about 5% of the request's CPU. A property the schema does not
+ * list is not sent at all, so the OpenAPI test holds each schema to its DTO.
+ */
+export const SerializedAs = (schema: AnswerSchema) => RouteSchema({ response: { 200: schema } });
