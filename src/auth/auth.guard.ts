@@ -28,6 +28,12 @@ function routeAuth(reflector: Reflector, context: ExecutionContext): RouteAuth {
       roles: reflector.getAllAndOverride<Role[] | undefined>(ROLES, targets) ?? [],
       sessionInQuery: reflector.get<boolean | undefined>(SESSION_IN_QUERY, handler) === true,
     };
+    if (auth.public && auth.roles.length > 0) {
+      // Which one was meant? Neither is assumed: the route answers 500 and the log names it.
+      throw new Error(
+        `${context.getClass().name}.${handler.name} is both @Public() and @Auth(roles)`,
+      );
+    }
     routeAuthCache.set(handler, auth);
   }
   return auth;

@@ -107,7 +107,7 @@ export class AccountDto {
 }
 
 /** AccountDto for the serializer (see SerializedAs). */
-export const ACCOUNT_SCHEMA: AnswerSchema = {
+export const ACCOUNT_SCHEMA: AnswerSchema<AccountDto> = {
   type: 'object',
   properties: {
     id: text(),

@@ -84,7 +84,7 @@ export class MeDto {
 }
 
 /** MeDto for the serializer (see SerializedAs). */
-export const ME_SCHEMA: AnswerSchema = {
+export const ME_SCHEMA: AnswerSchema<MeDto> = {
   type: 'object',
   properties: { id: text(), username: text(), role: text(), clientId: text(true) },
 };
