@@ -5,7 +5,7 @@
  * - parse the request;
  * - verify the HS256 access token: algorithm, signature (an HMAC with a key
  *   made once), exp, iss, aud, typ; a verified token is remembered by its
- *   whole text until it expires (at most 1000), as the service does;
+ *   whole text until it expires, with the service's VerifiedTokens;
  * - run the service's own statement (the same SQL text, a named prepared
  *   statement on a pg pool of the same size);
  * - format the same JSON, with the serializers the service compiles from the
@@ -25,6 +25,7 @@ import { ACCOUNT_SCHEMA } from '../../src/accounts/dto/accounts.dto';
 import { ME_SCHEMA } from '../../src/auth/dto/auth.dto';
 import { MeRow } from '../../src/auth/caller';
 import { SESSION_CHECK_SQL } from '../../src/auth/sessions.repository';
+import { VerifiedTokens } from '../../src/auth/verified-tokens';
 
 const env = process.env;
 const pool = new Pool({
@@ -44,13 +45,13 @@ interface Claims {
   aud: string;
 }
 
-const verified = new Map<string, Claims>();
+const verified = new VerifiedTokens<Claims>();
 
 function verify(authorization: string | undefined): Claims | null {
   if (!authorization?.startsWith('Bearer ')) return null;
   const token = authorization.slice(7);
   const known = verified.get(token);
-  if (known && known.exp * 1000 > Date.now()) return known;
+  if (known) return known;
   const first = token.indexOf('.');
   const second = token.indexOf('.', first + 1);
   if (first < 0 || second < 0) return null;
@@ -66,9 +67,7 @@ function verify(authorization: string | undefined): Claims | null {
   ) as Claims;
   if (claims.typ !== 'access' || claims.iss !== ISSUER || claims.aud !== AUDIENCE) return null;
   if (claims.exp * 1000 <= Date.now()) return null;
-  if (verified.size >= 1000) verified.delete(verified.keys().next().value as string);
-  verified.set(token, claims);
-  return claims;
+  return verified.add(token, claims);
 }
 
 const writeAccount = fastJson(ACCOUNT_SCHEMA);

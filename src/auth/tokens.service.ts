@@ -4,6 +4,7 @@ import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto
 import { ApiError } from '../common/problem';
 import { AppConfig } from '../config/app-config';
 import { JwtKeys } from './jwt-keys';
+import { VerifiedTokens } from './verified-tokens';
 
 export interface AccessClaims {
   sub: string;
@@ -23,9 +24,6 @@ export interface RefreshTokenParts {
 
 const REFRESH_BYTES = 16 + 4 + 32;
 
-/** How many verified access tokens are remembered, until they expire. */
-const VERIFIED_CACHE_SIZE = 1000;
-
 /**
  * Access tokens are JWTs; refresh tokens are opaque: the session id, a
  * generation counter and an HMAC of both under a server key (256 bits nobody
@@ -42,13 +40,7 @@ const VERIFIED_CACHE_SIZE = 1000;
 export class TokensService {
   private readonly sign: (payload: object) => string;
   private readonly verify: (token: string) => unknown;
-  /**
-   * Verified access tokens and their claims, oldest first. The key is the
-   * whole token, so only an exact copy of a verified token is found here:
-   * this spares the SHA-256 a cache of token digests (fast-jwt's) takes on
-   * every request, which costs about what an HS256 check does.
-   */
-  private readonly verified = new Map<string, Readonly<AccessClaims>>();
+  private readonly verified = new VerifiedTokens<AccessClaims>();
 
   constructor(
     private readonly keys: JwtKeys,
@@ -91,12 +83,9 @@ export class TokensService {
 
   /** The claims of an access token whose signature, algorithm, issuer, audience and expiry are good. */
   verifyAccess(token: string): Readonly<AccessClaims> {
+    // An expired one is not found: the verifier says TOKEN_EXPIRED below.
     const known = this.verified.get(token);
-    if (known !== undefined) {
-      if (known.exp * 1000 > Date.now()) return known;
-      // Expired: the verifier says so below.
-      this.verified.delete(token);
-    }
+    if (known !== undefined) return known;
     let claims: unknown;
     try {
       claims = this.verify(token);
@@ -109,11 +98,7 @@ export class TokensService {
     if (!isAccessClaims(claims)) {
       throw new ApiError('TOKEN_INVALID', 'The token is not an access token');
     }
-    if (this.verified.size >= VERIFIED_CACHE_SIZE) {
-      this.verified.delete(this.verified.keys().next().value as string);
-    }
-    this.verified.set(token, Object.freeze(claims));
-    return claims;
+    return this.verified.add(token, claims);
   }
 
   refreshToken(sessionId: string, generation: number): string {

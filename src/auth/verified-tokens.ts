@@ -1,0 +1,28 @@
+/**
+ * Verified tokens and their claims, kept until the claims' `exp`, at most
+ * `size` of them (the oldest dropped first). The key is the whole token, so
+ * only an exact copy of a verified token is found here: this spares the
+ * SHA-256 a cache of token digests takes on every request, which costs about
+ * what an HS256 check does.
+ */
+export class VerifiedTokens<C extends { exp: number }> {
+  private readonly claims = new Map<string, Readonly<C>>();
+
+  constructor(private readonly size = 1000) {}
+
+  /** The claims of `token` if it was verified and has not expired since. */
+  get(token: string): Readonly<C> | undefined {
+    const claims = this.claims.get(token);
+    if (claims === undefined || claims.exp * 1000 > Date.now()) return claims;
+    this.claims.delete(token);
+    return undefined;
+  }
+
+  /** Remembers the claims of a token that was just verified (frozen: every request shares them). */
+  add(token: string, claims: C): Readonly<C> {
+    if (this.claims.size >= this.size)
+      this.claims.delete(this.claims.keys().next().value as string);
+    this.claims.set(token, Object.freeze(claims));
+    return claims;
+  }
+}
