@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, login, Seeded, seedSmall } from './lib/api';
 import { apiLedgerProblems, ledgerProblems } from './lib/ledger';
-import { startFloor } from './lib/floor';
+import { checkAnswersAlike, startFloor } from './lib/floor';
 import { deposit, get, Load, load, readAccount, Row, row, transfer } from './lib/load';
 import { pgbench, pgbenchInit } from './lib/pgbench';
 import { throughputTable, writeResults } from './lib/report';
@@ -85,12 +85,16 @@ export async function throughput(
 
 /**
  * The service against the floor (bench/floor/server.ts: node:http, the same
- * token check, statement and JSON) on its two hottest reads, alternated over
+ * token check, statement, JSON and headers; checked alike first) on its two hottest reads, alternated over
  * FLOOR_ROUNDS rounds; the medians, with both processes' CPU per request.
  */
 async function againstFloor(service: Service, seeded: Seeded, rows: Row[]): Promise<void> {
   const floor = await startFloor(urlFor(APP_DB), JWT_SECRET);
   try {
+    await checkAnswersAlike(service, floor, seeded.token, [
+      `/api/v1/accounts/${seeded.accounts[0]}`,
+      '/api/v1/auth/me',
+    ]);
     const routes: Array<[string, AcRequest[], number]> = [
       ['read_account', readAccount(seeded.accounts), 0.85],
       ['auth/me', get('/api/v1/auth/me'), 0.75],

@@ -4,11 +4,11 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { getSchemaPath } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppOptions } from './app.module';
 import { MethodRouter } from './common/method-router';
+import { requestIdFrom } from './common/request-id';
 import { inspectJson, MAX_JSON_DEPTH, parseKeepingLongFractions } from './common/json-body';
 import { ApiError, problemBody, validationFailed } from './common/problem';
 import { answerClientError } from './common/client-errors';
@@ -25,12 +25,10 @@ import { recordResponses, ResponseMetrics } from './metrics/http-metrics';
 export const BODY_LIMIT = 100 * 1024;
 /** @fastify/cors's answer to an OPTIONS request that is not a valid preflight. */
 const INVALID_PREFLIGHT = 'Invalid Preflight Request';
-const SANE_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
 /** The caller's X-Request-Id when it is sane, else a new one. */
 function requestId(req: IncomingMessage): string {
-  const given = req.headers['x-request-id'];
-  const id = typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+  const id = requestIdFrom(req.headers['x-request-id']);
   (req as IncomingMessage & { id: string }).id = id;
   return id;
 }

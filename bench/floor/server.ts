@@ -9,14 +9,18 @@
  * - run the service's own statement (the same SQL text, a named prepared
  *   statement on a pg pool of the same size);
  * - format the same JSON, with the serializers the service compiles from the
- *   same schemas (fast-json-stringify).
+ *   same schemas (fast-json-stringify);
+ * - send the same headers the contract asks of every answer: X-Request-Id (the
+ *   caller's sane one or a new one), Cache-Control: no-store and the service's
+ *   security headers. The bench checks that the floor's answers and the
+ *   service's are alike, headers included, before it measures.
  *
  * GET /api/v1/accounts/:id and GET /api/v1/auth/me; anything else is 404.
  * Settings: PORT, DATABASE_URL, JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE,
  * DATABASE_POOL_SIZE (as the service).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { createServer, ServerResponse } from 'node:http';
+import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import fastJson from 'fast-json-stringify';
 import { Pool } from 'pg';
 import { AccountRow, GET_ACCOUNT_SQL } from '../../src/accounts/accounts.repository';
@@ -24,6 +28,8 @@ import { toAccountDto } from '../../src/accounts/accounts.service';
 import { ACCOUNT_SCHEMA } from '../../src/accounts/dto/accounts.dto';
 import { ME_SCHEMA } from '../../src/auth/dto/auth.dto';
 import { MeRow } from '../../src/auth/caller';
+import { requestIdFrom } from '../../src/common/request-id';
+import { securityHeaders } from '../../src/common/security-headers';
 import { SESSION_CHECK_SQL } from '../../src/auth/sessions.repository';
 import { VerifiedTokens } from '../../src/auth/verified-tokens';
 
@@ -73,7 +79,10 @@ function verify(authorization: string | undefined): Claims | null {
 const writeAccount = fastJson(ACCOUNT_SCHEMA);
 const writeMe = fastJson(ME_SCHEMA);
 
+const SECURITY_HEADERS = securityHeaders();
+
 function send(
+  req: IncomingMessage,
   res: ServerResponse,
   status: number,
   body: unknown,
@@ -83,13 +92,16 @@ function send(
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
+    'x-request-id': requestIdFrom(req.headers['x-request-id']),
+    'cache-control': 'no-store',
+    ...SECURITY_HEADERS,
   });
   res.end(text);
 }
 
 createServer((req, res) => {
   const claims = verify(req.headers.authorization);
-  if (!claims) return send(res, 401, { code: 'UNAUTHENTICATED' });
+  if (!claims) return send(req, res, 401, { code: 'UNAUTHENTICATED' });
   const account = /^\/api\/v1\/accounts\/([0-9a-f-]{36})$/.exec(req.url ?? '');
   if (account) {
     pool
@@ -99,11 +111,11 @@ createServer((req, res) => {
         values: [claims.sid, claims.sub, account[1]],
       })
       .then(({ rows }) => {
-        if (!rows[0]?.me_id) return send(res, 401, { code: 'TOKEN_INVALID' });
-        if (!rows[0].id) return send(res, 404, { code: 'NOT_FOUND' });
-        send(res, 200, toAccountDto(rows[0]), writeAccount);
+        if (!rows[0]?.me_id) return send(req, res, 401, { code: 'TOKEN_INVALID' });
+        if (!rows[0].id) return send(req, res, 404, { code: 'NOT_FOUND' });
+        send(req, res, 200, toAccountDto(rows[0]), writeAccount);
       })
-      .catch(() => send(res, 500, { code: 'INTERNAL' }));
+      .catch(() => send(req, res, 500, { code: 'INTERNAL' }));
     return;
   }
   if (req.url === '/api/v1/auth/me') {
@@ -115,18 +127,19 @@ createServer((req, res) => {
       })
       .then(({ rows }) => {
         const me = rows[0];
-        if (!me) return send(res, 401, { code: 'TOKEN_INVALID' });
+        if (!me) return send(req, res, 401, { code: 'TOKEN_INVALID' });
         send(
+          req,
           res,
           200,
           { id: me.me_id, username: me.me_username, role: me.me_role, clientId: me.me_client_id },
           writeMe,
         );
       })
-      .catch(() => send(res, 500, { code: 'INTERNAL' }));
+      .catch(() => send(req, res, 500, { code: 'INTERNAL' }));
     return;
   }
-  send(res, 404, { code: 'NOT_FOUND' });
+  send(req, res, 404, { code: 'NOT_FOUND' });
 }).listen(Number(env.PORT), '127.0.0.1');
 
 // An exit, not a kill: what --cpu-prof (BENCH_NODE_ARGS) collected is written at exit.

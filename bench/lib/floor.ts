@@ -32,3 +32,34 @@ export async function startFloor(databaseUrl: string, jwtSecret: string): Promis
   await waitHealthy(floor, '/api/v1/auth/me');
   return floor;
 }
+
+/** Headers whose values differ between two answers by nature, or by the HTTP server's defaults. */
+const OWN_VALUES = new Set(['date', 'x-request-id', 'keep-alive', 'connection']);
+
+/**
+ * Throws unless the floor answers each path exactly as the service does:
+ * status, body and headers (the same names with the same values, apart from
+ * the date, the request id and the connection's own), so the comparison
+ * measures the framework and not a difference in the work.
+ */
+export async function checkAnswersAlike(
+  service: Service,
+  floor: Service,
+  token: string,
+  paths: string[],
+): Promise<void> {
+  const answer = async (base: string, path: string) => {
+    const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    const headers = [...res.headers.entries()].map(([name, value]) =>
+      OWN_VALUES.has(name) ? `${name}: …` : `${name}: ${value}`,
+    );
+    return { status: res.status, body: await res.text(), headers: headers.sort() };
+  };
+  for (const path of paths) {
+    const ours = JSON.stringify(await answer(service.base, path), null, 1);
+    const bare = JSON.stringify(await answer(floor.base, path), null, 1);
+    if (ours !== bare) {
+      throw new Error(`the floor does not answer ${path} as the service does:\n${ours}\n${bare}`);
+    }
+  }
+}
