@@ -104,7 +104,10 @@ async function againstFloor(service: Service, seeded: Seeded, rows: Row[]): Prom
       const bare: Load[] = [];
       for (let round = 0; round < FLOOR_ROUNDS; round++) {
         ours.push(await load(service.base, seeded.token, requests, { pid: service.child.pid }));
-        bare.push(await load(floor.base, seeded.token, requests, { pid: floor.child.pid }));
+        const floorLoad = await load(floor.base, seeded.token, requests, { pid: floor.child.pid });
+        const failed = floorLoad.errors + floorLoad.timeouts + floorLoad.non2xx;
+        if (failed > 0) throw new Error(`the floor failed ${failed} requests of ${name}`);
+        bare.push(floorLoad);
       }
       const median = (loads: Load[], of: (l: Load) => number) => {
         const sorted = loads.map(of).sort((a, b) => a - b);
