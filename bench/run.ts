@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { api, login, Seeded, seedSmall } from './lib/api';
 import { apiLedgerProblems, ledgerProblems } from './lib/ledger';
 import { checkAnswersAlike, startFloor } from './lib/floor';
-import { deposit, get, Load, load, readAccount, Row, row, transfer } from './lib/load';
+import { deposit, failures, get, Load, load, readAccount, Row, row, transfer } from './lib/load';
 import { pgbench, pgbenchInit } from './lib/pgbench';
 import { throughputTable, writeResults } from './lib/report';
 import { ADMIN_PASSWORD, freePort, rssMb, Service, startService, stopService } from './lib/service';
@@ -85,8 +85,9 @@ export async function throughput(
 
 /**
  * The service against the floor (bench/floor/server.ts: node:http, the same
- * token check, statement, JSON and headers; checked alike first) on its two hottest reads, alternated over
- * FLOOR_ROUNDS rounds; the medians, with both processes' CPU per request.
+ * token check, statement, JSON and headers; checked to answer alike first) on
+ * its two hottest reads, alternated over FLOOR_ROUNDS rounds; the medians,
+ * with both processes' CPU per request.
  */
 async function againstFloor(service: Service, seeded: Seeded, rows: Row[]): Promise<void> {
   const floor = await startFloor(urlFor(APP_DB), JWT_SECRET);
@@ -105,8 +106,9 @@ async function againstFloor(service: Service, seeded: Seeded, rows: Row[]): Prom
       for (let round = 0; round < FLOOR_ROUNDS; round++) {
         ours.push(await load(service.base, seeded.token, requests, { pid: service.child.pid }));
         const floorLoad = await load(floor.base, seeded.token, requests, { pid: floor.child.pid });
-        const failed = floorLoad.errors + floorLoad.timeouts + floorLoad.non2xx;
-        if (failed > 0) throw new Error(`the floor failed ${failed} requests of ${name}`);
+        if (failures(floorLoad) > 0) {
+          throw new Error(`the floor failed ${failures(floorLoad)} requests of ${name}`);
+        }
         bare.push(floorLoad);
       }
       const median = (loads: Load[], of: (l: Load) => number) => {
@@ -120,7 +122,7 @@ async function againstFloor(service: Service, seeded: Seeded, rows: Row[]): Prom
         ...serviceRow,
         rps: Math.round(rps),
         p99: median(ours, (l) => l.latency.p99),
-        errors: ours.reduce((n, l) => n + l.errors + l.timeouts + l.non2xx, 0),
+        errors: ours.reduce((n, l) => n + failures(l), 0),
         cpuMsPerRequest: median(ours, (l) => l.cpuMsPerRequest ?? 0),
         reference: `floor (${median(bare, (l) => l.cpuMsPerRequest ?? 0).toFixed(3)} ms cpu/req)`,
         referenceTps: Math.round(floorRps),

@@ -30,7 +30,7 @@ import { join } from 'node:path';
 import { cursorScope, encodeCursor } from '../src/common/pagination';
 import { api, login, tellerToken } from './lib/api';
 import { ledgerProblems } from './lib/ledger';
-import { deposit, get, load, readAccount, transfer } from './lib/load';
+import { deposit, failures, get, load, readAccount, transfer } from './lib/load';
 import { table, writeResults } from './lib/report';
 import { ADMIN_PASSWORD, rssMb, Service, startService, stopService } from './lib/service';
 import { admin, DURATION, sql, urlFor } from './lib/settings';
@@ -134,7 +134,7 @@ async function measureSize(size: Size): Promise<SizeResult> {
         rps: Math.round(r.requests.average),
         p50: r.latency.p50,
         p99: r.latency.p99,
-        errors: r.errors + r.timeouts + r.non2xx,
+        errors: failures(r),
       };
       console.log(
         `${size.name} ${name}: ${measures[name].rps} req/s, p99 ${measures[name].p99} ms`,

@@ -26,8 +26,8 @@ import { Pool } from 'pg';
 import { AccountRow, GET_ACCOUNT_SQL } from '../../src/accounts/accounts.repository';
 import { toAccountDto } from '../../src/accounts/accounts.service';
 import { ACCOUNT_SCHEMA } from '../../src/accounts/dto/accounts.dto';
-import { ME_SCHEMA } from '../../src/auth/dto/auth.dto';
-import { MeRow } from '../../src/auth/caller';
+import { ME_SCHEMA, toMeDto } from '../../src/auth/dto/auth.dto';
+import { MeRow, userFromMe } from '../../src/auth/caller';
 import { requestIdFrom } from '../../src/common/request-id';
 import { securityHeaders } from '../../src/common/security-headers';
 import { SESSION_CHECK_SQL } from '../../src/auth/sessions.repository';
@@ -81,14 +81,11 @@ const writeMe = fastJson(ME_SCHEMA);
 
 const SECURITY_HEADERS = securityHeaders();
 
-function send(
-  req: IncomingMessage,
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  serialize: (body: never) => string = JSON.stringify,
-): void {
-  const text = serialize(body as never);
+/**
+ * One literal, the shared headers spread last: a copy of them with the length
+ * and request id added after cost the floor 5-10 µs more CPU per read.
+ */
+function send(req: IncomingMessage, res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
@@ -99,9 +96,12 @@ function send(
   res.end(text);
 }
 
+const fail = (req: IncomingMessage, res: ServerResponse, status: number, code: string) =>
+  send(req, res, status, JSON.stringify({ code }));
+
 createServer((req, res) => {
   const claims = verify(req.headers.authorization);
-  if (!claims) return send(req, res, 401, { code: 'UNAUTHENTICATED' });
+  if (!claims) return fail(req, res, 401, 'UNAUTHENTICATED');
   const account = /^\/api\/v1\/accounts\/([0-9a-f-]{36})$/.exec(req.url ?? '');
   if (account) {
     pool
@@ -111,11 +111,11 @@ createServer((req, res) => {
         values: [claims.sid, claims.sub, account[1]],
       })
       .then(({ rows }) => {
-        if (!rows[0]?.me_id) return send(req, res, 401, { code: 'TOKEN_INVALID' });
-        if (!rows[0].id) return send(req, res, 404, { code: 'NOT_FOUND' });
-        send(req, res, 200, toAccountDto(rows[0]), writeAccount);
+        if (!userFromMe(rows[0], claims.sid)) return fail(req, res, 401, 'TOKEN_INVALID');
+        if (!rows[0].id) return fail(req, res, 404, 'NOT_FOUND');
+        send(req, res, 200, writeAccount(toAccountDto(rows[0])));
       })
-      .catch(() => send(req, res, 500, { code: 'INTERNAL' }));
+      .catch(() => fail(req, res, 500, 'INTERNAL'));
     return;
   }
   if (req.url === '/api/v1/auth/me') {
@@ -126,20 +126,14 @@ createServer((req, res) => {
         values: [claims.sid, claims.sub],
       })
       .then(({ rows }) => {
-        const me = rows[0];
-        if (!me) return send(req, res, 401, { code: 'TOKEN_INVALID' });
-        send(
-          req,
-          res,
-          200,
-          { id: me.me_id, username: me.me_username, role: me.me_role, clientId: me.me_client_id },
-          writeMe,
-        );
+        const user = userFromMe(rows[0], claims.sid);
+        if (!user) return fail(req, res, 401, 'TOKEN_INVALID');
+        send(req, res, 200, writeMe(toMeDto(user)));
       })
-      .catch(() => send(req, res, 500, { code: 'INTERNAL' }));
+      .catch(() => fail(req, res, 500, 'INTERNAL'));
     return;
   }
-  send(req, res, 404, { code: 'NOT_FOUND' });
+  fail(req, res, 404, 'NOT_FOUND');
 }).listen(Number(env.PORT), '127.0.0.1');
 
 // An exit, not a kill: what --cpu-prof (BENCH_NODE_ARGS) collected is written at exit.

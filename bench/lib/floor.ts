@@ -1,4 +1,5 @@
 /** The floor server (bench/floor/server.ts), started with the service's node flags. */
+import { isUUID } from 'class-validator';
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort, productionCommand, Service, waitHealthy } from './service';
@@ -66,7 +67,7 @@ export async function checkAnswersAlike(
     });
     const headers = [...res.headers.entries()].map(([name, value]) => {
       if (OWN_VALUES.has(name)) return `${name}: …`;
-      if (name === 'x-request-id' && !requestId && UUID.test(value)) return `${name}: a UUID`;
+      if (name === 'x-request-id' && !requestId && isUUID(value)) return `${name}: a UUID`;
       return `${name}: ${value}`;
     });
     return { status: res.status, body: await res.text(), headers: headers.sort() };
@@ -81,5 +82,3 @@ export async function checkAnswersAlike(
     }
   }
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -42,12 +42,15 @@ export async function load(
   return result;
 }
 
+/** Requests that failed: errors, timeouts and answers other than 2xx. */
+export const failures = (r: Load): number => r.errors + r.timeouts + r.non2xx;
+
 export const row = (scenario: string, r: Load): Row => ({
   scenario,
   rps: Math.round(r.requests.average),
   p50: r.latency.p50,
   p99: r.latency.p99,
-  errors: r.errors + r.timeouts + r.non2xx,
+  errors: failures(r),
   cpuMsPerRequest: r.cpuMsPerRequest,
 });
 

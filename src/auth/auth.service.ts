@@ -4,7 +4,14 @@ import { AuthUser } from './auth.decorators';
 import { ApiError } from '../common/problem';
 import { RequestClient } from '../common/request-client';
 import { AppConfig } from '../config/app-config';
-import { ChangePasswordDto, LoginDto, MeDto, TokenPairDto, VerifyResultDto } from './dto/auth.dto';
+import {
+  ChangePasswordDto,
+  LoginDto,
+  MeDto,
+  toMeDto,
+  TokenPairDto,
+  VerifyResultDto,
+} from './dto/auth.dto';
 import { LoginThrottleService } from './login-throttle.service';
 import { PASSWORD_THROTTLE } from './throttle-window';
 import { PasswordService } from './password.service';
@@ -70,7 +77,7 @@ export class AuthService {
   }
 
   me(user: AuthUser): MeDto {
-    return { id: user.id, username: user.username, role: user.role, clientId: user.clientId };
+    return toMeDto(user);
   }
 
   /** Changing one's password ends every other session of the user. */

@@ -2,6 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { IsString, Length, MaxLength, MinLength } from 'class-validator';
 import { Role } from '../../users/role';
 import { AnswerSchema, text } from '../../common/serialization';
+import type { AuthUser } from '../auth-user';
 
 export class LoginDto {
   /** @example admin */
@@ -82,6 +83,14 @@ export class MeDto {
   @ApiProperty({ type: String, nullable: true, format: 'uuid' })
   clientId!: string | null;
 }
+
+/** What GET /auth/me answers of its caller. */
+export const toMeDto = (user: AuthUser): MeDto => ({
+  id: user.id,
+  username: user.username,
+  role: user.role,
+  clientId: user.clientId,
+});
 
 /** MeDto for the serializer (see SerializedAs). */
 export const ME_SCHEMA: AnswerSchema<MeDto> = {
