@@ -11,7 +11,8 @@ import { MethodRouter } from './common/method-router';
 import { requestIdFrom } from './common/request-id';
 import { inspectJson, MAX_JSON_DEPTH, parseKeepingLongFractions } from './common/json-body';
 import { ApiError, problemBody, validationFailed } from './common/problem';
-import { answerClientError } from './common/client-errors';
+import { answerClientError, answerFrameworkError } from './common/client-errors';
+import { applyServerLimits, CONNECTIONS_CHECK_MS } from './common/server-limits';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { addSecurityHeaders, isDocs } from './common/security-headers';
 import { ProblemDetailsDto } from './common/problem.dto';
@@ -45,8 +46,12 @@ export async function createApp(options: AppOptions = {}): Promise<NestFastifyAp
     return503OnClosing: false,
     // No Express-style middleware is mounted, so @fastify/middie is not needed on every request.
     skipMiddie: true,
-    // What Node's HTTP parser refuses (oversized headers, bad framing) gets problem details too.
+    // What Node's HTTP parser refuses (oversized headers, bad framing, a request that took
+    // longer than REQUEST_TIMEOUT) gets problem details too, as does what Fastify's router does.
     clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
+    // Node's own answer to a missing Host is a bare 400: the onRequest hook below answers it.
+    http: { requireHostHeader: false, connectionsCheckingInterval: CONNECTIONS_CHECK_MS },
   });
   const methods = new MethodRouter();
   const fastify: FastifyInstance = adapter.getInstance();
@@ -65,6 +70,7 @@ export async function createApp(options: AppOptions = {}): Promise<NestFastifyAp
   app.flushLogs();
   const config = app.get(AppConfig);
   trust = trustFunction(config.trustProxy);
+  applyServerLimits(adapter.getHttpServer(), config);
 
   configureBodyParsing(fastify);
   logRequests(fastify);
@@ -74,7 +80,10 @@ export async function createApp(options: AppOptions = {}): Promise<NestFastifyAp
     done();
   });
   // Hooks on every request take a callback, not a promise: one allocation and one tick less each.
-  fastify.addHook('onRequest', (_request, reply, done) => {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
+      return done(validationFailed([], 'An HTTP/1.1 request needs a Host header'));
+    }
     if (!closing) return done();
     void reply.header('connection', 'close');
     done(

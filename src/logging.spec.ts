@@ -1,6 +1,9 @@
 import Fastify from 'fastify';
 import pino from 'pino';
-import { Writable } from 'node:stream';
+import { get } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PassThrough, Writable } from 'node:stream';
+import { endEarly } from './common/request-end';
 import { logRequests, requestLevel, REDACT } from './logging';
 
 function capture(level: string) {
@@ -83,3 +86,77 @@ it('logs a 500 as an error, "request errored", with its request id', async () =>
     }),
   ]);
 });
+
+describe('requests that end before their answer', () => {
+  /** A server whose /stream route writes a chunk, then waits (or fails when told). */
+  async function streaming(logger: ReturnType<typeof capture>['logger']) {
+    const fastify = Fastify({ genReqId: () => 'r-stream' });
+    logRequests(fastify, logger);
+    fastify.get('/stream', (request, reply) => {
+      const fail = (request.query as { fail?: string }).fail !== undefined;
+      const body = new PassThrough();
+      body.write('{"part":1');
+      if (fail) {
+        setTimeout(() => {
+          endEarly(reply.raw, 'failed', 'access_ended');
+          body.destroy(new Error('stopped'));
+        }, 50);
+      }
+      return reply.send(body);
+    });
+    await fastify.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = fastify.server.address() as AddressInfo;
+    return { fastify, port };
+  }
+
+  /** Reads the first chunk of GET path, then (unless the server ends it) drops the connection. */
+  function firstChunk(port: number, path: string, drop: boolean): Promise<void> {
+    return new Promise((done) => {
+      const req = get({ host: '127.0.0.1', port, path }, (res) => {
+        res.once('data', () => (drop ? req.destroy() : undefined));
+        res.on('error', () => undefined);
+        res.on('close', () => done());
+      });
+      req.on('error', () => done());
+    });
+  }
+
+  it('logs an answer whose client went away mid-stream as aborted', async () => {
+    const { lines, logger } = capture('info');
+    const { fastify, port } = await streaming(logger);
+    await firstChunk(port, '/stream', true);
+    await until(() => lines.length > 0);
+    await fastify.close();
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 30,
+        msg: 'request aborted',
+        outcome: 'aborted',
+        reason: 'client_closed',
+        req: expect.objectContaining({ id: 'r-stream', url: '/stream' }),
+        res: { statusCode: 200 },
+      }),
+    ]);
+  });
+
+  it('logs an answer the service ended early as failed, with its reason, as a warning', async () => {
+    const { lines, logger } = capture('info');
+    const { fastify, port } = await streaming(logger);
+    await firstChunk(port, '/stream?fail', false);
+    await until(() => lines.length > 0);
+    await fastify.close();
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 40,
+        msg: 'request failed',
+        outcome: 'failed',
+        reason: 'access_ended',
+      }),
+    ]);
+  });
+});
+
+/** Waits (at most 5 s) for `done` to hold. */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !done(); i++) await new Promise((r) => setTimeout(r, 50));
+}

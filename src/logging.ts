@@ -4,6 +4,7 @@ import { PinoLogger } from 'nestjs-pino';
 import pino from 'pino';
 import type { DestinationStream, Level, Logger } from 'pino';
 import { AppConfig } from './config/app-config';
+import { onRequestEnd, Outcome } from './common/request-end';
 
 /** Never logged: credentials, tokens, cookies. */
 export const REDACT = [
@@ -62,31 +63,47 @@ export function requestLevel(statusCode: number): Level {
   return 'info';
 }
 
+/** The level of the line of a request that ended before its answer did. */
+const EARLY_END_LEVEL: Record<Exclude<Outcome, 'completed'>, Level> = {
+  aborted: 'info',
+  failed: 'warn',
+};
+
+const MESSAGE: Record<Outcome, string> = {
+  completed: 'request completed',
+  aborted: 'request aborted',
+  failed: 'request failed',
+};
+
 /**
- * One line per finished request: id, method, path (the query string is left
- * out, it may carry search terms), caller address, status and time. Costs
- * one level check when the line is below the configured level.
+ * One line per request, however it ended (completed, aborted by its client
+ * or cut off, failed mid-answer): id, method, path (the query string is
+ * left out, it may carry search terms), caller address, status, time, and
+ * for an early end its outcome and reason. Costs one level check when the
+ * line is below the configured level.
  */
 export function logRequests(fastify: FastifyInstance, given?: Logger): void {
-  fastify.addHook('onResponse', (request, reply, done) => {
+  onRequestEnd(fastify, (request, reply, end) => {
     // nestjs-pino makes its root logger when the application initialises, after this hook is added.
     const logger = given ?? PinoLogger.root;
-    const level = requestLevel(reply.statusCode);
-    if (logger.isLevelEnabled(level)) {
-      logger[level](
-        {
-          req: {
-            id: request.id,
-            method: request.method,
-            url: request.url.split('?')[0],
-            remoteAddress: request.ip,
-          },
-          res: { statusCode: reply.statusCode },
-          responseTime: Math.round(reply.elapsedTime),
+    const early = end.outcome !== 'completed';
+    const level = early
+      ? EARLY_END_LEVEL[end.outcome as 'aborted']
+      : requestLevel(reply.statusCode);
+    if (!logger.isLevelEnabled(level)) return;
+    logger[level](
+      {
+        req: {
+          id: request.id,
+          method: request.method,
+          url: request.url.split('?')[0],
+          remoteAddress: request.ip,
         },
-        reply.statusCode >= 500 ? 'request errored' : 'request completed',
-      );
-    }
-    done();
+        res: { statusCode: reply.statusCode },
+        responseTime: Math.round(reply.elapsedTime),
+        ...(early ? { outcome: end.outcome, reason: end.reason } : {}),
+      },
+      !early && reply.statusCode >= 500 ? 'request errored' : MESSAGE[end.outcome],
+    );
   });
 }

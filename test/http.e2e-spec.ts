@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { connect } from 'node:net';
+import { connect, Socket } from 'node:net';
 import type { Response } from 'supertest';
 import { ADMIN_PASSWORD, TestApp, USER_PASSWORD, bearer, freshAddress } from './helpers/app';
 import { expectProblem } from './helpers/expect';
+import { until } from './helpers/service';
 
 interface OpenApiOperation {
   responses?: Record<string, { content?: Record<string, unknown> }>;
@@ -694,7 +695,7 @@ describe('answers outside the routes carry the standard headers and shape', () =
   let port: number;
 
   beforeAll(async () => {
-    t = await TestApp.start({ CORS_ORIGINS: 'https://app.example' });
+    t = await TestApp.start({ CORS_ORIGINS: 'https://app.example', REQUEST_TIMEOUT: '1' });
     const server = t.app.getHttpServer();
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
     port = (server.address() as { port: number }).port;
@@ -703,16 +704,22 @@ describe('answers outside the routes carry the standard headers and shape', () =
     await t.close();
   });
 
-  /** Sends raw bytes and reads the answer until the server closes the connection. */
+  /**
+   * Sends raw bytes (then, with `drip`, one more byte every 100 ms) and reads
+   * the answer until the server closes the connection.
+   */
   function raw(
     request: string,
+    drip = false,
   ): Promise<{ status: number; headers: Record<string, string>; body: string }> {
     return new Promise((resolve, reject) => {
       const socket = connect(port, '127.0.0.1', () => socket.write(request));
+      const dripping = drip ? setInterval(() => socket.writable && socket.write('{'), 100) : null;
       let text = '';
       socket.on('data', (chunk) => (text += chunk.toString()));
       socket.on('error', reject);
       socket.on('close', () => {
+        if (dripping) clearInterval(dripping);
         const [head, body] = text.split('\r\n\r\n');
         const [statusLine, ...lines] = head.split('\r\n');
         const headers = Object.fromEntries(
@@ -729,6 +736,7 @@ describe('answers outside the routes carry the standard headers and shape', () =
   const expectStandard = (
     res: { status: number; headers: Record<string, string>; body: string },
     status: number,
+    code = 'VALIDATION_FAILED',
   ) => {
     expect(res.status).toBe(status);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -736,11 +744,7 @@ describe('answers outside the routes carry the standard headers and shape', () =
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['x-powered-by']).toBeUndefined();
     const body = JSON.parse(res.body) as Record<string, unknown>;
-    expect(body).toMatchObject({
-      status,
-      code: 'VALIDATION_FAILED',
-      requestId: res.headers['x-request-id'],
-    });
+    expect(body).toMatchObject({ status, code, requestId: res.headers['x-request-id'] });
   };
 
   it('an oversized header is 431 problem details', async () => {
@@ -755,6 +759,39 @@ describe('answers outside the routes carry the standard headers and shape', () =
       'POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
     );
     expectStandard(res, 400);
+  });
+
+  it('a path parameter longer than the router takes is 414 problem details that echo nothing', async () => {
+    const marker = 'echo'.repeat(80);
+    const res = await raw(`GET /api/v1/accounts/${marker} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    expectStandard(res, 414);
+    expect(res.body).not.toContain('echo');
+    expect(JSON.parse(res.body)).toMatchObject({ instance: '/' });
+  });
+
+  it('an HTTP/1.1 request without Host is 400 problem details', async () => {
+    const res = await raw('GET /health HTTP/1.1\r\nConnection: close\r\n\r\n');
+    expectStandard(res, 400);
+    expect(JSON.parse(res.body).detail).toMatch(/Host/);
+  });
+
+  it('an Expect header the service cannot meet is 417 problem details', async () => {
+    const res = await raw(
+      'POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}',
+    );
+    expectStandard(res, 417);
+  });
+
+  it('a body trickled one byte at a time is answered 408 REQUEST_TIMEOUT and closed', async () => {
+    const started = Date.now();
+    const res = await raw(
+      'POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n',
+      true,
+    );
+    expectStandard(res, 408, 'REQUEST_TIMEOUT');
+    // REQUEST_TIMEOUT is 1 s here; Node looks for late requests every second.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('an OPTIONS the CORS layer refuses is 400 problem details, with the headers', async () => {
@@ -777,5 +814,51 @@ describe('answers outside the routes carry the standard headers and shape', () =
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['content-security-policy']).toEqual(expect.any(String));
     expect(res.headers['x-request-id']).toEqual(expect.any(String));
+  });
+});
+
+describe('connections beyond MAX_CONNECTIONS', () => {
+  let t: TestApp;
+  let port: number;
+
+  beforeAll(async () => {
+    t = await TestApp.start({ MAX_CONNECTIONS: '3' });
+    const server = t.app.getHttpServer();
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    port = (server.address() as { port: number }).port;
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const open = () =>
+    new Promise<Socket>((done, reject) => {
+      const socket = connect(port, '127.0.0.1', () => done(socket));
+      socket.on('error', reject);
+    });
+  /** Resolves when the server closes the connection, with what it sent first. */
+  const closedBy = (socket: Socket) =>
+    new Promise<string>((done) => {
+      let text = '';
+      socket.on('data', (chunk) => (text += chunk.toString()));
+      socket.on('error', () => undefined);
+      socket.on('close', () => done(text));
+    });
+
+  it('are closed at once, and the service answers again when one ends', async () => {
+    const held = [await open(), await open(), await open()];
+    const extra = await open();
+    extra.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(await closedBy(extra)).toBe('');
+
+    held[0].destroy();
+    const answer = await until('a connection served again', async () => {
+      const socket = await open();
+      socket.write('GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      const text = await closedBy(socket);
+      return text.startsWith('HTTP/1.1 200') ? text : undefined;
+    });
+    expect(answer).toMatch(/"status":"ok"/);
+    for (const socket of held) socket.destroy();
   });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, AddressInfo } from 'node:net';
+import { connect, createServer, AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
@@ -12,69 +12,13 @@ import { Account, Banking, banking, createTeller, uniqueName } from './helpers/b
 import { cloneTemplate, databaseEnv, dropDatabase, onServer } from './helpers/databases';
 import { expectProblem } from './helpers/expect';
 import { freePort, kill, listening, Service, startService, until } from './helpers/service';
+import { grew, scrape } from './helpers/metrics';
 
 /**
  * Prometheus metrics (METRICS_ENABLED): what an operator scraping
  * METRICS_HOST:METRICS_PORT sees after the requests they would make, and
  * that the API's own port never serves them.
  */
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** The samples of a Prometheus text exposition (comments left out). */
-function samples(text: string): Sample[] {
-  const result: Sample[] = [];
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match) continue;
-    const labels: Record<string, string> = {};
-    for (const [, name, value] of (match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) {
-      labels[name] = value;
-    }
-    result.push({ name: match[1], labels, value: Number(match[3]) });
-  }
-  return result;
-}
-
-/** One scrape: its text, and the value of one series (its labels include `labels`). */
-class Scrape {
-  constructor(readonly text: string) {}
-
-  /** Every sample of `name` whose labels include `labels`. */
-  all(name: string, labels: Record<string, string> = {}): Sample[] {
-    return samples(this.text).filter(
-      (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
-    );
-  }
-
-  /**
-   * The value of the one matching sample: 0 for labels not counted yet (no
-   * sample), but an error for a metric the scrape does not declare at all.
-   */
-  value(name: string, labels: Record<string, string> = {}): number {
-    const found = this.all(name, labels);
-    if (found.length > 1) throw new Error(`${name} ${JSON.stringify(labels)}: several series`);
-    const metric = name.replace(/_(count|sum|bucket)$/, '');
-    if (found.length === 0 && !new RegExp(`^# TYPE (${name}|${metric}) `, 'm').test(this.text)) {
-      throw new Error(`${name} is not in the scrape`);
-    }
-    return found[0]?.value ?? 0;
-  }
-}
-
-async function scrape(url: string): Promise<Scrape> {
-  const res = await fetch(url, { headers: { connection: 'close' } });
-  expect(res.status).toBe(200);
-  return new Scrape(await res.text());
-}
-
-/** How much each series grew between two scrapes. */
-const grew = (before: Scrape, after: Scrape, name: string, labels: Record<string, string> = {}) =>
-  after.value(name, labels) - before.value(name, labels);
 
 describe('metrics off (the default)', () => {
   let t: TestApp;
@@ -262,6 +206,35 @@ describe('metrics on (METRICS_ENABLED=true)', () => {
     expect(after.text).not.toContain(account.id);
     expect(after.text).not.toContain(missing);
     expect(after.text).not.toContain('/no/such');
+  });
+
+  it('counts a client that drops its body as aborted, never as an outage', async () => {
+    const route = '/api/v1/auth/login';
+    const before = await scrape(url);
+    const server = t.app.getHttpServer();
+    if (!server.listening) await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    await new Promise<void>((done) => socket.once('connect', () => done()));
+    socket.write(
+      `POST ${route} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"username":`,
+    );
+    await new Promise((done) => setTimeout(done, 100));
+    socket.destroy();
+    const after = await until('the aborted request counted', async () => {
+      const now = await scrape(url);
+      const labels = { route, outcome: 'aborted' };
+      return grew(before, now, 'bank_http_request_duration_seconds_count', labels) > 0
+        ? now
+        : undefined;
+    });
+    expect(
+      grew(before, after, 'bank_http_request_duration_seconds_count', {
+        route,
+        outcome: 'aborted',
+      }),
+    ).toBe(1);
+    expect(grew(before, after, 'bank_refusals_total', { code: 'SERVICE_UNAVAILABLE' })).toBe(0);
+    expect(grew(before, after, 'bank_login_failures_total')).toBe(0);
   });
 
   it("reads the database pool's state at scrape time and times its statements", async () => {

@@ -5,7 +5,7 @@ import { MethodRouter } from './method-router';
 import { ProblemDetailsFilter } from './problem-details.filter';
 
 /** What the filter sent: status, headers and body, through a stand-in Fastify reply. */
-function sendThrough(exception: unknown) {
+function sendThrough(exception: unknown, clientGone = false) {
   const sent: { status?: number; headers: Record<string, string>; body?: unknown } = {
     headers: {},
   };
@@ -23,6 +23,7 @@ function sendThrough(exception: unknown) {
       sent.body = body;
       return reply;
     },
+    raw: {},
   };
   const request = {
     id: 'req-500',
@@ -30,6 +31,7 @@ function sendThrough(exception: unknown) {
     url: '/api/v1/accounts?x=1',
     routeOptions: { url: '/api/v1/accounts' },
     headers: {},
+    raw: { socket: { destroyed: clientGone } },
   };
   const host = {
     switchToHttp: () => ({ getRequest: () => request, getResponse: () => reply }),
@@ -84,5 +86,30 @@ describe('ProblemDetailsFilter logs', () => {
     }
     expect(lines.join('\n')).toContain('GET /api/v1/accounts');
     expect(lines.join('\n')).not.toContain('x=1');
+  });
+});
+
+describe('ProblemDetailsFilter when the client has gone', () => {
+  it('answers nothing and logs no outage for an error its going caused', () => {
+    const lines: string[] = [];
+    Logger.overrideLogger({
+      log: () => undefined,
+      warn: (...args: unknown[]) => lines.push(JSON.stringify(args)),
+      error: (...args: unknown[]) => lines.push(JSON.stringify(args)),
+    });
+    let sent: ReturnType<typeof sendThrough>;
+    try {
+      // What the body parser raises when the client's connection ends mid-body.
+      sent = sendThrough(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }), true);
+    } finally {
+      Logger.overrideLogger(false);
+    }
+    expect(sent).toEqual({ headers: {} });
+    expect(lines).toEqual([]);
+  });
+
+  it('answers a client still there: the same error is an outage then (the database went)', () => {
+    const sent = sendThrough(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
+    expect(sent.status).toBe(503);
   });
 });

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryFailedError } from 'typeorm';
 import { MethodRouter } from './method-router';
+import { clientGone, endEarly } from './request-end';
 import { ApiError, ErrorCode, ERROR_CODES, FieldError, problemBody } from './problem';
 import { isRetryable, pgCode } from './transactions';
 
@@ -96,6 +97,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   }
 
   protected send(exception: unknown, request: FastifyRequest, reply: FastifyReply): void {
+    // A client that went away mid-request (its body cut short, its connection closed) is
+    // nobody's outage: nothing to answer, and the request's log line says it was aborted.
+    if (clientGone(request)) {
+      endEarly(reply.raw, 'aborted', 'client_closed');
+      return;
+    }
     const resolved = this.resolve(exception, request);
     const status = ERROR_CODES[resolved.code];
     if (status >= 500 && resolved.code !== 'SERVICE_UNAVAILABLE') {

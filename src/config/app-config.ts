@@ -20,6 +20,19 @@ export class AppConfig {
   readonly corsOrigins: string[];
   readonly trustProxy: TrustProxy;
   readonly pruneIntervalSeconds: number;
+  /** Limits on what one connection may hold: see README, "Limits and timeouts". */
+  readonly http: {
+    /** Seconds for a request's headers and body to arrive (408 after). */
+    requestTimeoutSeconds: number;
+    /** Open connections at most; 0: derived from the process's open-files limit. */
+    maxConnections: number;
+  };
+  readonly statements: {
+    /** Statements one user may stream at once, over every instance. */
+    concurrency: number;
+    /** Seconds a statement's reader may take nothing before it is cut off. */
+    idleTimeoutSeconds: number;
+  };
   /** Prometheus metrics: off unless enabled, and then served on their own port, never PORT. */
   readonly metrics: { enabled: boolean; port: number; host: string };
   readonly database: {
@@ -60,6 +73,14 @@ export class AppConfig {
       .filter(Boolean);
     this.trustProxy = parseTrustProxy(env.TRUST_PROXY);
     this.pruneIntervalSeconds = env.PRUNE_INTERVAL;
+    this.http = {
+      requestTimeoutSeconds: env.REQUEST_TIMEOUT,
+      maxConnections: env.MAX_CONNECTIONS,
+    };
+    this.statements = {
+      concurrency: env.STATEMENT_CONCURRENCY,
+      idleTimeoutSeconds: env.STREAM_IDLE_TIMEOUT,
+    };
     this.metrics = { enabled: env.METRICS_ENABLED, port: env.METRICS_PORT, host: env.METRICS_HOST };
     const dataDir = env.DATA_DIR.startsWith('memory://') ? env.DATA_DIR : resolve(env.DATA_DIR);
     this.database = {

@@ -66,6 +66,10 @@ export const envSchema = Joi.object({
     .default('EUR')
     .messages({ 'string.pattern.base': '{{#label}} must be an ISO 4217 code such as EUR' }),
   PRUNE_INTERVAL: duration('1h'),
+  REQUEST_TIMEOUT: duration('30s'),
+  MAX_CONNECTIONS: Joi.number().integer().min(0).max(1_000_000).default(0),
+  STATEMENT_CONCURRENCY: Joi.number().integer().min(1).max(100).default(2),
+  STREAM_IDLE_TIMEOUT: duration('30s'),
   METRICS_ENABLED: boolean(false),
   METRICS_PORT: Joi.number().integer().min(0).max(65535).default(9464),
   METRICS_HOST: Joi.string().hostname().default('127.0.0.1'),
@@ -131,6 +135,10 @@ export interface Env {
   DOCS_ENABLED: boolean;
   DEFAULT_CURRENCY: string;
   PRUNE_INTERVAL: number;
+  REQUEST_TIMEOUT: number;
+  MAX_CONNECTIONS: number;
+  STATEMENT_CONCURRENCY: number;
+  STREAM_IDLE_TIMEOUT: number;
   METRICS_ENABLED: boolean;
   METRICS_PORT: number;
   METRICS_HOST: string;

@@ -6,6 +6,7 @@ import { Account, AccountHolder } from '../accounts/account.entity';
 import { Client } from '../clients/client.entity';
 import { IdempotencyKey } from '../idempotency/idempotency-key.entity';
 import { Operation } from '../operations/operation.entity';
+import { StatementSlot } from '../operations/statement-slot.entity';
 import { User } from '../users/user.entity';
 import { Foundation1763800000000 } from './migrations/1763800000000-Foundation';
 import { Banking1763900000000 } from './migrations/1763900000000-Banking';
@@ -13,6 +14,7 @@ import { LedgerAtScale1764000000000 } from './migrations/1764000000000-LedgerAtS
 import { IdempotencyInTransaction1764100000000 } from './migrations/1764100000000-IdempotencyInTransaction';
 import { CaseInsensitiveKeys1764200000000 } from './migrations/1764200000000-CaseInsensitiveKeys';
 import { CheaperMoneyText1764300000000 } from './migrations/1764300000000-CheaperMoneyText';
+import { StatementSlots1764400000000 } from './migrations/1764400000000-StatementSlots';
 
 export const ENTITIES = [
   Client,
@@ -23,6 +25,7 @@ export const ENTITIES = [
   AccountHolder,
   Operation,
   IdempotencyKey,
+  StatementSlot,
 ];
 export const MIGRATIONS = [
   Foundation1763800000000,
@@ -31,6 +34,7 @@ export const MIGRATIONS = [
   IdempotencyInTransaction1764100000000,
   CaseInsensitiveKeys1764200000000,
   CheaperMoneyText1764300000000,
+  StatementSlots1764400000000,
 ];
 
 /**

@@ -2,11 +2,12 @@ import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AuthModule } from '../auth/auth.module';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
+import { OperationsModule } from '../operations/operations.module';
 import { LifecycleService } from './lifecycle.service';
 import { PruneService } from './prune.service';
 
 @Module({
-  imports: [ScheduleModule.forRoot(), AuthModule, IdempotencyModule],
+  imports: [ScheduleModule.forRoot(), AuthModule, IdempotencyModule, OperationsModule],
   providers: [PruneService, LifecycleService],
   exports: [PruneService],
 })

@@ -5,11 +5,13 @@ import { LoginFailuresRepository } from '../auth/login-failures.repository';
 import { SessionsRepository } from '../auth/sessions.repository';
 import { LOGIN_THROTTLE } from '../auth/throttle-window';
 import { IdempotencyKeysRepository } from '../idempotency/idempotency-keys.repository';
+import { StatementSlotsRepository } from '../operations/statement-slots.repository';
 
 /**
  * Keeps tables from growing without bound: ended sessions (kept a day for
  * the record), login failures older than the throttling window, and
- * Idempotency-Keys past the 24 hours they are kept. Each table's owner
+ * Idempotency-Keys past the 24 hours they are kept, and statement slots whose
+ * lease is over. Each table's owner
  * deletes its own rows; safe to run on every instance at once.
  */
 @Injectable()
@@ -20,6 +22,7 @@ export class PruneService implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly sessions: SessionsRepository,
     private readonly loginFailures: LoginFailuresRepository,
     private readonly idempotencyKeys: IdempotencyKeysRepository,
+    private readonly statementSlots: StatementSlotsRepository,
     private readonly config: AppConfig,
     private readonly scheduler: SchedulerRegistry,
   ) {}
@@ -42,6 +45,7 @@ export class PruneService implements OnApplicationBootstrap, OnApplicationShutdo
         LOGIN_THROTTLE.windowSeconds,
       );
       removed.idempotency_keys = await this.idempotencyKeys.deleteExpired();
+      removed.statement_slots = await this.statementSlots.deleteExpired();
       this.logger.log({ removed }, 'Pruned expired rows');
     } catch (error) {
       this.logger.warn({ err: error }, 'Pruning failed; will retry at the next interval');

@@ -50,7 +50,7 @@ describe('recordResponses', () => {
       duration: new Histogram({
         name: 'd',
         help: 'd',
-        labelNames: ['method', 'route', 'status_code'],
+        labelNames: ['method', 'route', 'status_code', 'outcome'],
         registers,
       }),
       operations: new Counter({ name: 'o', help: 'o', labelNames: ['kind'], registers }),
@@ -147,9 +147,11 @@ describe('recordResponses', () => {
     await fastify.inject({ method: 'GET', url: '/no/such/route/42' });
     const text = await registry.metrics();
     expect(text).toContain(
-      'd_count{method="GET",route="/api/v1/accounts/:id",status_code="200"} 1',
+      'd_count{method="GET",route="/api/v1/accounts/:id",status_code="200",outcome="completed"} 1',
     );
-    expect(text).toContain(`d_count{method="GET",route="${UNMATCHED}",status_code="404"} 1`);
+    expect(text).toContain(
+      `d_count{method="GET",route="${UNMATCHED}",status_code="404",outcome="completed"} 1`,
+    );
     expect(text).not.toContain('0b6c4f1a');
     expect(text).not.toContain('/no/such');
   });

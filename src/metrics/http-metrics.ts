@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Counter, Histogram } from 'prom-client';
 import { ERROR_CODES } from '../common/problem';
 import { ANSWERED_CODE } from '../common/problem-details.filter';
+import { onRequestEnd } from '../common/request-end';
 import { SERIES } from './series';
 
 /** The route label of a request that no route matched (404, 405): never its raw path. */
@@ -45,7 +46,7 @@ export function problemCode(contentType: unknown, payload: unknown): string | un
 
 /** The series the response hooks write. */
 export interface ResponseSeries {
-  duration: Histogram<'method' | 'route' | 'status_code'>;
+  duration: Histogram<'method' | 'route' | 'status_code' | 'outcome'>;
   operations: Counter<'kind'>;
   refusals: Counter<'code'>;
   loginFailures: Counter;
@@ -113,16 +114,17 @@ export function recordResponses(fastify: FastifyInstance, series: ResponseSeries
     }
     done(null, payload);
   });
-  // Once the last byte is written: a streamed statement counts its whole time.
-  fastify.addHook('onResponse', (request, reply, done) => {
+  // Once the last byte is written, or once the answer ended early: a streamed statement counts
+  // its whole time, and one its client dropped or the service cut off counts too.
+  onRequestEnd(fastify, (request, reply, end) => {
     series.duration.observe(
       {
         method: request.method,
         route: request.routeOptions.url ?? UNMATCHED,
         status_code: reply.statusCode,
+        outcome: end.outcome,
       },
       reply.elapsedTime / 1000,
     );
-    done();
   });
 }

@@ -30,8 +30,8 @@ const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 export const responseSeries: Provider[] = [
   makeHistogramProvider({
     name: SERIES.httpDuration,
-    help: 'Time from request to response sent, by method, route template and status code',
-    labelNames: ['method', 'route', 'status_code'],
+    help: 'Time from request to response sent (or to its early end), by method, route template, status code and outcome (completed, aborted, failed)',
+    labelNames: ['method', 'route', 'status_code', 'outcome'],
     buckets: HTTP_BUCKETS,
   }),
   makeCounterProvider({

@@ -24,6 +24,7 @@ import {
   StatementQuery,
 } from './dto/operations.dto';
 import { OperationRow, toOperationDto } from './operation-view';
+import { StatementSlotsService } from './statement-slots.service';
 import {
   OperationFilterValues,
   OperationsRepository,
@@ -36,8 +37,23 @@ export interface StatementStream {
   account: AccountDto;
   from: string;
   to: string;
-  /** The whole statement, written as it is read, batch by batch. */
+  /**
+   * The whole statement, written as it is read, batch by batch. It throws
+   * StatementStopped when the reader's session or right to the account ends
+   * between two batches.
+   */
   chunks: AsyncIterable<string>;
+  /** Frees the reader's statement slot: when the answer has ended, however it ended. */
+  release: () => Promise<void>;
+}
+
+/** A statement stopped before its end: its reader may no longer read it. */
+export class StatementStopped extends Error {
+  readonly reason = 'access_ended';
+
+  constructor() {
+    super("The reader's session or right to the account ended mid-statement");
+  }
 }
 
 @Injectable()
@@ -45,6 +61,7 @@ export class OperationsQueryService {
   constructor(
     private readonly operations: OperationsRepository,
     private readonly accounts: AccountsService,
+    private readonly slots: StatementSlotsService,
     private readonly config: AppConfig,
   ) {}
 
@@ -114,6 +131,22 @@ export class OperationsQueryService {
     query: StatementQuery,
     format: 'json' | 'csv',
   ): Promise<StatementStream> {
+    // First, before any other query: a burst beyond the limit is refused without one.
+    const release = await this.slots.claim(caller.userId);
+    try {
+      return { ...(await this.open(caller, accountId, query, format)), release };
+    } catch (error) {
+      await release();
+      throw error;
+    }
+  }
+
+  private async open(
+    caller: Caller,
+    accountId: string,
+    query: StatementQuery,
+    format: 'json' | 'csv',
+  ): Promise<Omit<StatementStream, 'release'>> {
     const account = await this.accounts.getFor(caller, accountId);
     const from = query.from ?? new Date(account.openedAt).toISOString().slice(0, 10);
     const to = query.to ?? new Date().toISOString().slice(0, 10);
@@ -121,7 +154,7 @@ export class OperationsQueryService {
     const start = parseDayOrInstant(from)!.start;
     const end = parseDayOrInstant(to)!.endExclusive;
     const bounds = await this.operations.statementBounds(accountId, start, end);
-    const batches = this.batches(accountId, start, bounds.last_seq, format);
+    const batches = this.batches(caller, accountId, start, bounds.last_seq, format);
     const opening = BigInt(bounds.opening ?? 0);
     const chunks =
       format === 'csv'
@@ -130,18 +163,23 @@ export class OperationsQueryService {
     return { account, from, to, chunks };
   }
 
-  /** The statement's batches: smaller on the embedded database, which runs on this thread. */
+  /**
+   * The statement's batches: smaller on the embedded database, which runs on
+   * this thread. Each batch checks the reader again (statementBatch).
+   */
   private async *batches(
+    caller: Caller,
     accountId: string,
     start: Date,
     lastSeq: string | null,
     format: 'json' | 'csv',
   ): AsyncGenerator<StatementBatch> {
     if (lastSeq === null) return;
-    const size = this.config.database.url ? 5000 : 500;
+    const size = this.config.database.url ? SERVER_BATCH : EMBEDDED_BATCH;
     let after: string | null = null;
     for (;;) {
       const batch = await this.operations.statementBatch(
+        caller,
         accountId,
         start,
         after,
@@ -149,6 +187,7 @@ export class OperationsQueryService {
         size,
         format,
       );
+      if (!batch.allowed) throw new StatementStopped();
       if (batch.n === 0) return;
       yield batch;
       if (batch.n < size || batch.last_seq === lastSeq) return;
@@ -161,6 +200,17 @@ export class OperationsQueryService {
     return { afterSeq: start.after, offset: start.offset, limit: query.limit };
   }
 }
+
+/**
+ * Operations per statement batch. What a reader that stops reading holds is
+ * about two batches (one being written, one read ahead), so a batch is kept
+ * small enough for many stalled readers to cost little: 1,000 operations are
+ * about 330 KB of JSON, while the round trip per batch stays a small part of
+ * its cost. The embedded database runs on this thread: its batches are
+ * smaller still, so other requests wait less between them.
+ */
+const SERVER_BATCH = 1000;
+const EMBEDDED_BATCH = 500;
 
 /** The statement as JSON: its head, the operations as they come, then the closing figures. */
 async function* jsonChunks(
@@ -175,11 +225,13 @@ async function* jsonChunks(
   let debits = 0n;
   let first = true;
   for await (const batch of batches) {
-    yield first ? batch.body! : `,${batch.body!}`;
-    first = false;
+    for (const body of batch.bodies) {
+      yield first ? body : `,${body}`;
+      first = false;
+    }
     closing = BigInt(batch.closing!);
-    credits += BigInt(batch.credits);
-    debits += BigInt(batch.debits);
+    credits += batch.credits;
+    debits += batch.debits;
   }
   yield `],${JSON.stringify({
     closingBalance: formatMoney(closing),
@@ -191,7 +243,7 @@ async function* jsonChunks(
 /** The statement as CSV: the header line, then one line per operation. */
 async function* csvChunks(batches: AsyncIterable<StatementBatch>): AsyncGenerator<string> {
   yield `${CSV_HEADER}\r\n`;
-  for await (const batch of batches) yield `${batch.body!}\r\n`;
+  for await (const batch of batches) for (const body of batch.bodies) yield `${body}\r\n`;
 }
 
 const CSV_HEADER = 'date,id,kind,type,description,amount,balanceAfter';

@@ -31,15 +31,22 @@ import {
 import { Idempotent, IN_USE, REUSED } from '../idempotency/idempotent.decorator';
 import { LedgerService } from './ledger.service';
 import { OperationsQueryService } from './operations-query.service';
+import { statementAnswer } from './statement-answer';
+import { AppConfig } from '../config/app-config';
 
 @ApiTags('operations')
 @ApiExtraModels(StatementDto)
 @Controller('api/v1')
 export class OperationsController {
+  private readonly idleSeconds: number;
+
   constructor(
     private readonly ledger: LedgerService,
     private readonly queries: OperationsQueryService,
-  ) {}
+    config: AppConfig,
+  ) {
+    this.idleSeconds = config.statements.idleTimeoutSeconds;
+  }
 
   /** Deposits money into an account. */
   @Auth(...STAFF_ROLES)
@@ -161,6 +168,7 @@ export class OperationsController {
   @ApiProblems(
     [400, 'Invalid dates (YYYY-MM-DD, from <= to)'],
     [404, 'No such account (or not yours)'],
+    [429, 'TOO_MANY_REQUESTS: STATEMENT_CONCURRENCY statements of yours are streaming already'],
   )
   async statement(
     @CurrentCaller() caller: Caller,
@@ -186,8 +194,7 @@ export class OperationsController {
     } else {
       void reply.header('content-type', 'application/json; charset=utf-8');
     }
-    // One chunk at a time: the next batch is read once the client has taken the last.
-    return Readable.from(statement.chunks, { objectMode: false, highWaterMark: 1 });
+    return statementAnswer(reply.raw, statement, this.idleSeconds, String(reply.request.id));
   }
 
   /** Lists the operations of every account, newest first, with filters. */

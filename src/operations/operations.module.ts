@@ -7,10 +7,20 @@ import { LedgerService } from './ledger.service';
 import { OperationsController } from './operations.controller';
 import { OperationsQueryService } from './operations-query.service';
 import { OperationsRepository } from './operations.repository';
+import { StatementSlotsRepository } from './statement-slots.repository';
+import { StatementSlotsService } from './statement-slots.service';
 
 @Module({
   imports: [AccountsModule, AuthModule, IdempotencyModule],
   controllers: [OperationsController],
-  providers: [LedgerService, LedgerRepository, OperationsQueryService, OperationsRepository],
+  providers: [
+    LedgerService,
+    LedgerRepository,
+    OperationsQueryService,
+    OperationsRepository,
+    StatementSlotsService,
+    StatementSlotsRepository,
+  ],
+  exports: [StatementSlotsRepository],
 })
 export class OperationsModule {}

@@ -29,14 +29,32 @@ export const SCAN_WINDOW = COUNT_CAP;
 export type AccountPageRow = MeRow &
   Partial<OperationRow> & { visible: string | null; total: string | null };
 
-/** One batch of a streamed statement, formatted by PostgreSQL. */
-export interface StatementBatch {
+/** Operations per part of a statement batch: about 33 KB of JSON. */
+const STATEMENT_PART = 100;
+
+/** One row of a statement batch: a part of its operations, formatted by PostgreSQL. */
+interface StatementPart {
+  allowed: boolean;
   n: number;
   last_seq: string | null;
   closing: string | null;
   credits: string;
   debits: string;
-  body: string | null;
+  body: string;
+}
+
+/** One batch of a statement: its operations as texts, in order, and its figures. */
+export interface StatementBatch {
+  /** Whether the reader's session and right to the account still hold. */
+  allowed: boolean;
+  n: number;
+  last_seq: string | null;
+  /** The balance after the batch's last operation. */
+  closing: string | null;
+  credits: bigint;
+  debits: bigint;
+  /** The operations, part by part: JSON objects joined by commas, or CSV lines. */
+  bodies: string[];
 }
 
 /**
@@ -173,10 +191,15 @@ export class OperationsRepository {
    * The next batch of a statement, oldest first: at most `limit` operations
    * from `start`, after the one with seq `afterSeq` (none: from the start),
    * up to and including the one with seq `lastSeq`. PostgreSQL writes each
-   * operation as the API shows it (a JSON object or a CSV line), so a batch
-   * reaches the service as one text and a summary.
+   * operation as the API shows it (a JSON object or a CSV line), in parts of
+   * STATEMENT_PART operations, so a batch reaches the service as a few texts
+   * of tens of KB (no large object for the garbage collector to keep until
+   * a full collection) and a summary. Each batch checks the reader again, in
+   * the same statement: its session (meCte) and its right to the account;
+   * `allowed` is false (and there are no rows) once either has ended.
    */
   async statementBatch(
+    caller: Caller,
     accountId: string,
     start: Date,
     afterSeq: string | null,
@@ -184,26 +207,45 @@ export class OperationsRepository {
     limit: number,
     format: 'json' | 'csv',
   ): Promise<StatementBatch> {
-    const [batch] = await this.db.query<StatementBatch[]>(
-      `SELECT count(*)::int AS n,
-              (array_agg(b.seq ORDER BY b.created_at DESC, b.seq DESC))[1] AS last_seq,
-              (array_agg(b.balance_after ORDER BY b.created_at DESC, b.seq DESC))[1] AS closing,
-              coalesce(sum(b.amount) FILTER (WHERE b.type = 'credit'), 0) AS credits,
-              coalesce(sum(b.amount) FILTER (WHERE b.type = 'debit'), 0) AS debits,
-              string_agg(${format === 'json' ? JSON_ROW : CSV_ROW}, ${format === 'json' ? `','` : `E'\\r\\n'`}
-                         ORDER BY b.created_at, b.seq) AS body
-         FROM (SELECT o.* FROM operations o
-                WHERE o.account_id = $1 AND ${
-                  // One lower bound, so that it is where the index scan starts.
-                  afterSeq === null
-                    ? 'o.created_at >= $2'
-                    : '(o.created_at, o.seq) > ((SELECT c.created_at FROM operations c WHERE c.seq = $2), $2)'
-                }
-                  AND (o.created_at, o.seq) <= ((SELECT c.created_at FROM operations c WHERE c.seq = $3), $3)
-                ORDER BY o.created_at, o.seq LIMIT $4) b`,
-      [accountId, afterSeq ?? start, lastSeq, limit],
+    const parts = await this.db.query<StatementPart[]>(
+      `WITH ${meCte('$5', '$6')},
+         reader AS (SELECT 1 FROM accounts a, me WHERE a.id = $1 AND ${visibleToMe('a')}),
+         b AS (
+           SELECT o.*, (row_number() OVER (ORDER BY o.created_at, o.seq) - 1) / ${STATEMENT_PART} AS part
+             FROM (SELECT o.* FROM operations o
+                    WHERE EXISTS (SELECT 1 FROM reader) AND o.account_id = $1 AND ${
+                      // One lower bound, so that it is where the index scan starts.
+                      afterSeq === null
+                        ? 'o.created_at >= $2'
+                        : '(o.created_at, o.seq) > ((SELECT c.created_at FROM operations c WHERE c.seq = $2), $2)'
+                    }
+                      AND (o.created_at, o.seq) <= ((SELECT c.created_at FROM operations c WHERE c.seq = $3), $3)
+                    ORDER BY o.created_at, o.seq LIMIT $4) o)
+       SELECT flag.allowed, p.*
+         FROM (SELECT EXISTS (SELECT 1 FROM reader) AS allowed) flag
+         LEFT JOIN LATERAL (
+           SELECT b.part, count(*)::int AS n,
+                  (array_agg(b.seq ORDER BY b.created_at DESC, b.seq DESC))[1] AS last_seq,
+                  (array_agg(b.balance_after ORDER BY b.created_at DESC, b.seq DESC))[1] AS closing,
+                  coalesce(sum(b.amount) FILTER (WHERE b.type = 'credit'), 0) AS credits,
+                  coalesce(sum(b.amount) FILTER (WHERE b.type = 'debit'), 0) AS debits,
+                  string_agg(${format === 'json' ? JSON_ROW : CSV_ROW}, ${format === 'json' ? `','` : `E'\\r\\n'`}
+                             ORDER BY b.created_at, b.seq) AS body
+             FROM b GROUP BY b.part) p ON true
+        ORDER BY p.part`,
+      [accountId, afterSeq ?? start, lastSeq, limit, ...caller.params],
     );
-    return batch;
+    const found = parts.filter((part) => part.n > 0);
+    const last = found[found.length - 1];
+    return {
+      allowed: parts[0].allowed,
+      n: found.reduce((n, part) => n + part.n, 0),
+      last_seq: last?.last_seq ?? null,
+      closing: last?.closing ?? null,
+      credits: found.reduce((sum, part) => sum + BigInt(part.credits), 0n),
+      debits: found.reduce((sum, part) => sum + BigInt(part.debits), 0n),
+      bodies: found.map((part) => part.body),
+    };
   }
 }
 

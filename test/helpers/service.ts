@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { TEST_JWT_SECRET } from './app';
@@ -33,7 +34,11 @@ export async function freePort(): Promise<number> {
  * variables a developer's shell may hold are cleared first; an entry of `env`
  * set to undefined stays unset.
  */
-export function startService(cwd: string, env: Record<string, string | undefined>): Service {
+export function startService(
+  cwd: string,
+  env: Record<string, string | undefined>,
+  nodeArgs: string[] = [],
+): Service {
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: 'test',
@@ -52,7 +57,7 @@ export function startService(cwd: string, env: Record<string, string | undefined
   }
   const child = spawn(
     process.execPath,
-    ['-r', join(ROOT, 'node_modules', 'ts-node', 'register'), MAIN],
+    [...nodeArgs, '-r', join(ROOT, 'node_modules', 'ts-node', 'register'), MAIN],
     { cwd, env: childEnv },
   );
   const service: Service = {
@@ -78,12 +83,30 @@ export function startService(cwd: string, env: Record<string, string | undefined
   return service;
 }
 
-/** Polls `probe` every 100 ms until it gives a value (not undefined or false); 60 s at most. */
+/**
+ * What `npm run start:prod` gives the process besides its code: the
+ * environment it sets (MALLOC_ARENA_MAX) and Node's flags (the V8 heap's
+ * sizes), read from package.json so a test of the service's memory runs it
+ * as production does.
+ */
+export function productionRuntime(): { env: Record<string, string>; nodeArgs: string[] } {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const words = pkg.scripts['start:prod'].split(/\s+/);
+  const node = words.indexOf('node');
+  const env = Object.fromEntries(words.slice(0, node).map((w) => w.split('=') as [string, string]));
+  const nodeArgs = words.slice(node + 1).filter((w) => w.startsWith('--'));
+  return { env, nodeArgs };
+}
+
+/** Polls `probe` every 100 ms until it gives a value (not undefined or false); 60 s unless told. */
 export async function until<T>(
   what: string,
   probe: () => T | undefined | Promise<T | undefined>,
+  seconds = 60,
 ): Promise<T> {
-  for (let i = 0; i < 600; i++) {
+  for (let i = 0; i < seconds * 10; i++) {
     const value = await probe();
     if (value !== undefined && value !== false) return value;
     await new Promise((done) => setTimeout(done, 100));
