@@ -27,7 +27,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cursorScope, encodeCursor } from '../src/common/pagination';
+import { Cursors, encodeCursor } from '../src/common/pagination';
+import { cursorKey } from '../src/config/app-config';
 import { api, login, tellerToken } from './lib/api';
 import { ledgerProblems } from './lib/ledger';
 import { deposit, failures, get, load, readAccount, transfer } from './lib/load';
@@ -54,6 +55,8 @@ const LIST_CONNECTIONS = Number(process.env.BENCH_LIST_CONNECTIONS ?? 4);
 const KEEP = !!process.env.BENCH_KEEP;
 const SUFFIX = randomBytes(3).toString('hex');
 const LOOP_FILE = join(tmpdir(), `bank-bench-loop-${SUFFIX}.json`);
+/** The service's secret, so that the bench can sign a cursor deep down the big account. */
+const JWT_SECRET = randomBytes(48).toString('base64url');
 
 /** One measured figure at one size. */
 interface Measure {
@@ -97,7 +100,7 @@ async function measureSize(size: Size): Promise<SizeResult> {
     const check = await checkLedger(urlFor(db));
     console.log(`${size.name}: seeded in ${seedSeconds.toFixed(0)} s, checked:`, check);
 
-    service = await startService({ url: urlFor(db) }, { BENCH_LOOP_FILE: LOOP_FILE }, [
+    service = await startService({ url: urlFor(db) }, { BENCH_LOOP_FILE: LOOP_FILE, JWT_SECRET }, [
       '-r',
       join(__dirname, 'lib', 'event-loop-probe.js'),
     ]);
@@ -156,8 +159,9 @@ async function measureSize(size: Size): Promise<SizeResult> {
       [ACCOUNT.big, Math.floor(size.bigAccount / 2)],
       db,
     );
+    const cursors = new Cursors({ cursorKey: cursorKey(JWT_SECRET) });
     const deep = encodeCursor(
-      cursorScope('account-operations', ACCOUNT.big, undefined, undefined, undefined, undefined),
+      cursors.scope('account-operations', ACCOUNT.big, undefined, undefined, undefined, undefined),
       middle,
     );
     await run('page 1 of the big account', get(operationsOf(ACCOUNT.big)));

@@ -5,8 +5,8 @@ import { Caller } from '../auth/caller';
 import { AuthUser } from '../auth/auth.decorators';
 import { formatMoney } from '../common/money';
 import {
+  Cursors,
   CursorScope,
-  cursorScope,
   Page,
   PageQuery,
   pageStart,
@@ -46,6 +46,7 @@ export class OperationsQueryService {
     private readonly operations: OperationsRepository,
     private readonly accounts: AccountsService,
     private readonly config: AppConfig,
+    private readonly cursors: Cursors,
   ) {}
 
   /**
@@ -57,7 +58,7 @@ export class OperationsQueryService {
     accountId: string,
     filters: OperationFilters,
   ): Promise<Page<OperationDto>> {
-    const scope = cursorScope('account-operations', accountId, ...filterKey(filters));
+    const scope = this.cursors.scope('account-operations', accountId, ...filterKey(filters));
     const window = this.window(filters, scope);
     const values = range(filters);
     const rows = await this.operations.pageForAccount(caller, accountId, values, window);
@@ -70,7 +71,7 @@ export class OperationsQueryService {
 
   /** Every operation, newest first; staff only. */
   async list(query: ListOperationsQuery): Promise<Page<OperationDto>> {
-    const scope = cursorScope('operations', query.accountId, ...filterKey(query));
+    const scope = this.cursors.scope('operations', query.accountId, ...filterKey(query));
     const window = this.window(query, scope);
     const values = range(query);
     const accountId = query.accountId ?? null;

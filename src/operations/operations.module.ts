@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module';
 import { AuthModule } from '../auth/auth.module';
+import { Cursors } from '../common/pagination';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { LedgerRepository } from './ledger.repository';
 import { LedgerService } from './ledger.service';
@@ -11,6 +12,12 @@ import { OperationsRepository } from './operations.repository';
 @Module({
   imports: [AccountsModule, AuthModule, IdempotencyModule],
   controllers: [OperationsController],
-  providers: [LedgerService, LedgerRepository, OperationsQueryService, OperationsRepository],
+  providers: [
+    LedgerService,
+    LedgerRepository,
+    OperationsQueryService,
+    OperationsRepository,
+    Cursors,
+  ],
 })
 export class OperationsModule {}

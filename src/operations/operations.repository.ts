@@ -78,7 +78,7 @@ export class OperationsRepository {
         counted AS MATERIALIZED (SELECT ${total} AS total FROM acct)
       SELECT ${ME_COLUMNS}, acct.id AS visible, counted.total, page.*
         FROM me LEFT JOIN acct ON true LEFT JOIN counted ON true LEFT JOIN LATERAL (
-          ${pageSql(p, `acct.id IS NOT NULL AND ${rows}`, conditions.residual, window)}) page ON true`;
+          ${pageSql(p, account, `acct.id IS NOT NULL AND ${rows}`, conditions.residual, window)}) page ON true`;
     const name = `account-operations-${variant(filters, window)}`;
     return preparedQuery(this.db, name, sql, p.values);
   }
@@ -103,7 +103,7 @@ export class OperationsRepository {
       preparedQuery<OperationRow>(
         this.db,
         `${name}-page`,
-        pageSql(p, rows, conditions.residual, window),
+        pageSql(p, account, rows, conditions.residual, window),
         p.values,
       ),
       preparedQuery<{ total: string | null }>(
@@ -131,7 +131,7 @@ export class OperationsRepository {
     const { range } = filterConditions(p, { ...filters, type: null, kind: null });
     const rows = await this.db.query<Array<{ seq: string }>>(
       `SELECT o.seq FROM operations o
-        WHERE ${account ? `o.account_id = ${account}` : 'true'}${range}${before(p, window.afterSeq)}
+        WHERE ${account ? `o.account_id = ${account}` : 'true'}${range}${before(p, account, window.afterSeq)}
         ORDER BY o.created_at DESC, o.seq DESC OFFSET ${SCAN_WINDOW - 1} LIMIT 1`,
       p.values,
     );
@@ -174,7 +174,8 @@ export class OperationsRepository {
    * from `start`, after the one with seq `afterSeq` (none: from the start),
    * up to and including the one with seq `lastSeq`. PostgreSQL writes each
    * operation as the API shows it (a JSON object or a CSV line), so a batch
-   * reaches the service as one text and a summary.
+   * reaches the service as one text and a summary. Its bounds are looked up
+   * within the account, as every keyset bound is (see `before`).
    */
   async statementBatch(
     accountId: string,
@@ -197,9 +198,9 @@ export class OperationsRepository {
                   // One lower bound, so that it is where the index scan starts.
                   afterSeq === null
                     ? 'o.created_at >= $2'
-                    : '(o.created_at, o.seq) > ((SELECT c.created_at FROM operations c WHERE c.seq = $2), $2)'
+                    : '(o.created_at, o.seq) > ((SELECT c.created_at FROM operations c WHERE c.seq = $2 AND c.account_id = $1), $2)'
                 }
-                  AND (o.created_at, o.seq) <= ((SELECT c.created_at FROM operations c WHERE c.seq = $3), $3)
+                  AND (o.created_at, o.seq) <= ((SELECT c.created_at FROM operations c WHERE c.seq = $3 AND c.account_id = $1), $3)
                 ORDER BY o.created_at, o.seq LIMIT $4) b`,
       [accountId, afterSeq ?? start, lastSeq, limit],
     );
@@ -234,8 +235,14 @@ const CSV_ROW = `iso_instant(b.created_at) || ',' || b.id || ',' || b.kind || ',
  * same as any page, and a page that found fewer than it asked for continues
  * after the window (see scanWindowEnd).
  */
-function pageSql(p: SqlParams, rows: string, residual: string, window: OperationsWindow): string {
-  const range = `${rows}${before(p, window.afterSeq)}`;
+function pageSql(
+  p: SqlParams,
+  account: string | null,
+  rows: string,
+  residual: string,
+  window: OperationsWindow,
+): string {
+  const range = `${rows}${before(p, account, window.afterSeq)}`;
   const from = residual
     ? `(SELECT * FROM operations o WHERE ${range}
          ORDER BY o.created_at DESC, o.seq DESC LIMIT ${SCAN_WINDOW}) o WHERE true${residual}`
@@ -253,11 +260,15 @@ function pageSql(p: SqlParams, rows: string, residual: string, window: Operation
  * Newest-first keyset: ` AND` rows before the operation `afterSeq` in
  * (created_at, seq) order; nothing from the start. (A bound that is always
  * true would still be taken as the scan's start, ahead of a `to` filter.)
+ * The cursor's row is looked up within the list's account (the placeholder
+ * `account`; null: the bank-wide list), so no cursor reads another
+ * account's row: a seq from elsewhere bounds nothing and the page is empty.
  */
-function before(p: SqlParams, afterSeq: string | null): string {
+function before(p: SqlParams, account: string | null, afterSeq: string | null): string {
   if (afterSeq === null) return '';
   const seq = p.add(afterSeq, 'bigint');
-  return ` AND (o.created_at, o.seq) < ((SELECT c.created_at FROM operations c WHERE c.seq = ${seq}), ${seq})`;
+  const scope = account ? ` AND c.account_id = ${account}` : '';
+  return ` AND (o.created_at, o.seq) < ((SELECT c.created_at FROM operations c WHERE c.seq = ${seq}${scope}), ${seq})`;
 }
 
 /**
