@@ -13,6 +13,7 @@ import { LedgerAtScale1764000000000 } from './migrations/1764000000000-LedgerAtS
 import { IdempotencyInTransaction1764100000000 } from './migrations/1764100000000-IdempotencyInTransaction';
 import { CaseInsensitiveKeys1764200000000 } from './migrations/1764200000000-CaseInsensitiveKeys';
 import { CheaperMoneyText1764300000000 } from './migrations/1764300000000-CheaperMoneyText';
+import { AccountPagesOwnIndex1764410000000 } from './migrations/1764410000000-AccountPagesOwnIndex';
 
 export const ENTITIES = [
   Client,
@@ -31,6 +32,7 @@ export const MIGRATIONS = [
   IdempotencyInTransaction1764100000000,
   CaseInsensitiveKeys1764200000000,
   CheaperMoneyText1764300000000,
+  AccountPagesOwnIndex1764410000000,
 ];
 
 /**

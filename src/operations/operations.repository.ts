@@ -23,6 +23,16 @@ export interface OperationsWindow {
   limit: number;
 }
 
+/**
+ * The bank-wide list's condition: the predicate of operations_bank_created_seq_idx
+ * (true of every operation), which only the list without an account states, so
+ * that only it may be planned on that index. An account's statements never
+ * state it, nor anything that implies it: planned there, an account owning a
+ * large share of the ledger, all older than the rest, had its page found by
+ * walking every newer operation.
+ */
+const BANK_WIDE = 'o.seq > 0';
+
 /** Rows a page with type or kind filters reads at most. */
 export const SCAN_WINDOW = COUNT_CAP;
 
@@ -42,7 +52,7 @@ export interface StatementBatch {
 /**
  * The SQL of operation lists and statements. Operations are only ever read
  * in (created_at, seq) order, per account through operations_account_created_seq_idx and
- * bank-wide through operations_created_seq_idx, so a page costs the same at
+ * bank-wide through operations_bank_created_seq_idx, so a page costs the same at
  * any depth and in any account: a cursor is the seq of the last row shown,
  * and the page starts right after that row's (created_at, seq). Within one
  * account that order is the ledger's order: each movement takes its
@@ -92,7 +102,7 @@ export class OperationsRepository {
     const p = new SqlParams();
     const account = accountId ? p.add(accountId, 'uuid') : null;
     const conditions = filterConditions(p, filters);
-    const rows = `${account ? `o.account_id = ${account}` : 'true'}${conditions.range}`;
+    const rows = `${account ? `o.account_id = ${account}` : BANK_WIDE}${conditions.range}`;
     const count = new SqlParams(p.values);
     const total =
       account && !hasFilters(filters)
@@ -131,7 +141,7 @@ export class OperationsRepository {
     const { range } = filterConditions(p, { ...filters, type: null, kind: null });
     const rows = await this.db.query<Array<{ seq: string }>>(
       `SELECT o.seq FROM operations o
-        WHERE ${account ? `o.account_id = ${account}` : 'true'}${range}${before(p, account, window.afterSeq)}
+        WHERE ${account ? `o.account_id = ${account}` : BANK_WIDE}${range}${before(p, account, window.afterSeq)}
         ORDER BY o.created_at DESC, o.seq DESC OFFSET ${SCAN_WINDOW - 1} LIMIT 1`,
       p.values,
     );
@@ -175,7 +185,11 @@ export class OperationsRepository {
    * up to and including the one with seq `lastSeq`. PostgreSQL writes each
    * operation as the API shows it (a JSON object or a CSV line), so a batch
    * reaches the service as one text and a summary. Its bounds are looked up
-   * within the account, as every keyset bound is (see `before`).
+   * within the account, as every keyset bound is (see `before`). The end
+   * bound is applied to the batch read, not to the scan: with both bounds
+   * unknown when it is planned, PostgreSQL took the range for a ninth of the
+   * account, little more than a batch, and read all of it to sort it; with
+   * the start bound alone it reads the batch in index order.
    */
   async statementBatch(
     accountId: string,
@@ -200,8 +214,8 @@ export class OperationsRepository {
                     ? 'o.created_at >= $2'
                     : '(o.created_at, o.seq) > ((SELECT c.created_at FROM operations c WHERE c.seq = $2 AND c.account_id = $1), $2)'
                 }
-                  AND (o.created_at, o.seq) <= ((SELECT c.created_at FROM operations c WHERE c.seq = $3 AND c.account_id = $1), $3)
-                ORDER BY o.created_at, o.seq LIMIT $4) b`,
+                ORDER BY o.created_at, o.seq LIMIT $4) b
+        WHERE (b.created_at, b.seq) <= ((SELECT c.created_at FROM operations c WHERE c.seq = $3 AND c.account_id = $1), $3)`,
       [accountId, afterSeq ?? start, lastSeq, limit],
     );
     return batch;
