@@ -2,24 +2,26 @@
  * npm run bench:scale: whether a request costs the same on a ledger of ten
  * thousand operations and on one of ten million.
  *
- * For each size (small, then large), it makes a fresh database on the
+ * For each size (small, large, then skewed: the large ledger with the big
+ * account holding a third of it, all older than the rest), it makes a fresh database on the
  * PostgreSQL server, lets the built service migrate it, generates the ledger
  * in SQL (bench/scale/seed.ts) and checks every money rule, then starts the
  * service in production mode and measures:
  * - the throughput scenarios of `npm run bench` (no pgbench here);
- * - pages of the account with 1,000,000 (small: 1,000) operations, page 1 and
+ * - pages of the account with 1,000,000 (small: 1,000; skewed: a third) operations, page 1 and
  *   a cursor page half way down, next to the page of a 1- and a 20-operation account;
  * - the staff-wide operation list (plain, by kind, one month), the client search
  *   and the accounts of a client holding 50;
- * - a one-month statement and the whole-history CSV and JSON statement of the
+ * - a one-month statement (a month of its history) and the whole-history CSV and JSON statement of the
  *   big account: first byte, total time, rows/s, peak service RSS, the worst
  *   event-loop delay in the service, and /health's latency meanwhile.
- * It prints the large/small ratios next to the targets, and writes them as
- * JSON under bench/results/.
+ * It prints the large/small and skewed/small ratios next to the targets,
+ * and writes them as JSON under bench/results/.
  *
  * Settings: BENCH_DURATION (s per measure, 10), BENCH_CONNECTIONS (32),
  * BENCH_LIST_CONNECTIONS (4, for the lists held to a p99 latency),
- * BENCH_SCALE_SIZES (small,large), BENCH_KEEP (keep the databases),
+ * BENCH_SCALE_SIZES (small,large,skewed), BENCH_SKEWED_OPERATIONS (the
+ * skewed ledger's size, 10,000,000), BENCH_KEEP (keep the databases),
  * BENCH_ADMIN_URL.
  */
 import { Request as AcRequest } from 'autocannon';
@@ -27,7 +29,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cursorScope, encodeCursor } from '../src/common/pagination';
+import { Cursors, encodeCursor } from '../src/common/pagination';
+import { cursorKey } from '../src/config/app-config';
 import { api, login, tellerToken } from './lib/api';
 import { ledgerProblems } from './lib/ledger';
 import { deposit, failures, get, load, readAccount, transfer } from './lib/load';
@@ -43,10 +46,12 @@ import {
   LedgerCheck,
   seedLedger,
   Size,
+  skewed,
   SMALL,
 } from './scale/seed';
 
-const SIZES = (process.env.BENCH_SCALE_SIZES ?? 'small,large').split(',');
+const SIZES = (process.env.BENCH_SCALE_SIZES ?? 'small,large,skewed').split(',');
+const SKEWED = skewed(Number(process.env.BENCH_SKEWED_OPERATIONS ?? LARGE.operations));
 /** Seconds each measure is run before it is measured. */
 const WARM_UP = Math.max(1, Math.round(DURATION / 3));
 /** Concurrent clients of the list measures, which are held to a p99 latency. */
@@ -54,6 +59,8 @@ const LIST_CONNECTIONS = Number(process.env.BENCH_LIST_CONNECTIONS ?? 4);
 const KEEP = !!process.env.BENCH_KEEP;
 const SUFFIX = randomBytes(3).toString('hex');
 const LOOP_FILE = join(tmpdir(), `bank-bench-loop-${SUFFIX}.json`);
+/** The service's secret, so that the bench can sign a cursor deep down the big account. */
+const JWT_SECRET = randomBytes(48).toString('base64url');
 
 /** One measured figure at one size. */
 interface Measure {
@@ -97,7 +104,7 @@ async function measureSize(size: Size): Promise<SizeResult> {
     const check = await checkLedger(urlFor(db));
     console.log(`${size.name}: seeded in ${seedSeconds.toFixed(0)} s, checked:`, check);
 
-    service = await startService({ url: urlFor(db) }, { BENCH_LOOP_FILE: LOOP_FILE }, [
+    service = await startService({ url: urlFor(db) }, { BENCH_LOOP_FILE: LOOP_FILE, JWT_SECRET }, [
       '-r',
       join(__dirname, 'lib', 'event-loop-probe.js'),
     ]);
@@ -150,14 +157,15 @@ async function measureSize(size: Size): Promise<SizeResult> {
     await run('deposit', deposit(sample));
     await run('transfer', transfer(sample));
 
-    const [{ seq: middle }] = await sql<{ seq: string }>(
-      `SELECT seq FROM operations WHERE account_id = $1
+    const [{ seq: middle, created_at: midway }] = await sql<{ seq: string; created_at: Date }>(
+      `SELECT seq, created_at FROM operations WHERE account_id = $1
         ORDER BY created_at DESC, seq DESC OFFSET $2 LIMIT 1`,
       [ACCOUNT.big, Math.floor(size.bigAccount / 2)],
       db,
     );
+    const cursors = new Cursors({ cursorKey: cursorKey(JWT_SECRET) });
     const deep = encodeCursor(
-      cursorScope('account-operations', ACCOUNT.big, undefined, undefined, undefined, undefined),
+      cursors.scope('account-operations', ACCOUNT.big, undefined, undefined, undefined, undefined),
       middle,
     );
     await run('page 1 of the big account', get(operationsOf(ACCOUNT.big)));
@@ -179,6 +187,8 @@ async function measureSize(size: Size): Promise<SizeResult> {
       '/api/v1/operations?limit=20&kind=withdrawal',
     );
     const month = new Date(Date.now() - 365 * 86_400_000).toISOString().slice(0, 7);
+    // A month from the middle of the big account's history, wherever that lies.
+    const bigMonth = midway.toISOString().slice(0, 7);
     await list(
       'staff-wide operations, one month',
       `/api/v1/operations?limit=20&from=${month}-01&to=${month}-28`,
@@ -195,7 +205,7 @@ async function measureSize(size: Size): Promise<SizeResult> {
     measures['statement, one month (JSON)'] = await statement(
       service,
       teller,
-      `/api/v1/accounts/${ACCOUNT.big}/statement?from=${month}-01&to=${month}-28`,
+      `/api/v1/accounts/${ACCOUNT.big}/statement?from=${bigMonth}-01&to=${bigMonth}-28`,
     );
     measures['statement, whole history (CSV)'] = await statement(
       service,
@@ -362,7 +372,7 @@ const TARGETS: Target[] = [
 ];
 
 function print(results: SizeResult[]): void {
-  const [small, large] = [SMALL, LARGE].map((s) => results.find((r) => r.size.name === s.name));
+  const small = results.find((r) => r.size.name === SMALL.name);
   for (const r of results) {
     console.log(
       `\n${r.size.name}: ${r.check.operations} operations, ${r.check.accounts} accounts, ${r.check.clients} clients, seeded in ${r.seedSeconds.toFixed(0)} s`,
@@ -406,8 +416,10 @@ function print(results: SizeResult[]): void {
       ),
     );
   }
-  if (small && large) {
-    console.log('\ntargets');
+  if (!small) return;
+  // The large ledger, and the skewed one, each against the small.
+  for (const large of results.filter((r) => r !== small)) {
+    console.log(`\ntargets: ${large.size.name}`);
     console.log(
       table(
         ['target', 'measured', 'wanted', 'met'],
@@ -423,7 +435,7 @@ function print(results: SizeResult[]): void {
 async function main(): Promise<void> {
   const results: SizeResult[] = [];
   try {
-    for (const size of [SMALL, LARGE].filter((s) => SIZES.includes(s.name))) {
+    for (const size of [SMALL, LARGE, SKEWED].filter((s) => SIZES.includes(s.name))) {
       results.push(await measureSize(size));
     }
   } finally {

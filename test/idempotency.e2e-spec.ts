@@ -1,8 +1,13 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Response } from 'supertest';
+import { DataSource } from 'typeorm';
+import { inTransaction } from '../src/common/transactions';
+import { canonicalJson } from '../src/idempotency/idempotency';
+import { IdempotencyKeysRepository } from '../src/idempotency/idempotency-keys.repository';
 import { TestApp, bearer } from './helpers/app';
 import {
   Banking,
@@ -345,6 +350,118 @@ describe('idempotency', () => {
       }
       expect(await state(account)).toEqual({ balance: '7.00', operations: 1 });
       expectReplayOf(await bank.deposit(account, { amount: '7.00' }, key), originals[0]);
+    });
+  });
+
+  describe('the route a key is bound to', () => {
+    let port: number;
+
+    beforeAll(async () => {
+      const server = t.app.getHttpServer();
+      await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+      port = (server.address() as { port: number }).port;
+    });
+
+    /** A keyed POST whose request line names `target` as it is (absolute form), over a raw socket. */
+    function postTo(
+      target: string,
+      key: string,
+      body: object,
+    ): Promise<{ status: number; body: Record<string, unknown> }> {
+      const json = JSON.stringify(body);
+      const host = new URL(target).host;
+      const request = [
+        `POST ${target} HTTP/1.1`,
+        `Host: ${host}`,
+        `Authorization: Bearer ${tellerA}`,
+        'Content-Type: application/json',
+        `Idempotency-Key: ${key}`,
+        `Content-Length: ${Buffer.byteLength(json)}`,
+        'Connection: close',
+        '',
+        json,
+      ].join('\r\n');
+      return new Promise((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        const socket = connect(port, '127.0.0.1', () => socket.write(request));
+        socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+        socket.on('error', reject);
+        socket.on('close', () => {
+          const answer = Buffer.concat(chunks).toString();
+          const split = answer.indexOf('\r\n\r\n');
+          resolve({
+            status: Number(answer.slice(0, answer.indexOf('\r\n')).split(' ')[1]),
+            body: JSON.parse(answer.slice(split + 4)),
+          });
+        });
+      });
+    }
+
+    it('an absolute-form target with a long host is the route of its path: 201, then replayed', async () => {
+      const host = `http://${'h'.repeat(280)}.example`;
+      const from = (await bank.open({ funding: '10.00' })).id;
+      const to = (await bank.open()).id;
+      const transfer = { fromAccountId: from, toAccountId: to, amount: '3.00' };
+      const key = newKey();
+      const first = await postTo(`${host}/api/v1/transfers`, key, transfer);
+      expect(first.status).toBe(201);
+      expect(first.body).toMatchObject({ amount: '3.00', debit: { accountId: from } });
+      const replay = await bank.transfer(from, to, '3.00', key);
+      expect(replay.headers['idempotent-replayed']).toBe('true');
+      expect(replay.body).toEqual(first.body);
+
+      const depositKey = newKey();
+      const deposit = await postTo(`${host}/api/v1/accounts/${to}/deposits`, depositKey, {
+        amount: '2.00',
+      });
+      expect(deposit.status).toBe(201);
+      const again = await bank.deposit(to, '2.00', depositKey);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.body).toEqual(deposit.body);
+      expect(await bank.balance(from)).toBe('7.00');
+      expect(await bank.balance(to)).toBe('5.00');
+    });
+
+    it('a key stored with the route read from the path, as before, still replays', async () => {
+      const account = (await bank.open({ funding: '10.00' })).id;
+      const me = (await t.http.get('/api/v1/auth/me').set(bearer(tellerA))).body.id as string;
+      const keys = t.app.get(IdempotencyKeysRepository);
+      const paths = [
+        `/api/v1/accounts/${account}/deposits`,
+        `/api/v1/accounts/${account.toUpperCase()}/deposits`,
+        `/api/v1/accounts/${account}/deposits/`,
+      ];
+      for (const path of paths) {
+        // What the service stored for a key when it built the route from the request's path.
+        const key = newKey();
+        const route = `POST ${path}`;
+        const stored = JSON.stringify({ stored: path });
+        await inTransaction(t.app.get(DataSource), (em) =>
+          keys.insert(em, {
+            user_id: me,
+            key,
+            route,
+            request_hash: createHash('sha256')
+              .update(`${route}\n${canonicalJson({ amount: '1.00' })}`)
+              .digest(),
+            response_status: 201,
+            response_type: 'application/json; charset=utf-8',
+            response_body: stored,
+          }),
+        );
+        const res = await t.http
+          .post(path)
+          .set(bearer(tellerA))
+          .set('Idempotency-Key', key)
+          .send({ amount: '1.00' });
+        expect({ path, status: res.status, body: res.body }).toEqual({
+          path,
+          status: 201,
+          body: { stored: path },
+        });
+        expect(res.headers['idempotent-replayed']).toBe('true');
+      }
+      expect(await bank.balance(account)).toBe('10.00');
     });
   });
 });

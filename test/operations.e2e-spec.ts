@@ -480,42 +480,79 @@ describe('operations', () => {
       mine = banking(t, customer);
     });
 
-    it('a refused transfer of its own is 404, 422 or 409 as for staff, and moves nothing', async () => {
+    /** Accounts of another client that cannot be paid, each for another reason. */
+    async function unpayable(): Promise<Array<[string, string]>> {
       const frozen = await bank.open({ funding: '1.00' });
-      expect(
-        (
-          await t.http
-            .patch(`/api/v1/accounts/${frozen.id}`)
-            .set(bearer(teller))
-            .send({ status: 'frozen' })
-        ).status,
-      ).toBe(200);
-      const before = [
-        await bank.balance(own.id),
-        await bank.balance(foreign.id),
-        await bank.balance(frozen.id),
+      const frozeIt = await t.http
+        .patch(`/api/v1/accounts/${frozen.id}`)
+        .set(bearer(teller))
+        .send({ status: 'frozen' });
+      expect(frozeIt.status).toBe(200);
+      const closed = await bank.open();
+      const closeIt = await t.http.post(`/api/v1/accounts/${closed.id}/close`).set(bearer(teller));
+      expect(closeIt.status).toBe(200);
+      const dollars = await bank.open({ currency: 'USD' });
+      return [
+        ['missing', randomUUID()],
+        ['frozen', frozen.id],
+        ['closed', closed.id],
+        ['in another currency', dollars.id],
       ];
-      const refusals: Array<[string, string, number, string]> = [
-        [randomUUID(), '1.00', 404, 'NOT_FOUND'],
-        [foreign.id, '1000000.00', 422, 'INSUFFICIENT_FUNDS'],
-        [frozen.id, '1.00', 409, 'ACCOUNT_NOT_ACTIVE'],
-      ];
-      for (const [to, amount, status, code] of refusals) {
-        const res = await mine.transfer(own.id, to, amount);
-        expectProblem(res, status, code);
-        // Nothing about the other account (its balance, holders, state, currency) is in the answer.
-        expect(JSON.stringify(res.body)).not.toContain(frozen.number);
-        expect(res.body.detail).not.toMatch(/frozen|closed|EUR|USD/);
+    }
+
+    it('paying another client: a destination missing, frozen, closed or in another currency is one answer, 422 PAYEE_UNAVAILABLE', async () => {
+      const destinations = await unpayable();
+      const existing = destinations.slice(1).map(([, id]) => id);
+      const before = [await bank.balance(own.id)];
+      for (const id of existing) before.push(await bank.balance(id));
+      for (const [what, to] of destinations) {
+        const res = await mine.transfer(own.id, to, '1.00');
+        expectProblem(res, 422, 'PAYEE_UNAVAILABLE');
+        // The same answer whatever the reason: the account's state and currency stay unknown.
+        expect({ what, detail: res.body.detail }).toEqual({
+          what,
+          detail: 'The payee account cannot receive this transfer',
+        });
       }
-      const usd = await bank.open({ currency: 'USD' });
-      const mismatch = await mine.transfer(own.id, usd.id, '1.00');
-      expectProblem(mismatch, 422, 'CURRENCY_MISMATCH');
-      expect(mismatch.body.detail).not.toMatch(/USD|EUR/);
-      expect([
-        await bank.balance(own.id),
-        await bank.balance(foreign.id),
-        await bank.balance(frozen.id),
-      ]).toEqual(before);
+      const after = [await bank.balance(own.id)];
+      for (const id of existing) after.push(await bank.balance(id));
+      expect(after).toEqual(before);
+    });
+
+    it("paying another client: the source's own checks come first (funds, status)", async () => {
+      const poor = await bank.open({ holderIds: [clientId], funding: '1.00' });
+      const frozenOwn = await bank.open({ holderIds: [clientId], funding: '5.00' });
+      const freeze = await t.http
+        .patch(`/api/v1/accounts/${frozenOwn.id}`)
+        .set(bearer(teller))
+        .send({ status: 'frozen' });
+      expect(freeze.status).toBe(200);
+      for (const [, to] of [...(await unpayable()), ['active', foreign.id]]) {
+        expectProblem(await mine.transfer(poor.id, to, '2.00'), 422, 'INSUFFICIENT_FUNDS');
+        expectProblem(await mine.transfer(frozenOwn.id, to, '1.00'), 409, 'ACCOUNT_NOT_ACTIVE');
+      }
+      expect(await bank.balance(poor.id)).toBe('1.00');
+      expect(await bank.balance(frozenOwn.id)).toBe('5.00');
+    });
+
+    it('between its own accounts, and for staff, the codes stay precise', async () => {
+      const frozenOwn = await bank.open({ holderIds: [clientId] });
+      const freeze = await t.http
+        .patch(`/api/v1/accounts/${frozenOwn.id}`)
+        .set(bearer(teller))
+        .send({ status: 'frozen' });
+      expect(freeze.status).toBe(200);
+      const dollarsOwn = await bank.open({ holderIds: [clientId], currency: 'USD' });
+      expectProblem(await mine.transfer(own.id, frozenOwn.id, '1.00'), 409, 'ACCOUNT_NOT_ACTIVE');
+      expectProblem(await mine.transfer(own.id, dollarsOwn.id, '1.00'), 422, 'CURRENCY_MISMATCH');
+
+      const [missing, frozen, closed, dollars] = await unpayable();
+      const funded = await bank.open({ funding: '10.00' });
+      expectProblem(await bank.transfer(funded.id, missing[1], '1.00'), 404, 'NOT_FOUND');
+      expectProblem(await bank.transfer(funded.id, frozen[1], '1.00'), 409, 'ACCOUNT_NOT_ACTIVE');
+      expectProblem(await bank.transfer(funded.id, closed[1], '1.00'), 409, 'ACCOUNT_NOT_ACTIVE');
+      expectProblem(await bank.transfer(funded.id, dollars[1], '1.00'), 422, 'CURRENCY_MISMATCH');
+      expect(await bank.balance(funded.id)).toBe('10.00');
     });
 
     it('transfers from its account to someone else: 201, the credit leg reveals nothing', async () => {

@@ -14,6 +14,7 @@ import {
   allPages,
   banking,
   createClient,
+  createCustomer,
   createTeller,
   uniqueName,
 } from './helpers/banking';
@@ -197,6 +198,49 @@ describe('lists', () => {
       expectFieldError(await get(`/api/v1/clients?lastName=a&cursor=${ofClients}`), 'cursor');
       // The limit may change between pages.
       expect((await bank.operations(a.id, `limit=5&cursor=${ofA}`)).status).toBe(200);
+    });
+
+    it('a cursor altered to start elsewhere is 400; the real ones page through', async () => {
+      const holder = await createClient(t, teller);
+      const customer = await createCustomer(t, admin, holder.id);
+      const mine = await bank.open({ holderIds: [holder.id], funding: '1.00' });
+      const theirs = await bank.open({ funding: '1.00' });
+      for (let i = 0; i < 5; i++) {
+        expect((await bank.deposit(mine.id, '1.00')).status).toBe(201);
+        expect((await bank.deposit(theirs.id, '1.00')).status).toBe(201);
+      }
+      const list = `/api/v1/accounts/${mine.id}/operations?limit=2`;
+      const asCustomer = (path: string) => t.http.get(path).set(bearer(customer));
+      const first = await asCustomer(list);
+      const cursor = first.body.nextCursor as string;
+      const seqOf = async (id: string) =>
+        (
+          await t.app
+            .get(DataSource)
+            .query<Array<{ seq: string }>>(`SELECT seq FROM operations WHERE id = $1`, [id])
+        )[0].seq;
+      const last = await seqOf((first.body.items as Operation[])[1].id);
+      const text = Buffer.from(cursor, 'base64url').toString('latin1');
+      expect(text).toContain(`"${last}"]`);
+      // The same cursor with the seq of another client's operation, or of a row further down.
+      for (const id of [
+        ((await bank.operations(theirs.id, 'limit=1')).body.items as Operation[])[0].id,
+        ((await bank.operations(mine.id, 'limit=1&page=5')).body.items as Operation[])[0].id,
+      ]) {
+        const forged = text.replace(`"${last}"]`, `"${await seqOf(id)}"]`);
+        const unsigned = forged.slice(0, forged.indexOf(']') + 1);
+        for (const altered of [forged, unsigned]) {
+          expectFieldError(
+            await asCustomer(
+              `${list}&cursor=${Buffer.from(altered, 'latin1').toString('base64url')}`,
+            ),
+            'cursor',
+          );
+        }
+      }
+      const all = (await asCustomer(list.replace('limit=2', 'limit=100'))).body.items;
+      expect(all).toHaveLength(6);
+      expect(await allPages<Operation>(t, customer, list)).toEqual(all);
     });
 
     it('a cursor page says page null; the last page says nextCursor null', async () => {

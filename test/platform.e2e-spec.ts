@@ -209,7 +209,7 @@ describe('schema', () => {
 });
 
 describe('pruning', () => {
-  it('removes ended sessions, login failures past the throttling window, idempotency keys past 24 h', async () => {
+  it('removes ended sessions, login failures past the throttling window, idempotency keys past 24 h, statement slots past their lease', async () => {
     const t = await TestApp.start();
     try {
       const db = t.app.get(DataSource);
@@ -233,8 +233,21 @@ describe('pruning', () => {
                 ($1, 'new', 'POST /x', '\\x00', 201, 'application/json', '{}', now() - interval '23 hours')`,
         [userId],
       );
+      await db.query(
+        `INSERT INTO statement_slots (user_id, slot, holder, expires_at)
+         VALUES ($1, 1, gen_random_uuid(), now() - interval '1 second'),
+                ($1, 2, gen_random_uuid(), now() + interval '30 seconds')`,
+        [userId],
+      );
       const removed = await t.app.get(PruneService).run();
-      expect(removed).toEqual({ sessions: 2, login_failures: 1, idempotency_keys: 1 });
+      expect(removed).toEqual({
+        sessions: 2,
+        login_failures: 1,
+        idempotency_keys: 1,
+        statement_slots: 1,
+      });
+      const slots = await db.query<Array<{ slot: number }>>(`SELECT slot FROM statement_slots`);
+      expect(slots).toEqual([{ slot: 2 }]);
       const keys = await db.query<Array<{ key: string }>>(`SELECT key FROM idempotency_keys`);
       expect(keys.map((k) => k.key)).toEqual(['new']);
       const failures = await db.query<Array<{ username: string }>>(

@@ -6,6 +6,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { Caller } from '../src/auth/caller';
 import { SessionsRepository } from '../src/auth/sessions.repository';
 import { onManager, onPool } from '../src/common/prepared';
 import { inTransaction } from '../src/common/transactions';
@@ -13,10 +14,12 @@ import {
   IdempotencyKeysRepository,
   StoredKey,
 } from '../src/idempotency/idempotency-keys.repository';
+import { AccountsRepository } from '../src/accounts/accounts.repository';
 import { LedgerRepository } from '../src/operations/ledger.repository';
+import { OperationsRepository } from '../src/operations/operations.repository';
 import { Role } from '../src/users/role';
 import { TestApp } from './helpers/app';
-import { banking, createTeller } from './helpers/banking';
+import { banking, createClient, createTeller } from './helpers/banking';
 import { onServer } from './helpers/databases';
 import { until } from './helpers/service';
 
@@ -358,6 +361,47 @@ describe('repositories on a real database', () => {
         [[old, young]],
       );
       expect(left.map((k) => k.key)).toEqual([young]);
+    });
+  });
+
+  describe("a cursor's row is looked up within its list", () => {
+    const none = { type: null, kind: null, from: null, to: null };
+    const seqOf = async (operationId: string) =>
+      (
+        await db.query<Array<{ seq: string }>>(`SELECT seq FROM operations WHERE id = $1`, [
+          operationId,
+        ])
+      )[0].seq;
+
+    it("another account's operation bounds no page or statement batch of this one", async () => {
+      const bank = banking(t, teller);
+      // Older and newer operations of this account on both sides of the other account's one.
+      const account = await bank.open({ funding: '1.00' });
+      const other = await bank.open();
+      const foreign = await seqOf((await bank.deposit(other.id, '1.00')).body.id as string);
+      expect((await bank.deposit(account.id, '1.00')).status).toBe(201);
+      const operations = t.app.get(OperationsRepository);
+      const window = { afterSeq: foreign, offset: 0, limit: 10 };
+      expect((await operations.page(account.id, none, window)).rows).toEqual([]);
+      const start = new Date(0);
+      const [own] = (await operations.page(account.id, none, { ...window, afterSeq: null })).rows;
+      const reader = new Caller(session[1], session[0]);
+      const batch = (after: string | null, last: string) =>
+        operations.statementBatch(reader, account.id, start, after, last, 10, 'csv');
+      expect((await batch(foreign, own.seq)).n).toBe(0);
+      expect((await batch(null, foreign)).n).toBe(0);
+    });
+
+    it("an account outside the holder's accounts bounds no page of them", async () => {
+      const bank = banking(t, teller);
+      const holder = await createClient(t, teller);
+      await bank.open({ holderIds: [holder.id] });
+      const foreign = await bank.open();
+      await bank.open({ holderIds: [holder.id] });
+      const page = await t.app
+        .get(AccountsRepository)
+        .page({ holders: [holder.id], status: null }, foreign.id, 0, 10);
+      expect(page.rows).toEqual([]);
     });
   });
 });

@@ -6,7 +6,9 @@
  * Every account's history alternates a deposit of 2m and a withdrawal of m
  * (m depends on the account), so its balance after operation i is known in
  * closed form and never goes below zero; operations are stamped at even
- * intervals after the account's opening, in the order of their seq.
+ * intervals after the account's opening, in the order of their seq. The big
+ * account's history runs beside the others', or (`bigAccountOlder`) wholly
+ * before them, as a merchant that stopped trading or a migrated history.
  */
 import { createHash } from 'node:crypto';
 import { Client } from 'pg';
@@ -19,6 +21,8 @@ export interface Size {
   operations: number;
   /** Operations of the one big account. */
   bigAccount: number;
+  /** The big account's operations are all older than every other account's. */
+  bigAccountOlder?: boolean;
 }
 
 export const SMALL: Size = {
@@ -35,6 +39,22 @@ export const LARGE: Size = {
   operations: 10_000_000,
   bigAccount: 1_000_000,
 };
+/**
+ * A ledger of `operations` shaped as the large one (an account per 40
+ * operations, a client per 50), whose big account holds a third of it, all
+ * older than the rest: planned on the bank-wide (created_at, seq) index, its
+ * page would walk every newer operation.
+ */
+export function skewed(operations: number): Size {
+  return {
+    name: 'skewed',
+    clients: Math.round(operations / 50),
+    accounts: Math.round(operations / 40),
+    operations,
+    bigAccount: Math.round(operations / 3),
+    bigAccountOlder: true,
+  };
+}
 
 /** The version (4) and variant (8) digits of a UUID v4, as uuidV4 in SQL sets them. */
 const v4Shape = (hex: string) => `${hex.slice(0, 12)}4${hex.slice(13, 16)}8${hex.slice(17)}`;
@@ -203,7 +223,8 @@ export async function seedLedger(url: string, size: Size, performer: string): Pr
     );
 
     // The plan: each account's number of operations n and amount m. Account 1 is the big one,
-    // 2..51 are held by client 1, 52 has one operation and 53 has twenty.
+    // 2..51 are held by client 1, 52 has one operation and 53 has twenty. Histories last 700
+    // days from a day after the opening: an older big account's ends before the others' begin.
     const others = size.accounts - 53;
     const fixed = size.bigAccount + CUSTOMER_ACCOUNTS * 40 + 1 + 20;
     const base = Math.ceil((size.operations - fixed) / others);
@@ -213,9 +234,9 @@ export async function seedLedger(url: string, size: Size, performer: string): Pr
               CASE WHEN k = 1 THEN $1::int WHEN k <= 51 THEN 40 WHEN k = 52 THEN 1 WHEN k = 53 THEN 20
                    ELSE greatest(1, $2::int + (k * 7919) % 41 - 20) END AS n,
               100 + (k % 50) * 10 AS m,
-              now() - interval '2 years' AS opened
+              now() - CASE WHEN k = 1 AND $4::bool THEN interval '4 years' ELSE interval '2 years' END AS opened
          FROM generate_series(1, $3::int) k`,
-      [size.bigAccount, base, size.accounts],
+      [size.bigAccount, base, size.accounts, size.bigAccountOlder ?? false],
     );
     // Whatever the jitter left short goes to account 54, so the ledger holds at least `operations`.
     await run(
@@ -235,7 +256,8 @@ export async function seedLedger(url: string, size: Size, performer: string): Pr
          FROM plan`,
       [size.clients],
     );
-    // In plan order, so that seq follows each account's history.
+    // In plan order, so that seq follows each account's history; the skewed ledger in time
+    // order, as a ledger that was appended to as it happened lies on disk.
     await run(
       `INSERT INTO operations (id, account_id, type, kind, amount, balance_after, description, performed_by, created_at)
        SELECT gen_random_uuid(), p.id,
@@ -246,8 +268,9 @@ export async function seedLedger(url: string, size: Size, performer: string): Pr
               CASE WHEN i % 2 = 1 THEN CASE WHEN i % 3 = 0 THEN 'Salary' ELSE 'Cash deposit' END
                    WHEN i % 4 = 0 THEN NULL ELSE 'Card payment' END,
               $1::uuid,
-              p.opened + interval '1 day' + (i - 1) * (interval '700 days' / p.n)
-         FROM plan p CROSS JOIN LATERAL generate_series(1, p.n) i`,
+              p.opened + interval '1 day' + (i - 1) * (interval '700 days' / p.n) AS at
+         FROM plan p CROSS JOIN LATERAL generate_series(1, p.n) i
+        ${size.bigAccountOlder ? 'ORDER BY at' : ''}`,
       [performer],
     );
     await run('COMMIT');

@@ -1017,7 +1017,7 @@ export interface components {
              * @example VALIDATION_FAILED
              * @enum {string}
              */
-            code: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "TOKEN_EXPIRED" | "TOKEN_INVALID" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "WRONG_PASSWORD" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "CLIENT_HAS_ACCOUNTS" | "LAST_HOLDER" | "BALANCE_NOT_ZERO" | "ACCOUNT_NOT_ACTIVE" | "ALREADY_REVERSED" | "IDEMPOTENCY_KEY_IN_USE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "INSUFFICIENT_FUNDS" | "CURRENCY_MISMATCH" | "IDEMPOTENCY_KEY_REUSED" | "TOO_MANY_REQUESTS" | "INTERNAL" | "SERVICE_UNAVAILABLE";
+            code: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "TOKEN_EXPIRED" | "TOKEN_INVALID" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "WRONG_PASSWORD" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "CONFLICT" | "CLIENT_HAS_ACCOUNTS" | "LAST_HOLDER" | "BALANCE_NOT_ZERO" | "ACCOUNT_NOT_ACTIVE" | "ALREADY_REVERSED" | "IDEMPOTENCY_KEY_IN_USE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "INSUFFICIENT_FUNDS" | "CURRENCY_MISMATCH" | "IDEMPOTENCY_KEY_REUSED" | "PAYEE_UNAVAILABLE" | "TOO_MANY_REQUESTS" | "INTERNAL" | "SERVICE_UNAVAILABLE";
             /** @example /api/v1/auth/login */
             instance: string;
             /**
@@ -3563,7 +3563,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description No such account (or, for a customer, fromAccountId not held) */
+            /** @description No such fromAccountId (for a customer: or not held); for staff, no such toAccountId */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3572,7 +3572,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description ACCOUNT_NOT_ACTIVE, or IDEMPOTENCY_KEY_IN_USE while the first request with the key runs */
+            /** @description ACCOUNT_NOT_ACTIVE: the source, or the destination for staff and for a customer between its own accounts; or IDEMPOTENCY_KEY_IN_USE while the first request with the key runs */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3581,7 +3581,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, or IDEMPOTENCY_KEY_REUSED for the key with another body or route */
+            /** @description INSUFFICIENT_FUNDS; CURRENCY_MISMATCH (staff, or a customer between its own accounts); PAYEE_UNAVAILABLE: a customer paying an account it does not hold, once the source is active and covers the amount, whatever is wrong with the destination (none, not active, another currency); or IDEMPOTENCY_KEY_REUSED for the key with another body or route */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3858,6 +3858,15 @@ export interface operations {
             };
             /** @description No such account (or not yours) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description TOO_MANY_REQUESTS: STATEMENT_CONCURRENCY statements of yours are streaming already */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -185,18 +185,24 @@ export class AccountsRepository {
     limit: number,
   ): Promise<{ rows: AccountRow[]; total: string }> {
     const p = new SqlParams();
-    const where = filters.holders.map(
-      (h) =>
-        `EXISTS (SELECT 1 FROM account_holders h WHERE h.account_id = a.id AND h.client_id = ${p.add(h, 'uuid')})`,
-    );
+    const holders = filters.holders.map((h) => p.add(h, 'uuid'));
+    const held = (alias: string) =>
+      holders.map(
+        (h) =>
+          `EXISTS (SELECT 1 FROM account_holders h WHERE h.account_id = ${alias}.id AND h.client_id = ${h})`,
+      );
+    const where = held('a');
     if (filters.status) where.push(`a.status = ${p.add(filters.status)}`);
     const filtered = where.length > 0 ? where.join(' AND ') : 'true';
     const count = new SqlParams(p.values);
     // After the cursor's account; from the start, no bound at all (the scan would start from it).
+    // The cursor's account is looked up among the list's holders' accounts only (not by status,
+    // which may change between pages), so no cursor reads an account outside its list.
     let bound = '';
     if (after) {
       const id = p.add(after, 'uuid');
-      bound = ` AND (a.opened_at, a.id) > ((SELECT opened_at FROM accounts WHERE id = ${id}), ${id})`;
+      const scope = held('c').map((h) => ` AND ${h}`);
+      bound = ` AND (a.opened_at, a.id) > ((SELECT c.opened_at FROM accounts c WHERE c.id = ${id}${scope.join('')}), ${id})`;
     }
     const [rows, [{ total }]] = await Promise.all([
       this.db.query<AccountRow[]>(

@@ -3,8 +3,8 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AuthUser } from '../auth/auth.decorators';
 import { formatMoney } from '../common/money';
 import {
+  Cursors,
   CursorScope,
-  cursorScope,
   Page,
   PageQuery,
   pageStart,
@@ -38,6 +38,7 @@ export class AccountsService {
     private readonly accounts: AccountsRepository,
     private readonly clients: ClientsService,
     private readonly config: AppConfig,
+    private readonly cursors: Cursors,
   ) {}
 
   async open(dto: OpenAccountDto): Promise<AccountDto> {
@@ -65,7 +66,7 @@ export class AccountsService {
     return this.page(
       query,
       { holders, status: query.status ?? null },
-      cursorScope('accounts', visibilityParam(user), query.holderId, query.status),
+      this.cursors.scope('accounts', visibilityParam(user), query.holderId, query.status),
     );
   }
 
@@ -79,7 +80,7 @@ export class AccountsService {
     return this.page(
       query,
       { holders: [clientId], status: null },
-      cursorScope('client-accounts', clientId),
+      this.cursors.scope('client-accounts', clientId),
     );
   }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuthUser } from '../auth/auth.decorators';
-import { cursorScope, Page, pageStart, toPage, UUID_KEY } from '../common/pagination';
+import { Cursors, Page, pageStart, toPage, UUID_KEY } from '../common/pagination';
 import { pgCode } from '../common/transactions';
 import { ApiError, notFound } from '../common/problem';
 import { isStaff } from '../auth/visibility';
@@ -14,6 +14,7 @@ export class ClientsService {
   constructor(
     private readonly clients: ClientsRepository,
     private readonly db: DataSource,
+    private readonly cursors: Cursors,
   ) {}
 
   async create(dto: CreateClientDto): Promise<ClientDto> {
@@ -41,7 +42,7 @@ export class ClientsService {
    * is counted up to COUNT_CAP.
    */
   async list(query: ListClientsQuery): Promise<Page<ClientDto>> {
-    const scope = cursorScope(
+    const scope = this.cursors.scope(
       'clients',
       query.nationalId,
       query.lastName,

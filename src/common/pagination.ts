@@ -1,7 +1,9 @@
+import { Inject, Injectable } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateBy } from 'class-validator';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { AppConfig } from '../config/app-config';
 import { validationFailed } from './problem';
 
 /** `page × limit` above this is refused: a deep OFFSET costs every row it skips. */
@@ -76,41 +78,73 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-/** Which list a cursor belongs to: the list and a digest of its scope (account, filters). */
+/**
+ * Which list a cursor belongs to: the list and a digest of its scope
+ * (account, filters), and the server's cursor key that signs it.
+ */
 export interface CursorScope {
   list: string;
   digest: string;
+  /** AppConfig.cursorKey. */
+  key: Buffer;
 }
 
-/** The scope of a list with these filters; a cursor made in one scope is refused in another. */
-export function cursorScope(list: string, ...filters: unknown[]): CursorScope {
-  const digest = createHash('sha256')
-    .update(JSON.stringify(filters, (_, v: unknown) => (v === undefined ? null : v)))
-    .digest('base64url')
-    .slice(0, 12);
-  return { list, digest };
+/** Bytes of HMAC-SHA256 a cursor carries: 128 bits, beyond guessing. */
+const TAG_BYTES = 16;
+
+/**
+ * Makes the scopes of lists under the server's cursor key, derived from the
+ * token-signing secret: every instance with the same configuration reads the
+ * others' cursors, and nobody without the secret can make one.
+ */
+@Injectable()
+export class Cursors {
+  private readonly key: Buffer;
+
+  constructor(@Inject(AppConfig) config: Pick<AppConfig, 'cursorKey'>) {
+    this.key = config.cursorKey;
+  }
+
+  /** The scope of a list with these filters; a cursor made in one scope is refused in another. */
+  scope(list: string, ...filters: unknown[]): CursorScope {
+    const digest = createHash('sha256')
+      .update(JSON.stringify(filters, (_, v: unknown) => (v === undefined ? null : v)))
+      .digest('base64url')
+      .slice(0, 12);
+    return { list, digest, key: this.key };
+  }
 }
 
-/** The position after `key` (the last row's id or seq) in the list of `scope`. */
+const tag = (key: Buffer, payload: Buffer) =>
+  createHmac('sha256', key).update(payload).digest().subarray(0, TAG_BYTES);
+
+/**
+ * The position after `key` (the last row's id or seq) in the list of
+ * `scope`: [list, digest, key] as JSON, then its HMAC, in base64url.
+ */
 export function encodeCursor(scope: CursorScope, key: string): string {
-  return Buffer.from(JSON.stringify([scope.list, scope.digest, key])).toString('base64url');
+  const payload = Buffer.from(JSON.stringify([scope.list, scope.digest, key]));
+  return Buffer.concat([payload, tag(scope.key, payload)]).toString('base64url');
 }
 
 /**
- * The key a cursor holds, when it was made for this list and scope and its
- * key has the list's form; anything else is 400.
+ * The key a cursor holds, when the service issued it for this list and scope
+ * and its key has the list's form; anything else is 400. The HMAC is checked
+ * before anything in the cursor is read.
  */
 export function decodeCursor(scope: CursorScope, cursor: string, keyForm: RegExp): string {
-  let parts: unknown;
-  try {
-    parts = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    parts = null;
-  }
-  if (!Array.isArray(parts) || parts.length !== 3 || parts.some((p) => typeof p !== 'string')) {
+  const raw = Buffer.from(cursor, 'base64url');
+  const payload = raw.subarray(0, Math.max(0, raw.length - TAG_BYTES));
+  // Only the text the service wrote: base64url decoding skips characters it does not know.
+  if (
+    payload.length === 0 ||
+    raw.toString('base64url') !== cursor ||
+    !timingSafeEqual(raw.subarray(payload.length), tag(scope.key, payload))
+  ) {
     throw badCursor('cursor is not a cursor of this API');
   }
-  const [list, digest, key] = parts as string[];
+  const parts = JSON.parse(payload.toString('utf8')) as [string, string, string];
+  const [list, digest, key] = parts;
   if (list !== scope.list || digest !== scope.digest || !keyForm.test(key)) {
     throw badCursor('cursor belongs to another list, account or filters; start again without it');
   }

@@ -71,6 +71,24 @@ describe('ProblemDetailsFilter on unexpected errors', () => {
   });
 });
 
+describe('ProblemDetailsFilter on database refusals', () => {
+  it('a value too long for its column (22001) is 400 VALIDATION_FAILED, showing no SQL', () => {
+    const tooLong = Object.assign(new Error('value too long for type character varying(300)'), {
+      code: '22001',
+    });
+    const sent = sendThrough(
+      new QueryFailedError('INSERT INTO idempotency_keys (route) VALUES ($1)', [], tooLong),
+    );
+    expect(sent.status).toBe(400);
+    const body = sent.body as Record<string, unknown>;
+    expect(body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', requestId: 'req-500' });
+    const text = JSON.stringify(body).toLowerCase();
+    for (const leak of ['insert', 'idempotency_keys', 'varying', '300']) {
+      expect(text).not.toContain(leak);
+    }
+  });
+});
+
 describe('ProblemDetailsFilter logs', () => {
   it('an unexpected error with its path, never its query string (search terms, national ids)', () => {
     const lines: string[] = [];

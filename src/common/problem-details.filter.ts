@@ -158,6 +158,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
           detail: 'A number is out of the range this field holds',
         };
       }
+      // string_data_right_truncation: a value too long for its column is the request's fault.
+      if (code === '22001') {
+        return { code: 'VALIDATION_FAILED', detail: 'A value is longer than its field holds' };
+      }
       if (isRetryable(exception)) {
         return { code: 'CONFLICT', detail: 'A concurrent change conflicted; retry the request' };
       }

@@ -1,4 +1,4 @@
-import { randomBytes, createHmac } from 'node:crypto';
+import { randomBytes, createHmac, hkdfSync } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Env } from './env';
@@ -58,6 +58,8 @@ export class AppConfig {
   };
   /** Key for the HMAC that refresh tokens carry; derived, never the signing key itself. */
   readonly refreshTokenKey: Buffer;
+  /** Key for the HMAC that list cursors carry; derived, never the signing key itself. */
+  readonly cursorKey: Buffer;
   readonly adminPassword?: string;
 
   constructor(env: Env) {
@@ -109,8 +111,18 @@ export class AppConfig {
     this.refreshTokenKey = createHmac('sha256', keyMaterial)
       .update('refresh-token-key/v1')
       .digest();
+    this.cursorKey = cursorKey(keyMaterial);
     this.adminPassword = env.ADMIN_PASSWORD;
   }
+}
+
+/**
+ * The cursor key of a service whose token-signing secret is `material`
+ * (JWT_SECRET, or the private key's PEM): HKDF-SHA256, so instances with the
+ * same configuration share it.
+ */
+export function cursorKey(material: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', material, 'bank-api', 'list-cursor-key/v1', 32));
 }
 
 export function parseTrustProxy(text: string): TrustProxy {

@@ -15,6 +15,7 @@ import { IdempotencyInTransaction1764100000000 } from './migrations/176410000000
 import { CaseInsensitiveKeys1764200000000 } from './migrations/1764200000000-CaseInsensitiveKeys';
 import { CheaperMoneyText1764300000000 } from './migrations/1764300000000-CheaperMoneyText';
 import { StatementSlots1764400000000 } from './migrations/1764400000000-StatementSlots';
+import { AccountPagesOwnIndex1764410000000 } from './migrations/1764410000000-AccountPagesOwnIndex';
 
 export const ENTITIES = [
   Client,
@@ -35,6 +36,7 @@ export const MIGRATIONS = [
   CaseInsensitiveKeys1764200000000,
   CheaperMoneyText1764300000000,
   StatementSlots1764400000000,
+  AccountPagesOwnIndex1764410000000,
 ];
 
 /**

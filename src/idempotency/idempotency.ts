@@ -9,7 +9,7 @@ import { validationFailed } from '../common/problem';
 export interface IdempotencyRequest {
   key: string | null;
   userId: string;
-  /** Method and path: the same key on another route is a reuse. */
+  /** Method and route (keyRoute): the same key on another route is a reuse. */
   route: string;
   /** SHA-256 of the route and the body as sent (keys sorted). */
   hash: Buffer;
@@ -41,12 +41,31 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+/**
+ * The route a key is bound to: the method and the route's template with the
+ * path parameters as the router parsed them, never the request target's own
+ * text, which in absolute form (`POST http://<any host>/api/v1/transfers`)
+ * carries a host of any length. A key is stored only once the request has
+ * passed validation, when an :id is a UUID. For an origin-form target this is
+ * its path as sent, trailing slash and letter case included, so keys stored
+ * when the route was that path still match.
+ */
+function keyRoute(request: FastifyRequest): string {
+  const params = request.params as Record<string, string>;
+  const path = (request.routeOptions.url ?? '').replace(
+    /:(\w+)/g,
+    (_, name: string) => params[name] ?? '',
+  );
+  const slash = !path.endsWith('/') && request.url.split('?')[0].endsWith('/') ? '/' : '';
+  return `${request.method} ${path}${slash}`;
+}
+
 export const Idempotency = createParamDecorator(
   (_: unknown, ctx: ExecutionContext): IdempotencyRequest => {
     const request = ctx.switchToHttp().getRequest<FastifyRequest & { user: AuthUser | Caller }>();
     const userId = request.user instanceof Caller ? request.user.userId : request.user.id;
     const header = request.headers['idempotency-key'];
-    const route = `${request.method} ${request.url.split('?')[0]}`;
+    const route = keyRoute(request);
     const base = { userId, route, requestId: String(request.id) };
     if (header === undefined) return { ...base, key: null, hash: Buffer.alloc(0) };
     if (typeof header !== 'string' || header.length < 1 || header.length > 255) {

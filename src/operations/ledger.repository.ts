@@ -65,7 +65,9 @@ const LOCK_TRANSFER_SQL = `WITH ${meCte('$1', '$2')},
  * Then every rule on the locked rows (the caller's visibility $1: null for
  * staff, else its client), both balances and both legs (accounts $2 from, $3
  * to, amount $4, description $5, transfer id $6, performed by $7) written,
- * or nothing. Its rows are the legs, or one row that says why not.
+ * or nothing. Its rows are the legs, or one row that says why not: each
+ * account's state and whether the source covers the amount, all read after
+ * the locks, so the service may decide in any order which refusal to give.
  */
 const TRANSFER_SQL = `WITH
   src AS (SELECT a.*, ${accountVisibleSql('a', '$1')} AS mine FROM accounts a WHERE a.id = $2),
@@ -84,13 +86,15 @@ const TRANSFER_SQL = `WITH
       FROM moved m
     RETURNING *)
   SELECT s.status AS src_status, s.currency AS src_currency, s.mine AS src_mine,
-         d.status AS dst_status, d.currency AS dst_currency, d.mine AS dst_mine, legs.*
+         s.balance - $4 >= -s.overdraft_limit AS src_covers, d.status AS dst_status, d.currency AS dst_currency, d.mine AS dst_mine, legs.*
     FROM (SELECT 1) one LEFT JOIN src s ON true LEFT JOIN dst d ON true LEFT JOIN legs ON true`;
 
 export interface TransferRow extends Partial<OperationRow> {
   src_status: string | null;
   src_currency: string | null;
   src_mine: boolean | null;
+  /** The source's balance less the amount stays within its overdraft limit. */
+  src_covers: boolean | null;
   dst_status: string | null;
   dst_currency: string | null;
   dst_mine: boolean | null;

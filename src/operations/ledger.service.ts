@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { Caller } from '../auth/caller';
-import { visibilityParam } from '../auth/visibility';
+import { isStaff, visibilityParam } from '../auth/visibility';
 import { SessionsService } from '../auth/sessions.service';
 import { onManager, onPool, Querier } from '../common/prepared';
 import { notActive } from '../accounts/accounts.service';
@@ -19,7 +19,7 @@ import {
   TransferResultDto,
 } from './dto/operations.dto';
 import { OperationRow, toOperationDto, toOperationSummary } from './operation-view';
-import { Leg, LedgerRepository, MovementValues } from './ledger.repository';
+import { Leg, LedgerRepository, MovementValues, TransferRow } from './ledger.repository';
 import { formatMoney } from '../common/money';
 
 const insufficientFunds = () =>
@@ -27,6 +27,21 @@ const insufficientFunds = () =>
     'INSUFFICIENT_FUNDS',
     'The balance plus the overdraft limit does not cover this amount',
   );
+
+/**
+ * A customer's transfer to an account it does not hold, refused: it learns
+ * no more of that account than verification of payee would tell. The
+ * source's own checks come first; then whatever is wrong with the
+ * destination (none, frozen, closed, another currency) is one answer.
+ */
+function refuseForeign(row: TransferRow): void {
+  if (row.src_status !== 'active') throw notActive(row.src_status!);
+  if (!row.src_covers) throw insufficientFunds();
+  if (row.dst_status !== 'active' || row.src_currency !== row.dst_currency) {
+    throw new ApiError('PAYEE_UNAVAILABLE', 'The payee account cannot receive this transfer');
+  }
+}
+
 /**
  * Every money movement locks the account rows it changes (several in id
  * order) and writes the balance and the operation together; the database
@@ -107,22 +122,14 @@ export class LedgerService {
       });
       const [row] = rows;
       if (!row.src_status || !row.src_mine) throw notFound('Account fromAccountId');
+      if (!isStaff(user) && !row.dst_mine) refuseForeign(row);
       if (!row.dst_status) throw notFound('Account toAccountId');
-      // A customer paying someone else learns that the payment is refused, not the state or
-      // the currency of an account it may not read.
-      const foreign = !row.dst_mine;
       if (row.src_status !== 'active') throw notActive(row.src_status);
-      if (row.dst_status !== 'active') {
-        throw foreign
-          ? new ApiError('ACCOUNT_NOT_ACTIVE', 'The destination account cannot receive transfers')
-          : notActive(row.dst_status);
-      }
+      if (row.dst_status !== 'active') throw notActive(row.dst_status);
       if (row.src_currency !== row.dst_currency) {
         throw new ApiError(
           'CURRENCY_MISMATCH',
-          foreign
-            ? 'The destination account cannot receive this currency'
-            : `Cannot transfer from ${row.src_currency} to ${row.dst_currency}`,
+          `Cannot transfer from ${row.src_currency} to ${row.dst_currency}`,
         );
       }
       const debit = rows.find((r) => r.type === 'debit');

@@ -25,7 +25,9 @@ export const OPERATION_KINDS: OperationKind[] = ['deposit', 'withdrawal', 'trans
 @Check('operations_kind_check', `kind IN ('deposit', 'withdrawal', 'transfer', 'reversal')`)
 @Check('operations_amount_check', `amount > 0`)
 @Index('operations_account_created_seq_idx', ['accountId', 'createdAt', 'seq'])
-@Index('operations_created_seq_idx', ['createdAt', 'seq'])
+// Bank-wide only: its predicate is one that only the bank-wide list states (see the migration
+// AccountPagesOwnIndex), so an account's statements are planned on the index above.
+@Index('operations_bank_created_seq_idx', ['createdAt', 'seq'], { where: 'seq > 0' })
 @Index('operations_transfer_id_idx', ['transferId'])
 export class Operation {
   @PrimaryGeneratedColumn('uuid')

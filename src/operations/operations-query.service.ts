@@ -5,8 +5,8 @@ import { Caller } from '../auth/caller';
 import { AuthUser } from '../auth/auth.decorators';
 import { formatMoney } from '../common/money';
 import {
+  Cursors,
   CursorScope,
-  cursorScope,
   Page,
   PageQuery,
   pageStart,
@@ -63,6 +63,7 @@ export class OperationsQueryService {
     private readonly accounts: AccountsService,
     private readonly slots: StatementSlotsService,
     private readonly config: AppConfig,
+    private readonly cursors: Cursors,
   ) {}
 
   /**
@@ -74,7 +75,7 @@ export class OperationsQueryService {
     accountId: string,
     filters: OperationFilters,
   ): Promise<Page<OperationDto>> {
-    const scope = cursorScope('account-operations', accountId, ...filterKey(filters));
+    const scope = this.cursors.scope('account-operations', accountId, ...filterKey(filters));
     const window = this.window(filters, scope);
     const values = range(filters);
     const rows = await this.operations.pageForAccount(caller, accountId, values, window);
@@ -87,7 +88,7 @@ export class OperationsQueryService {
 
   /** Every operation, newest first; staff only. */
   async list(query: ListOperationsQuery): Promise<Page<OperationDto>> {
-    const scope = cursorScope('operations', query.accountId, ...filterKey(query));
+    const scope = this.cursors.scope('operations', query.accountId, ...filterKey(query));
     const window = this.window(query, scope);
     const values = range(query);
     const accountId = query.accountId ?? null;
@@ -202,14 +203,13 @@ export class OperationsQueryService {
 }
 
 /**
- * Operations per statement batch. What a reader that stops reading holds is
- * about two batches (one being written, one read ahead), so a batch is kept
- * small enough for many stalled readers to cost little: 1,000 operations are
- * about 330 KB of JSON, while the round trip per batch stays a small part of
- * its cost. The embedded database runs on this thread: its batches are
- * smaller still, so other requests wait less between them.
+ * Operations per statement batch: on a server, enough that the round trip
+ * (and the reader's check) is a small part of a batch's cost. A reader that
+ * stops reading holds about two batches (one being written, one read ahead)
+ * until STREAM_IDLE_TIMEOUT cuts it off. The embedded database runs on this
+ * thread: its batches are smaller, so other requests wait less between them.
  */
-const SERVER_BATCH = 1000;
+const SERVER_BATCH = 5000;
 const EMBEDDED_BATCH = 500;
 
 /** The statement as JSON: its head, the operations as they come, then the closing figures. */

@@ -98,9 +98,19 @@ export class OperationsController {
   @Idempotent()
   @ApiProblems(
     [400, 'Invalid body, or the same account twice'],
-    [404, 'No such account (or, for a customer, fromAccountId not held)'],
-    [409, `ACCOUNT_NOT_ACTIVE, or ${IN_USE}`],
-    [422, `INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, or ${REUSED}`],
+    [404, 'No such fromAccountId (for a customer: or not held); for staff, no such toAccountId'],
+    [
+      409,
+      'ACCOUNT_NOT_ACTIVE: the source, or the destination for staff and for a customer ' +
+        `between its own accounts; or ${IN_USE}`,
+    ],
+    [
+      422,
+      'INSUFFICIENT_FUNDS; CURRENCY_MISMATCH (staff, or a customer between its own accounts); ' +
+        'PAYEE_UNAVAILABLE: a customer paying an account it does not hold, once the source is ' +
+        'active and covers the amount, whatever is wrong with the destination (none, not ' +
+        `active, another currency); or ${REUSED}`,
+    ],
   )
   transfer(
     @CurrentCaller() caller: Caller,

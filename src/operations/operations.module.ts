@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module';
 import { AuthModule } from '../auth/auth.module';
+import { Cursors } from '../common/pagination';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { LedgerRepository } from './ledger.repository';
 import { LedgerService } from './ledger.service';
@@ -20,6 +21,7 @@ import { StatementSlotsService } from './statement-slots.service';
     OperationsRepository,
     StatementSlotsService,
     StatementSlotsRepository,
+    Cursors,
   ],
   exports: [StatementSlotsRepository],
 })

@@ -23,6 +23,16 @@ export interface OperationsWindow {
   limit: number;
 }
 
+/**
+ * The bank-wide list's condition: the predicate of operations_bank_created_seq_idx
+ * (true of every operation), which only the list without an account states, so
+ * that only it may be planned on that index. An account's statements never
+ * state it, nor anything that implies it: planned there, an account owning a
+ * large share of the ledger, all older than the rest, had its page found by
+ * walking every newer operation.
+ */
+const BANK_WIDE = 'o.seq > 0';
+
 /** Rows a page with type or kind filters reads at most. */
 export const SCAN_WINDOW = COUNT_CAP;
 
@@ -60,7 +70,7 @@ export interface StatementBatch {
 /**
  * The SQL of operation lists and statements. Operations are only ever read
  * in (created_at, seq) order, per account through operations_account_created_seq_idx and
- * bank-wide through operations_created_seq_idx, so a page costs the same at
+ * bank-wide through operations_bank_created_seq_idx, so a page costs the same at
  * any depth and in any account: a cursor is the seq of the last row shown,
  * and the page starts right after that row's (created_at, seq). Within one
  * account that order is the ledger's order: each movement takes its
@@ -96,7 +106,7 @@ export class OperationsRepository {
         counted AS MATERIALIZED (SELECT ${total} AS total FROM acct)
       SELECT ${ME_COLUMNS}, acct.id AS visible, counted.total, page.*
         FROM me LEFT JOIN acct ON true LEFT JOIN counted ON true LEFT JOIN LATERAL (
-          ${pageSql(p, `acct.id IS NOT NULL AND ${rows}`, conditions.residual, window)}) page ON true`;
+          ${pageSql(p, account, `acct.id IS NOT NULL AND ${rows}`, conditions.residual, window)}) page ON true`;
     const name = `account-operations-${variant(filters, window)}`;
     return preparedQuery(this.db, name, sql, p.values);
   }
@@ -110,7 +120,7 @@ export class OperationsRepository {
     const p = new SqlParams();
     const account = accountId ? p.add(accountId, 'uuid') : null;
     const conditions = filterConditions(p, filters);
-    const rows = `${account ? `o.account_id = ${account}` : 'true'}${conditions.range}`;
+    const rows = `${account ? `o.account_id = ${account}` : BANK_WIDE}${conditions.range}`;
     const count = new SqlParams(p.values);
     const total =
       account && !hasFilters(filters)
@@ -121,7 +131,7 @@ export class OperationsRepository {
       preparedQuery<OperationRow>(
         this.db,
         `${name}-page`,
-        pageSql(p, rows, conditions.residual, window),
+        pageSql(p, account, rows, conditions.residual, window),
         p.values,
       ),
       preparedQuery<{ total: string | null }>(
@@ -149,7 +159,7 @@ export class OperationsRepository {
     const { range } = filterConditions(p, { ...filters, type: null, kind: null });
     const rows = await this.db.query<Array<{ seq: string }>>(
       `SELECT o.seq FROM operations o
-        WHERE ${account ? `o.account_id = ${account}` : 'true'}${range}${before(p, window.afterSeq)}
+        WHERE ${account ? `o.account_id = ${account}` : BANK_WIDE}${range}${before(p, account, window.afterSeq)}
         ORDER BY o.created_at DESC, o.seq DESC OFFSET ${SCAN_WINDOW - 1} LIMIT 1`,
       p.values,
     );
@@ -194,9 +204,15 @@ export class OperationsRepository {
    * operation as the API shows it (a JSON object or a CSV line), in parts of
    * STATEMENT_PART operations, so a batch reaches the service as a few texts
    * of tens of KB (no large object for the garbage collector to keep until
-   * a full collection) and a summary. Each batch checks the reader again, in
-   * the same statement: its session (meCte) and its right to the account;
-   * `allowed` is false (and there are no rows) once either has ended.
+   * a full collection) and a summary. Its bounds are looked up within the
+   * account, as every keyset bound is (see `before`). The end bound is
+   * applied to the batch read, not to the scan: with both bounds unknown when
+   * it is planned, PostgreSQL took the range for a ninth of the account,
+   * little more than a batch, and read all of it to sort it; with the start
+   * bound alone it reads the batch in index order. Each batch checks the
+   * reader again, in the same statement: its session (meCte) and its right
+   * to the account; `allowed` is false (and there are no rows) once either
+   * has ended.
    */
   async statementBatch(
     caller: Caller,
@@ -217,10 +233,10 @@ export class OperationsRepository {
                       // One lower bound, so that it is where the index scan starts.
                       afterSeq === null
                         ? 'o.created_at >= $2'
-                        : '(o.created_at, o.seq) > ((SELECT c.created_at FROM operations c WHERE c.seq = $2), $2)'
+                        : '(o.created_at, o.seq) > ((SELECT c.created_at FROM operations c WHERE c.seq = $2 AND c.account_id = $1), $2)'
                     }
-                      AND (o.created_at, o.seq) <= ((SELECT c.created_at FROM operations c WHERE c.seq = $3), $3)
-                    ORDER BY o.created_at, o.seq LIMIT $4) o)
+                    ORDER BY o.created_at, o.seq LIMIT $4) o
+            WHERE (o.created_at, o.seq) <= ((SELECT c.created_at FROM operations c WHERE c.seq = $3 AND c.account_id = $1), $3))
        SELECT flag.allowed, p.*
          FROM (SELECT EXISTS (SELECT 1 FROM reader) AS allowed) flag
          LEFT JOIN LATERAL (
@@ -276,8 +292,14 @@ const CSV_ROW = `iso_instant(b.created_at) || ',' || b.id || ',' || b.kind || ',
  * same as any page, and a page that found fewer than it asked for continues
  * after the window (see scanWindowEnd).
  */
-function pageSql(p: SqlParams, rows: string, residual: string, window: OperationsWindow): string {
-  const range = `${rows}${before(p, window.afterSeq)}`;
+function pageSql(
+  p: SqlParams,
+  account: string | null,
+  rows: string,
+  residual: string,
+  window: OperationsWindow,
+): string {
+  const range = `${rows}${before(p, account, window.afterSeq)}`;
   const from = residual
     ? `(SELECT * FROM operations o WHERE ${range}
          ORDER BY o.created_at DESC, o.seq DESC LIMIT ${SCAN_WINDOW}) o WHERE true${residual}`
@@ -295,11 +317,15 @@ function pageSql(p: SqlParams, rows: string, residual: string, window: Operation
  * Newest-first keyset: ` AND` rows before the operation `afterSeq` in
  * (created_at, seq) order; nothing from the start. (A bound that is always
  * true would still be taken as the scan's start, ahead of a `to` filter.)
+ * The cursor's row is looked up within the list's account (the placeholder
+ * `account`; null: the bank-wide list), so no cursor reads another
+ * account's row: a seq from elsewhere bounds nothing and the page is empty.
  */
-function before(p: SqlParams, afterSeq: string | null): string {
+function before(p: SqlParams, account: string | null, afterSeq: string | null): string {
   if (afterSeq === null) return '';
   const seq = p.add(afterSeq, 'bigint');
-  return ` AND (o.created_at, o.seq) < ((SELECT c.created_at FROM operations c WHERE c.seq = ${seq}), ${seq})`;
+  const scope = account ? ` AND c.account_id = ${account}` : '';
+  return ` AND (o.created_at, o.seq) < ((SELECT c.created_at FROM operations c WHERE c.seq = ${seq}${scope}), ${seq})`;
 }
 
 /**

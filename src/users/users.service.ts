@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { PasswordService } from '../auth/password.service';
 import { SessionsService } from '../auth/sessions.service';
-import { cursorScope, Page, pageStart, toPage, UUID_KEY } from '../common/pagination';
+import { Cursors, Page, pageStart, toPage, UUID_KEY } from '../common/pagination';
 import { pgCode } from '../common/transactions';
 import { ApiError, notFound, validationFailed } from '../common/problem';
 import { AppConfig } from '../config/app-config';
@@ -23,6 +23,7 @@ export class UsersService implements OnApplicationBootstrap {
     private readonly passwords: PasswordService,
     private readonly sessions: SessionsService,
     private readonly config: AppConfig,
+    private readonly cursors: Cursors,
   ) {}
 
   /** On an empty database, creates `admin` with ADMIN_PASSWORD or a random password shown once. */
@@ -67,7 +68,7 @@ export class UsersService implements OnApplicationBootstrap {
 
   /** Oldest first, through the (created_at, id) index from the cursor's user on. */
   async list(query: ListUsersQuery): Promise<Page<UserDto>> {
-    const scope = cursorScope('users', query.role);
+    const scope = this.cursors.scope('users', query.role);
     const start = pageStart(query, scope, UUID_KEY);
     const { rows, total } = await this.users.page(
       query.role ?? null,
