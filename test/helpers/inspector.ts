@@ -27,7 +27,7 @@ export class Inspected {
     const id = this.next++;
     return new Promise((done, fail) => {
       const onMessage = (data: WebSocket.RawData) => {
-        const message = JSON.parse(String(data)) as { id?: number; error?: { message: string } };
+        const message = JSON.parse(textOf(data)) as { id?: number; error?: { message: string } };
         if (message.id !== id) return;
         this.socket.off('message', onMessage);
         if (message.error) fail(new Error(message.error.message));
@@ -48,3 +48,11 @@ export class Inspected {
     this.socket.close();
   }
 }
+
+/** A message's text: the protocol sends JSON in text frames. */
+const textOf = (data: WebSocket.RawData): string =>
+  Array.isArray(data)
+    ? Buffer.concat(data).toString()
+    : Buffer.isBuffer(data)
+      ? data.toString()
+      : Buffer.from(new Uint8Array(data)).toString();
