@@ -1,6 +1,7 @@
 import type { PoolConfig } from 'pg';
 import { DataSourceOptions } from 'typeorm';
 import { LoginFailure } from '../auth/login-failure.entity';
+import { LoginSuccess } from '../auth/login-success.entity';
 import { Session } from '../auth/session.entity';
 import { Account, AccountHolder } from '../accounts/account.entity';
 import { Client } from '../clients/client.entity';
@@ -13,12 +14,14 @@ import { LedgerAtScale1764000000000 } from './migrations/1764000000000-LedgerAtS
 import { IdempotencyInTransaction1764100000000 } from './migrations/1764100000000-IdempotencyInTransaction';
 import { CaseInsensitiveKeys1764200000000 } from './migrations/1764200000000-CaseInsensitiveKeys';
 import { CheaperMoneyText1764300000000 } from './migrations/1764300000000-CheaperMoneyText';
+import { KnownLoginAddresses1764420000000 } from './migrations/1764420000000-KnownLoginAddresses';
 
 export const ENTITIES = [
   Client,
   User,
   Session,
   LoginFailure,
+  LoginSuccess,
   Account,
   AccountHolder,
   Operation,
@@ -31,6 +34,7 @@ export const MIGRATIONS = [
   IdempotencyInTransaction1764100000000,
   CaseInsensitiveKeys1764200000000,
   CheaperMoneyText1764300000000,
+  KnownLoginAddresses1764420000000,
 ];
 
 /**
