@@ -1,7 +1,8 @@
 import { randomBytes, createHmac } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Env } from './env';
+import { ensurePrivateFolder, writeOwnerOnlyFile } from './private-files';
 
 export type TrustProxy = boolean | number | string[];
 
@@ -62,6 +63,8 @@ export class AppConfig {
     this.pruneIntervalSeconds = env.PRUNE_INTERVAL;
     this.metrics = { enabled: env.METRICS_ENABLED, port: env.METRICS_PORT, host: env.METRICS_HOST };
     const dataDir = env.DATA_DIR.startsWith('memory://') ? env.DATA_DIR : resolve(env.DATA_DIR);
+    // The embedded database's folder is checked before anything (the development secret) goes in.
+    if (!env.DATABASE_URL && !dataDir.startsWith('memory://')) ensurePrivateFolder(dataDir);
     this.database = {
       url: env.DATABASE_URL,
       poolSize: env.DATABASE_POOL_SIZE,
@@ -113,10 +116,9 @@ export function devSecret(dataDir: string): string {
   try {
     return readFileSync(file, 'utf8').trim();
   } catch {
-    mkdirSync(dataDir, { recursive: true });
     const secret = randomBytes(48).toString('base64url');
     try {
-      writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
+      writeOwnerOnlyFile(file, secret);
       return secret;
     } catch {
       return readFileSync(file, 'utf8').trim();
