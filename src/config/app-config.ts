@@ -47,6 +47,11 @@ export class AppConfig {
   /** Key for the HMAC that refresh tokens carry; derived, never the signing key itself. */
   readonly refreshTokenKey: Buffer;
   readonly adminPassword?: string;
+  /**
+   * Production only: where a generated first admin password is written, never
+   * logged. ADMIN_PASSWORD_FILE, else `admin-password` in DATA_DIR (none for memory://).
+   */
+  readonly adminPasswordFile?: string;
 
   constructor(env: Env) {
     this.nodeEnv = env.NODE_ENV;
@@ -92,6 +97,11 @@ export class AppConfig {
       .update('refresh-token-key/v1')
       .digest();
     this.adminPassword = env.ADMIN_PASSWORD;
+    this.adminPasswordFile = env.ADMIN_PASSWORD_FILE
+      ? resolve(env.ADMIN_PASSWORD_FILE)
+      : dataDir.startsWith('memory://')
+        ? undefined
+        : join(dataDir, 'admin-password');
   }
 }
 
