@@ -42,11 +42,12 @@ ENV NODE_ENV=production \
     MALLOC_ARENA_MAX=1
 WORKDIR /app
 # Code and dependencies stay root-owned (read-only for the app); only data/ is
-# writable, for the embedded database when DATABASE_URL is not set.
+# writable, for the embedded database when DATABASE_URL is not set, and only
+# by the app (mode 0700: the service refuses a data folder others may use).
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
-RUN mkdir -p /app/data && chown node:node /app/data
+RUN install -d -o node -g node -m 700 /app/data
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \

@@ -3,6 +3,7 @@ import type { Params } from 'nestjs-pino';
 import { PinoLogger } from 'nestjs-pino';
 import pino from 'pino';
 import type { DestinationStream, Level, Logger } from 'pino';
+import { clientAddress } from './common/request-client';
 import { AppConfig } from './config/app-config';
 import { onRequestEnd, Outcome } from './common/request-end';
 
@@ -97,7 +98,7 @@ export function logRequests(fastify: FastifyInstance, given?: Logger): void {
           id: request.id,
           method: request.method,
           url: request.url.split('?')[0],
-          remoteAddress: request.ip,
+          remoteAddress: clientAddress(request),
         },
         res: { statusCode: reply.statusCode },
         responseTime: Math.round(reply.elapsedTime),

@@ -497,6 +497,66 @@ describe('auth', () => {
       await attempt(user.username, USER_PASSWORD, freshAddress()).expect(429);
       await attempt('admin', ADMIN_PASSWORD, freshAddress()).expect(200);
     });
+
+    describe('cannot be turned against the user', () => {
+      /** 50 wrong passwords for `username`, 5 from each of 10 addresses, as the attack goes. */
+      async function attack(username: string): Promise<void> {
+        for (let a = 0; a < 10; a++) {
+          const address = freshAddress();
+          for (let i = 0; i < 5; i++)
+            await attempt(username, 'wrong-password-x', address).expect(401);
+        }
+      }
+
+      it('after 50 failures from 10 addresses, the owner still logs in from an address of a success, on both login routes, and nowhere else', async () => {
+        const user = await newUser();
+        const known = freshAddress();
+        await attempt(user.username, USER_PASSWORD, known).expect(200);
+        await attack(user.username);
+
+        const res = await attempt(user.username, USER_PASSWORD, known);
+        expect(res.status).toBe(200);
+        await me(res.body.accessToken).expect(200);
+        const alias = await t.http
+          .post('/api/token/')
+          .set('X-Forwarded-For', known)
+          .send({ username: user.username.toUpperCase(), password: USER_PASSWORD });
+        expect(alias.status).toBe(200);
+
+        const elsewhere = await attempt(user.username, USER_PASSWORD, freshAddress());
+        expectProblem(elsewhere, 429, 'TOO_MANY_REQUESTS');
+        expect(Number(elsewhere.headers['retry-after'])).toBeGreaterThan(0);
+        const aliasElsewhere = await t.http
+          .post('/api/token/')
+          .set('X-Forwarded-For', freshAddress())
+          .send({ username: user.username, password: USER_PASSWORD });
+        expect(aliasElsewhere.status).toBe(429);
+        expect(Number(aliasElsewhere.headers['retry-after'])).toBeGreaterThan(0);
+      });
+
+      it('the per-address limits still hold at a known address', async () => {
+        const user = await newUser();
+        const known = freshAddress();
+        await attempt(user.username, USER_PASSWORD, known).expect(200);
+        for (let i = 0; i < 5; i++)
+          await attempt(user.username, 'wrong-password-x', known).expect(401);
+        await attempt(user.username, USER_PASSWORD, known).expect(429);
+      });
+
+      it('an address whose last success is more than 30 days old is no longer known', async () => {
+        const user = await newUser();
+        const known = freshAddress();
+        await attempt(user.username, USER_PASSWORD, known).expect(200);
+        await t.app
+          .get(DataSource)
+          .query(
+            `UPDATE login_successes SET last_success_at = now() - interval '30 days 1 minute' WHERE ip = $1`,
+            [known],
+          );
+        await attack(user.username);
+        await attempt(user.username, USER_PASSWORD, known).expect(429);
+      });
+    });
   });
 
   describe('simplejwt-compatible aliases', () => {

@@ -128,7 +128,8 @@ describe('user:create CLI: refused before any database is opened (exit 1)', () =
     'says clearly that an embedded database folder is in use by another process',
     async () => {
       const locked = join(work, 'locked');
-      mkdirSync(locked);
+      // As the service leaves it: private (0700), with the pid of the process that holds it.
+      mkdirSync(locked, { mode: 0o700 });
       writeFileSync(join(locked, 'embedded.pid'), String(process.pid));
       const result = await runCli(['--username', 'locked', '--role', 'teller'], {
         DATA_DIR: locked,

@@ -546,6 +546,22 @@ describe('clients: search and paging', () => {
     expect((await t.http.get('/api/v1/clients?limit=100').set(bearer(teller))).status).toBe(200);
   });
 
+  it.each([
+    ['limit', '0x10'],
+    ['limit', '%205'],
+    ['limit', '1e1'],
+    ['limit', '%2B5'],
+    ['limit', '5.0'],
+    ['page', '0x2'],
+    ['page', '2.0'],
+  ])('?%s=%s, not written in decimal digits, is 400 naming the field', async (field, value) => {
+    const res = await t.http.get(`/api/v1/clients?${field}=${value}`).set(bearer(teller));
+    expectFieldError(res, field);
+    expect(res.body.errors).toEqual([
+      { field, message: `${field} must be a whole number written in decimal digits` },
+    ]);
+  });
+
   it.each(['limit=101', 'limit=0', 'limit=-5', 'limit=abc', 'page=0', 'page=abc'])(
     '?%s is 400',
     async (query) => {

@@ -1,11 +1,12 @@
 /**
  * The README's first run, as a newcomer follows it: `npm start` on an empty
- * folder (the embedded database, no ADMIN_PASSWORD), read the generated admin
- * password off the output, log in, pause, go on; then a restart on the same
- * folder. (Metrics are on, on a port of their own, only to see when the pause
- * has closed the pool's idle connection.)
+ * folder (the embedded database, no ADMIN_PASSWORD, NODE_ENV unset, so
+ * development), read the generated admin password off the output, log in,
+ * pause, go on; then a restart on the same folder. (Metrics are on, on a port
+ * of their own, only to see when the pause has closed the pool's idle
+ * connection.) And the first start in production, which logs no password.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, kill, listening, Service, startService, until } from './helpers/service';
@@ -28,6 +29,7 @@ describe('the first start on an empty embedded database', () => {
     base = `http://127.0.0.1:${port}`;
     metrics = `http://127.0.0.1:${metricsPort}/metrics`;
     service = startService(work, {
+      NODE_ENV: undefined,
       DATA_DIR: data,
       PORT: String(port),
       ADMIN_PASSWORD: undefined,
@@ -78,6 +80,7 @@ describe('the first start on an empty embedded database', () => {
     await kill(service);
     const port = await freePort();
     service = startService(work, {
+      NODE_ENV: undefined,
       DATA_DIR: data,
       PORT: String(port),
       ADMIN_PASSWORD: undefined,
@@ -87,4 +90,42 @@ describe('the first start on an empty embedded database', () => {
     const health = await fetch(`http://127.0.0.1:${port}/health`);
     expect(health.status).toBe(200);
   }, 120_000);
+});
+
+describe('the first start in production on an empty database', () => {
+  let service: Service;
+  let base: string;
+  const data = join(work, 'production-data');
+  const file = join(data, 'admin-password');
+
+  beforeAll(async () => {
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    service = startService(work, {
+      NODE_ENV: 'production',
+      DATA_DIR: data,
+      PORT: String(port),
+      ADMIN_PASSWORD: undefined,
+    });
+    await until('listening', () => listening(service).length === 1);
+  }, 120_000);
+  afterAll(() => kill(service));
+
+  it('logs no password but the file that holds it, readable by its owner only, and it logs in', async () => {
+    expect(service.lines.filter((l) => text(l).includes(file)).map(text)).toEqual([
+      `Created the first user "admin" with a generated password, written to ${file} (readable by this user only)`,
+    ]);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const password = readFileSync(file, 'utf8').trim();
+    expect(password).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    const login = await fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password }),
+    });
+    expect(login.status).toBe(200);
+    expect(service.lines.some((l) => BANNER.test(text(l)))).toBe(false);
+    const everything = [...service.lines.map((l) => JSON.stringify(l)), ...service.stderr];
+    expect(everything.filter((l) => l.includes(password))).toEqual([]);
+  });
 });

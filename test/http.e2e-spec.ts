@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { connect, Socket } from 'node:net';
+import { connect, isIP, Socket } from 'node:net';
 import type { Response } from 'supertest';
 import { ADMIN_PASSWORD, TestApp, USER_PASSWORD, bearer, freshAddress } from './helpers/app';
 import { expectProblem } from './helpers/expect';
@@ -559,6 +559,48 @@ describe('client address without TRUST_PROXY', () => {
     expect(res.headers['retry-after']).toMatch(/^\d+$/);
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
   });
+});
+
+describe('client address with TRUST_PROXY=true', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await TestApp.start({ TRUST_PROXY: 'true' });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  /** Logs admin in, with this X-Forwarded-For if given; the address its session shows. */
+  async function sessionAddress(forwardedFor?: string): Promise<string> {
+    const login = t.http.post('/api/v1/auth/login');
+    const res = await (
+      forwardedFor === undefined ? login : login.set('X-Forwarded-For', forwardedFor)
+    ).send({ username: 'admin', password: ADMIN_PASSWORD });
+    expect(res.status).toBe(200);
+    const sessions = await t.http
+      .get('/api/v1/auth/sessions')
+      .set(bearer(res.body.accessToken as string));
+    expect(sessions.status).toBe(200);
+    return (sessions.body as Array<{ current: boolean; ip: string }>).find((s) => s.current)!.ip;
+  }
+
+  it('believes a forwarded IP address (the control for the cases below)', async () => {
+    expect(await sessionAddress('203.0.113.9')).toBe('203.0.113.9');
+  });
+
+  it.each([
+    ['65 characters', 'a'.repeat(65)],
+    ['an IPv6 address with a zone, 65 characters in all', `fe80::1%${'a'.repeat(57)}`],
+    ['markup', '<b>evil</b>'],
+  ])(
+    'ignores a forwarded address of %s: the login works and the session shows the socket address',
+    async (_, forwardedFor) => {
+      const socket = await sessionAddress();
+      expect(isIP(socket)).not.toBe(0);
+      expect(await sessionAddress(forwardedFor)).toBe(socket);
+    },
+  );
 });
 
 describe('CORS with CORS_ORIGINS', () => {

@@ -209,7 +209,7 @@ describe('schema', () => {
 });
 
 describe('pruning', () => {
-  it('removes ended sessions, login failures past the throttling window, idempotency keys past 24 h, statement slots past their lease', async () => {
+  it('removes ended sessions, login failures past the throttling window, known addresses past 30 days, idempotency keys past 24 h, statement slots past their lease', async () => {
     const t = await TestApp.start();
     try {
       const db = t.app.get(DataSource);
@@ -228,6 +228,10 @@ describe('pruning', () => {
          VALUES ('old', '192.0.2.1', now() - interval '16 minutes'), ('new', '192.0.2.1', now())`,
       );
       await db.query(
+        `INSERT INTO login_successes (username, ip, last_success_at)
+         VALUES ('old', '192.0.2.1', now() - interval '31 days'), ('new', '192.0.2.1', now() - interval '29 days')`,
+      );
+      await db.query(
         `INSERT INTO idempotency_keys (user_id, key, route, request_hash, response_status, response_type, response_body, created_at)
          VALUES ($1, 'old', 'POST /x', '\\x00', 201, 'application/json', '{}', now() - interval '25 hours'),
                 ($1, 'new', 'POST /x', '\\x00', 201, 'application/json', '{}', now() - interval '23 hours')`,
@@ -243,11 +247,16 @@ describe('pruning', () => {
       expect(removed).toEqual({
         sessions: 2,
         login_failures: 1,
+        login_successes: 1,
         idempotency_keys: 1,
         statement_slots: 1,
       });
       const slots = await db.query<Array<{ slot: number }>>(`SELECT slot FROM statement_slots`);
       expect(slots).toEqual([{ slot: 2 }]);
+      const known = await db.query<Array<{ username: string }>>(
+        `SELECT username FROM login_successes ORDER BY username`,
+      );
+      expect(known.map((k) => k.username)).toEqual(['admin', 'new']);
       const keys = await db.query<Array<{ key: string }>>(`SELECT key FROM idempotency_keys`);
       expect(keys.map((k) => k.key)).toEqual(['new']);
       const failures = await db.query<Array<{ username: string }>>(

@@ -4,8 +4,9 @@
  *
  * - parse the request;
  * - verify the HS256 access token: algorithm, signature (an HMAC with a key
- *   made once), exp, iss, aud, typ; a verified token is remembered by its
- *   whole text until it expires, with the service's VerifiedTokens;
+ *   made once), exp, age by iat, iss, aud, typ; a verified token is
+ *   remembered by its whole text until it expires, with the service's
+ *   VerifiedTokens;
  * - run the service's own statement (the same SQL text, a named prepared
  *   statement on a pg pool of the same size);
  * - format the same JSON, with the serializers the service compiles from the
@@ -17,7 +18,7 @@
  *
  * GET /api/v1/accounts/:id and GET /api/v1/auth/me; anything else is 404.
  * Settings: PORT, DATABASE_URL, JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE,
- * DATABASE_POOL_SIZE (as the service).
+ * ACCESS_TOKEN_TTL, DATABASE_POOL_SIZE (as the service).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
@@ -32,6 +33,8 @@ import { requestIdFrom } from '../../src/common/request-id';
 import { securityHeaders } from '../../src/common/security-headers';
 import { SESSION_CHECK_SQL } from '../../src/auth/sessions.repository';
 import { VerifiedTokens } from '../../src/auth/verified-tokens';
+import { IAT_LEEWAY_SECONDS } from '../../src/auth/tokens.service';
+import { parseDuration } from '../../src/config/duration';
 
 const env = process.env;
 const pool = new Pool({
@@ -41,17 +44,19 @@ const pool = new Pool({
 const hmacKey = Buffer.from(env.JWT_SECRET!);
 const ISSUER = env.JWT_ISSUER ?? 'bank-api';
 const AUDIENCE = env.JWT_AUDIENCE ?? 'bank-api';
+const MAX_AGE = (parseDuration(env.ACCESS_TOKEN_TTL ?? '15m') ?? 900) + IAT_LEEWAY_SECONDS;
 
 interface Claims {
   sub: string;
   sid: string;
   typ: string;
+  iat: number;
   exp: number;
   iss: string;
   aud: string;
 }
 
-const verified = new VerifiedTokens<Claims>();
+const verified = new VerifiedTokens<Claims>(MAX_AGE);
 
 function verify(authorization: string | undefined): Claims | null {
   if (!authorization?.startsWith('Bearer ')) return null;
@@ -72,7 +77,9 @@ function verify(authorization: string | undefined): Claims | null {
     Buffer.from(token.slice(first + 1, second), 'base64url').toString(),
   ) as Claims;
   if (claims.typ !== 'access' || claims.iss !== ISSUER || claims.aud !== AUDIENCE) return null;
-  if (claims.exp * 1000 <= Date.now()) return null;
+  const now = Date.now();
+  if (claims.exp * 1000 <= now || (claims.iat + MAX_AGE) * 1000 < now) return null;
+  if (claims.iat * 1000 > now + IAT_LEEWAY_SECONDS * 1000) return null;
   return verified.add(token, claims);
 }
 

@@ -4,20 +4,23 @@ import { DataSource, EntityManager } from 'typeorm';
 /**
  * For each limit (per username and address, per address, per username): the
  * time of the failure that reached it within the window (null: not
- * reached), and the database's now.
+ * reached); whether the username logged in successfully from the address
+ * recently; and the database's now.
  */
 export interface LatestFailures {
   pair: Date | null;
   address: Date | null;
   username: Date | null;
+  known: boolean;
   now: Date;
 }
 
 /**
- * The failed logins' SQL. Counting and recording happen in one transaction
- * under lock(): two concurrent attempts on the same username or address are
- * serial, so the sixth of thirty parallel guesses sees five. The windows are
- * measured with the database's clock, which every instance shares.
+ * The login throttle's SQL: failed logins, and the addresses of successful
+ * ones. Counting and recording happen in one transaction under lock(): two
+ * concurrent attempts on the same username or address are serial, so the
+ * sixth of thirty parallel guesses sees five. The windows are measured with
+ * the database's clock, which every instance shares.
  */
 @Injectable()
 export class LoginFailuresRepository {
@@ -38,9 +41,10 @@ export class LoginFailuresRepository {
 
   /**
    * The failures that reached each limit of `limits` [pair, address,
-   * username] within the last `window` seconds. A statement of its own,
-   * after lock(): its snapshot sees every attempt recorded by a request
-   * that held the locks before.
+   * username] within the last `window` seconds, and whether the username
+   * logged in successfully from the address within `knownFor` seconds (never
+   * when 0). A statement of its own, after lock(): its snapshot sees every
+   * attempt recorded by a request that held the locks before.
    */
   async nthLatest(
     em: EntityManager,
@@ -48,6 +52,7 @@ export class LoginFailuresRepository {
     ip: string,
     window: number,
     limits: [number, number, number],
+    knownFor: number,
   ): Promise<LatestFailures> {
     const [latest] = await em.query<LatestFailures[]>(
       `SELECT
@@ -60,8 +65,10 @@ export class LoginFailuresRepository {
          (SELECT created_at FROM login_failures
            WHERE username = $1 AND created_at > now() - make_interval(secs => $3)
            ORDER BY created_at DESC OFFSET $6 LIMIT 1) AS username,
+         $7 > 0 AND EXISTS (SELECT 1 FROM login_successes
+           WHERE username = $1 AND ip = $2 AND last_success_at > now() - make_interval(secs => $7)) AS known,
          now() AS now`,
-      [username, ip, window, limits[0] - 1, limits[1] - 1, limits[2] - 1],
+      [username, ip, window, limits[0] - 1, limits[1] - 1, limits[2] - 1, knownFor],
     );
     return latest;
   }
@@ -79,11 +86,33 @@ export class LoginFailuresRepository {
     await this.db.query(`DELETE FROM login_failures WHERE id = $1`, [id]);
   }
 
+  /**
+   * The attempt `id` succeeded: it is no failure, and its address is known
+   * for the username from now on. One statement, so both happen or neither.
+   */
+  async recordSuccess(id: string, username: string, ip: string): Promise<void> {
+    await this.db.query(
+      `WITH attempt AS (DELETE FROM login_failures WHERE id = $1)
+       INSERT INTO login_successes (username, ip) VALUES ($2, $3)
+       ON CONFLICT (username, ip) DO UPDATE SET last_success_at = now()`,
+      [id, username, ip],
+    );
+  }
+
   /** Deletes failures older than `window` seconds, which no limit counts; answers how many. */
   async deleteOlderThan(window: number): Promise<number> {
     const [, count] = await this.db.query<[unknown, number]>(
       `DELETE FROM login_failures WHERE created_at < now() - make_interval(secs => $1)`,
       [window],
+    );
+    return count;
+  }
+
+  /** Forgets addresses last logged in from more than `knownFor` seconds ago; answers how many. */
+  async deleteSuccessesOlderThan(knownFor: number): Promise<number> {
+    const [, count] = await this.db.query<[unknown, number]>(
+      `DELETE FROM login_successes WHERE last_success_at < now() - make_interval(secs => $1)`,
+      [knownFor],
     );
     return count;
   }

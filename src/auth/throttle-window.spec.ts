@@ -1,4 +1,4 @@
-import { LOGIN_THROTTLE, retryAfterSeconds } from './throttle-window';
+import { LOGIN_THROTTLE, PASSWORD_THROTTLE, retryAfterSeconds } from './throttle-window';
 
 const now = new Date('2026-01-01T12:00:00.000Z');
 const ago = (seconds: number) => new Date(now.getTime() - seconds * 1000);
@@ -30,6 +30,15 @@ describe('retryAfterSeconds', () => {
       perUsernameAndAddress: 5,
       perAddress: 20,
       perUsername: 50,
+      knownAddressSeconds: 30 * 24 * 3600,
+    });
+  });
+
+  it('keeps the password-change rule: 5 per user from any addresses, known or not', () => {
+    expect(PASSWORD_THROTTLE).toEqual({
+      ...LOGIN_THROTTLE,
+      perUsername: 5,
+      knownAddressSeconds: 0,
     });
   });
 });

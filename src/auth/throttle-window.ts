@@ -3,21 +3,35 @@ export interface ThrottleLimits {
   perUsernameAndAddress: number;
   perAddress: number;
   perUsername: number;
+  /**
+   * How long a success from an address spares that address the perUsername
+   * limit (0: never); successes are recorded only when it is above 0.
+   */
+  knownAddressSeconds: number;
 }
 
-/** Failed-login limits, each over the same sliding window. */
+/**
+ * Failed-login limits, each over the same sliding window. The per-username
+ * one does not apply from an address where the user logged in within 30
+ * days: else anyone who knows a username could keep its owner locked out.
+ */
 export const LOGIN_THROTTLE: ThrottleLimits = {
   windowSeconds: 15 * 60,
   perUsernameAndAddress: 5,
   perAddress: 20,
   perUsername: 50,
+  knownAddressSeconds: 30 * 24 * 3600,
 };
 
 /**
  * Wrong current passwords on POST /auth/password: a stolen access token buys
- * five guesses per user per window, from any number of addresses.
+ * five guesses per user per window, from any number of addresses, known or not.
  */
-export const PASSWORD_THROTTLE: ThrottleLimits = { ...LOGIN_THROTTLE, perUsername: 5 };
+export const PASSWORD_THROTTLE: ThrottleLimits = {
+  ...LOGIN_THROTTLE,
+  perUsername: 5,
+  knownAddressSeconds: 0,
+};
 
 /**
  * Given, for each scope, the timestamp of its n-th most recent failure inside

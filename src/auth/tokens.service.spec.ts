@@ -1,9 +1,9 @@
-import { JwtService } from '@nestjs/jwt';
+import { JwtService, JwtSignOptions } from '@nestjs/jwt';
 import { generateKeyPairSync, KeyObject, randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { validateEnv } from '../config/env';
 import { JwtKeys } from './jwt-keys';
-import { TokensService } from './tokens.service';
+import { IAT_LEEWAY_SECONDS, TokensService } from './tokens.service';
 
 function service(env: Record<string, string> = {}) {
   const config = new AppConfig(
@@ -69,23 +69,73 @@ describe('TokensService', () => {
       );
     });
 
-    it('say TOKEN_EXPIRED once expired', () => {
-      const expired = new JwtService({}).sign(
-        { sid: sessionId, typ: 'access', exp: Math.floor(Date.now() / 1000) - 10 },
+    /** An access token signed here with the service's key, with these claims. */
+    const signed = (claims: Record<string, unknown>, options: JwtSignOptions = {}) =>
+      new JwtService({}).sign(
+        { sid: sessionId, typ: 'access', ...claims },
         {
           secret: 'unit-test-secret-that-is-long-enough-123',
           subject: userId,
           jwtid: randomUUID(),
           issuer: 'bank-api',
           audience: 'bank-api',
+          ...options,
         },
       );
+    const now = () => Math.floor(Date.now() / 1000);
+    const TEN_YEARS = 10 * 365 * 24 * 3600;
+    /** ACCESS_TOKEN_TTL (15 minutes) plus the leeway. */
+    const MAX_AGE = 900 + IAT_LEEWAY_SECONDS;
+
+    it('say TOKEN_EXPIRED once expired', () => {
+      const expired = signed({ exp: now() - 10 });
       expect(() => tokens.verifyAccess(expired)).toThrow(
         expect.objectContaining({ code: 'TOKEN_EXPIRED' }),
       );
     });
+
+    describe('whatever their exp says', () => {
+      it('are accepted up to ACCESS_TOKEN_TTL plus at most 60 s of leeway old by their iat', () => {
+        expect(IAT_LEEWAY_SECONDS).toBeLessThanOrEqual(60);
+        const jwt = signed({ iat: now() - MAX_AGE + 5, exp: now() + TEN_YEARS });
+        expect(tokens.verifyAccess(jwt)).toMatchObject({ sub: userId, sid: sessionId });
+      });
+
+      it('say TOKEN_EXPIRED when older by their iat', () => {
+        const jwt = signed({ iat: now() - MAX_AGE - 5, exp: now() + TEN_YEARS });
+        expect(() => tokens.verifyAccess(jwt)).toThrow(
+          expect.objectContaining({ code: 'TOKEN_EXPIRED' }),
+        );
+      });
+
+      it('are refused without an iat, or with one ahead of now by more than the leeway', () => {
+        for (const jwt of [
+          signed({ exp: now() + TEN_YEARS }, { noTimestamp: true }),
+          signed({ iat: now() + TEN_YEARS, exp: now() + TEN_YEARS + 900 }),
+          signed({ iat: now() + IAT_LEEWAY_SECONDS + 5, exp: now() + TEN_YEARS }),
+        ]) {
+          expect(() => tokens.verifyAccess(jwt)).toThrow(
+            expect.objectContaining({ code: 'TOKEN_INVALID' }),
+          );
+        }
+        expect(tokens.verifyAccess(signed({ iat: now() + 5, exp: now() + 900 }))).toMatchObject({
+          sub: userId,
+        });
+      });
+    });
+
     describe('once verified', () => {
       afterEach(() => jest.restoreAllMocks());
+
+      it('are still refused with TOKEN_EXPIRED once too old by their iat, whatever their exp says', () => {
+        const iat = now();
+        const jwt = signed({ iat, exp: iat + TEN_YEARS });
+        expect(tokens.verifyAccess(jwt)).toMatchObject({ sub: userId });
+        jest.spyOn(Date, 'now').mockReturnValue((iat + MAX_AGE) * 1000 + 1);
+        expect(() => tokens.verifyAccess(jwt)).toThrow(
+          expect.objectContaining({ code: 'TOKEN_EXPIRED' }),
+        );
+      });
 
       it('are still refused with TOKEN_EXPIRED when they expire', () => {
         const jwt = tokens.signAccess(userId, sessionId);

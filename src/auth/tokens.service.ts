@@ -25,6 +25,12 @@ export interface RefreshTokenParts {
 const REFRESH_BYTES = 16 + 4 + 32;
 
 /**
+ * How far another instance's clock may be from this one's when it signs:
+ * the slack on a token's age by its iat, and on an iat ahead of now.
+ */
+export const IAT_LEEWAY_SECONDS = 60;
+
+/**
  * Access tokens are JWTs; refresh tokens are opaque: the session id, a
  * generation counter and an HMAC of both under a server key (256 bits nobody
  * can predict without it). Deriving them lets the server hand out the same
@@ -33,19 +39,24 @@ const REFRESH_BYTES = 16 + 4 + 32;
  *
  * The signer and the verifier (fast-jwt) are made once, with their keys: the
  * algorithm is pinned, and the issuer, audience and expiry are checked on
- * every token. Which session a token belongs to is checked elsewhere, on
- * every request: the cache of verified tokens only spares the signature.
+ * every token, and so is its age by iat: a token older than
+ * ACCESS_TOKEN_TTL (plus the leeway) is expired whatever its exp says, and
+ * one issued in the future is not valid. Which session a token belongs to
+ * is checked elsewhere, on every request: the cache of verified tokens only
+ * spares the signature.
  */
 @Injectable()
 export class TokensService {
   private readonly sign: (payload: object) => string;
   private readonly verify: (token: string) => unknown;
-  private readonly verified = new VerifiedTokens<AccessClaims>();
+  private readonly verified: VerifiedTokens<AccessClaims>;
 
   constructor(
     private readonly keys: JwtKeys,
     private readonly config: AppConfig,
   ) {
+    const maxAgeSeconds = config.jwt.accessTtl + IAT_LEEWAY_SECONDS;
+    this.verified = new VerifiedTokens(maxAgeSeconds);
     this.sign = createSigner({
       key: keys.signingKey,
       algorithm: keys.algorithm,
@@ -61,6 +72,8 @@ export class TokensService {
         allowedIss: config.jwt.issuer,
         allowedAud: config.jwt.audience,
         requiredClaims: ['exp', 'iat', 'iss', 'aud'],
+        // An expired token's error, as for exp: the client's answer is the same, a refresh.
+        maxAge: maxAgeSeconds * 1000,
       });
     if (keys.algorithm === 'HS256') {
       this.verify = verifierFor(keys.signingKey);
@@ -81,9 +94,9 @@ export class TokensService {
     return this.sign({ sub: userId, sid: sessionId, jti: randomUUID(), typ: 'access' });
   }
 
-  /** The claims of an access token whose signature, algorithm, issuer, audience and expiry are good. */
+  /** The claims of an access token whose signature, algorithm, issuer, audience, expiry and age are good. */
   verifyAccess(token: string): Readonly<AccessClaims> {
-    // An expired one is not found: the verifier says TOKEN_EXPIRED below.
+    // An expired or too old one is not found: the verifier says TOKEN_EXPIRED below.
     const known = this.verified.get(token);
     if (known !== undefined) return known;
     let claims: unknown;
@@ -97,6 +110,10 @@ export class TokensService {
     }
     if (!isAccessClaims(claims)) {
       throw new ApiError('TOKEN_INVALID', 'The token is not an access token');
+    }
+    // fast-jwt bounds only the age; an iat ahead of now would stretch it without limit.
+    if (claims.iat * 1000 > Date.now() + IAT_LEEWAY_SECONDS * 1000) {
+      throw new ApiError('TOKEN_INVALID', 'The access token is not valid yet');
     }
     return this.verified.add(token, claims);
   }
@@ -139,6 +156,7 @@ export function isAccessClaims(claims: unknown): claims is AccessClaims {
     typeof c.sid === 'string' &&
     typeof c.jti === 'string' &&
     typeof c.exp === 'number' &&
+    typeof c.iat === 'number' &&
     /^[0-9a-f-]{36}$/i.test(c.sid) &&
     /^[0-9a-f-]{36}$/i.test(c.sub)
   );

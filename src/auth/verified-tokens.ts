@@ -1,19 +1,24 @@
 /**
- * Verified tokens and their claims, kept until the claims' `exp`, at most
- * `size` of them (the oldest dropped first). The key is the whole token, so
- * only an exact copy of a verified token is found here: this spares the
- * SHA-256 a cache of token digests takes on every request, which costs about
- * what an HS256 check does.
+ * Verified tokens and their claims, kept until the claims' `exp` or until
+ * they are `maxAgeSeconds` old by their `iat`, whichever comes first (the
+ * verifier's rules), at most `size` of them (the oldest dropped first). The
+ * key is the whole token, so only an exact copy of a verified token is found
+ * here: this spares the SHA-256 a cache of token digests takes on every
+ * request, which costs about what an HS256 check does.
  */
-export class VerifiedTokens<C extends { exp: number }> {
+export class VerifiedTokens<C extends { exp: number; iat: number }> {
   private readonly claims = new Map<string, Readonly<C>>();
 
-  constructor(private readonly size = 1000) {}
+  constructor(
+    private readonly maxAgeSeconds: number,
+    private readonly size = 1000,
+  ) {}
 
-  /** The claims of `token` if it was verified and has not expired since. */
+  /** The claims of `token` if it was verified and has neither expired nor grown too old since. */
   get(token: string): Readonly<C> | undefined {
     const claims = this.claims.get(token);
-    if (claims === undefined || claims.exp * 1000 > Date.now()) return claims;
+    if (claims === undefined) return undefined;
+    if (Math.min(claims.exp, claims.iat + this.maxAgeSeconds) * 1000 > Date.now()) return claims;
     this.claims.delete(token);
     return undefined;
   }

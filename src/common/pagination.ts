@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateBy } from 'class-validator';
+import { IsOptional, IsString, MaxLength, ValidateBy } from 'class-validator';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { validationFailed } from './problem';
+import { DecimalInt } from './validation';
 
 /** `page × limit` above this is refused: a deep OFFSET costs every row it skips. */
 export const MAX_OFFSET_DEPTH = 10_000;
@@ -25,15 +25,16 @@ export class PageQuery {
     description: `1-based; page × limit at most ${MAX_OFFSET_DEPTH}. Deeper, page by cursor.`,
   })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
+  @DecimalInt(1)
   @ValidateBy({
     name: 'shallowPage',
     validator: {
-      validate: (page: unknown, args) =>
-        typeof page !== 'number' ||
-        page * ((args?.object as PageQuery).limit ?? 20) <= MAX_OFFSET_DEPTH,
+      validate: (page: unknown, args) => {
+        const limit: unknown = (args?.object as PageQuery).limit;
+        return (
+          typeof page !== 'number' || typeof limit !== 'number' || page * limit <= MAX_OFFSET_DEPTH
+        );
+      },
       defaultMessage: () =>
         `page × limit must be at most ${MAX_OFFSET_DEPTH}; page deeper with cursor (each page's nextCursor)`,
     },
@@ -42,10 +43,7 @@ export class PageQuery {
 
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20, example: 20 })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @DecimalInt(1, 100)
   limit: number = 20;
 
   @ApiPropertyOptional({

@@ -1,4 +1,6 @@
-import { nulAt } from './validation';
+import { PageQuery } from './pagination';
+import { ApiError } from './problem';
+import { AppValidationPipe, nulAt } from './validation';
 
 describe('nulAt', () => {
   it('names the first string holding U+0000 by its path', () => {
@@ -14,5 +16,43 @@ describe('nulAt', () => {
       nulAt({ amount: 5, description: null, tags: ['a', 'b'], nested: { x: 'y' } }),
     ).toBeNull();
     expect(nulAt(undefined)).toBeNull();
+  });
+});
+
+describe('limit and page of a list', () => {
+  const pipe = new AppValidationPipe();
+  const parse = (query: Record<string, unknown>) =>
+    pipe.transform(query, { type: 'query', metatype: PageQuery }) as Promise<PageQuery>;
+  /** The fields named by the 400 that `query` gets. */
+  const refused = async (query: Record<string, unknown>) => {
+    const error: unknown = await parse(query).then(
+      () => new Error(`${JSON.stringify(query)} was accepted`),
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).code).toBe('VALIDATION_FAILED');
+    return (error as ApiError).extra.errors?.map((e) => e.field);
+  };
+
+  it('reads decimal digits', async () => {
+    expect(await parse({ limit: '16', page: '3' })).toMatchObject({ limit: 16, page: 3 });
+    expect(await parse({ limit: '007' })).toMatchObject({ limit: 7 });
+    expect(await parse({})).toMatchObject({ limit: 20 });
+  });
+
+  it.each(['0x10', ' 5', '5 ', '1e1', '+5', '5.0', '-5', '', '٥', '0b1', 'Infinity', 'abc'])(
+    'refuses %j for limit and for page, naming the field',
+    async (text) => {
+      expect(await refused({ limit: text })).toEqual(['limit']);
+      expect(await refused({ page: text })).toEqual(['page']);
+    },
+  );
+
+  it('refuses a repeated parameter and numbers out of range, naming the field', async () => {
+    expect(await refused({ limit: ['5', '6'] })).toEqual(['limit']);
+    expect(await refused({ limit: '0' })).toEqual(['limit']);
+    expect(await refused({ limit: '101' })).toEqual(['limit']);
+    expect(await refused({ page: '0' })).toEqual(['page']);
+    expect(await refused({ page: '9'.repeat(400) })).toEqual(['page']);
   });
 });

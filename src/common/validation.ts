@@ -7,7 +7,7 @@ import {
   ValidationPipe,
 } from '@nestjs/common';
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsUUID, isUUID, validateSync, ValidationOptions } from 'class-validator';
+import { IsUUID, isUUID, ValidateBy, validateSync, ValidationOptions } from 'class-validator';
 import { ApiError, FieldError, validationFailed } from './problem';
 
 export function flattenValidationErrors(errors: ValidationError[], prefix = ''): FieldError[] {
@@ -144,5 +144,31 @@ export function IsId(options?: ValidationOptions) {
   return applyDecorators(
     Transform(({ value }: { value: unknown }) => lower(value)),
     IsUUID('all', options),
+  );
+}
+
+/**
+ * A whole number of a query string, written in decimal digits only (^[0-9]+$),
+ * from `min` to `max`. Number() would also read `0x10`, ` 5`, `1e1`, `+5` and
+ * `5.0`: such a value stays a string and is refused, with one message naming
+ * the field, as is a number out of range.
+ */
+export function DecimalInt(min: number, max = Infinity) {
+  return applyDecorators(
+    Transform(({ value }: { value: unknown }) =>
+      typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : value,
+    ),
+    ValidateBy({
+      name: 'decimalInt',
+      validator: {
+        validate: (value: unknown) => typeof value === 'number' && value >= min && value <= max,
+        defaultMessage: (args) =>
+          typeof args?.value !== 'number'
+            ? `${args?.property} must be a whole number written in decimal digits`
+            : max === Infinity
+              ? `${args.property} must be at least ${min}`
+              : `${args.property} must be from ${min} to ${max}`,
+      },
+    }),
   );
 }

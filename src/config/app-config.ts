@@ -1,7 +1,8 @@
 import { randomBytes, createHmac, hkdfSync } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Env } from './env';
+import { ensurePrivateFolder, writeOwnerOnlyFile } from './private-files';
 
 export type TrustProxy = boolean | number | string[];
 
@@ -61,6 +62,11 @@ export class AppConfig {
   /** Key for the HMAC that list cursors carry; derived, never the signing key itself. */
   readonly cursorKey: Buffer;
   readonly adminPassword?: string;
+  /**
+   * Production only: where a generated first admin password is written, never
+   * logged. ADMIN_PASSWORD_FILE, else `admin-password` in DATA_DIR (none for memory://).
+   */
+  readonly adminPasswordFile?: string;
 
   constructor(env: Env) {
     this.nodeEnv = env.NODE_ENV;
@@ -85,6 +91,8 @@ export class AppConfig {
     };
     this.metrics = { enabled: env.METRICS_ENABLED, port: env.METRICS_PORT, host: env.METRICS_HOST };
     const dataDir = env.DATA_DIR.startsWith('memory://') ? env.DATA_DIR : resolve(env.DATA_DIR);
+    // The embedded database's folder is checked before anything (the development secret) goes in.
+    if (!env.DATABASE_URL && !dataDir.startsWith('memory://')) ensurePrivateFolder(dataDir);
     this.database = {
       url: env.DATABASE_URL,
       poolSize: env.DATABASE_POOL_SIZE,
@@ -113,6 +121,11 @@ export class AppConfig {
       .digest();
     this.cursorKey = cursorKey(keyMaterial);
     this.adminPassword = env.ADMIN_PASSWORD;
+    this.adminPasswordFile = env.ADMIN_PASSWORD_FILE
+      ? resolve(env.ADMIN_PASSWORD_FILE)
+      : dataDir.startsWith('memory://')
+        ? undefined
+        : join(dataDir, 'admin-password');
   }
 }
 
@@ -146,10 +159,9 @@ export function devSecret(dataDir: string): string {
   try {
     return readFileSync(file, 'utf8').trim();
   } catch {
-    mkdirSync(dataDir, { recursive: true });
     const secret = randomBytes(48).toString('base64url');
     try {
-      writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
+      writeOwnerOnlyFile(file, secret);
       return secret;
     } catch {
       return readFileSync(file, 'utf8').trim();

@@ -69,7 +69,12 @@ describe('validateEnv', () => {
   });
 
   it('reads the metrics port and address', () => {
-    const env = validateEnv({ METRICS_ENABLED: 'true', METRICS_PORT: '9100', METRICS_HOST: '::' });
+    const env = validateEnv({
+      DATA_DIR: 'memory://',
+      METRICS_ENABLED: 'true',
+      METRICS_PORT: '9100',
+      METRICS_HOST: '::',
+    });
     expect(new AppConfig(env).metrics).toEqual({ enabled: true, port: 9100, host: '::' });
   });
 

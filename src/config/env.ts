@@ -55,6 +55,7 @@ export const envSchema = Joi.object({
   REFRESH_TOKEN_TTL: duration('15d'),
   REFRESH_REUSE_GRACE: duration('10s'),
   ADMIN_PASSWORD: Joi.string().min(12).max(128).empty(''),
+  ADMIN_PASSWORD_FILE: Joi.string().empty(''),
   CORS_ORIGINS: Joi.string().allow('').default(''),
   TRUST_PROXY: Joi.string().allow('').default(''),
   LOG_LEVEL: Joi.string()
@@ -129,6 +130,7 @@ export interface Env {
   REFRESH_TOKEN_TTL: number;
   REFRESH_REUSE_GRACE: number;
   ADMIN_PASSWORD?: string;
+  ADMIN_PASSWORD_FILE?: string;
   CORS_ORIGINS: string;
   TRUST_PROXY: string;
   LOG_LEVEL: (typeof LOG_LEVELS)[number];

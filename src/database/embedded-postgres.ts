@@ -1,8 +1,9 @@
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensurePrivateFolder } from '../config/private-files';
 
 /**
  * A PostgreSQL (PGlite) inside this process, served on a private Unix socket so the
@@ -22,13 +23,27 @@ export class EmbeddedPostgres {
   /**
    * PGlite accepts any user and password, so it is served on a Unix socket in
    * a folder only this process's user may enter (mkdtemp makes it 0700), not
-   * on a port any local user could reach.
+   * on a port any local user could reach. Its files (password hashes, client
+   * data, the WAL, pg_hba.conf) are the user's only too: the data folder is
+   * 0700 (one that others may use is refused), every folder in it 0700 and
+   * every file 0600.
    */
   static async start(dataDir: string): Promise<EmbeddedPostgres> {
-    const lockFile = dataDir.startsWith('memory://') ? null : acquireLock(dataDir);
+    const onDisk = !dataDir.startsWith('memory://');
+    if (onDisk) {
+      // The umask is the process's, and PGlite creates folders and files for as long as it runs
+      // (WAL segments, new tables): set before it starts and kept, it makes them all owner-only.
+      process.umask(0o077);
+      ensurePrivateFolder(dataDir);
+    }
+    const lockFile = onDisk ? acquireLock(dataDir) : null;
     const socketDir = mkdtempSync(join(tmpdir(), 'bank-pglite-'));
     try {
       const db = await PGlite.create(lockFile ? join(dataDir, 'pgdata') : dataDir);
+      // PGlite's file system sets some modes itself, with chmod, which no umask masks: 0666 for
+      // the files it copies in on a first start, 0644 for those PostgreSQL writes with fopen at
+      // start-up (pg_internal.init). Made owner-only once it has started.
+      if (onDisk) ownerOnly(dataDir);
       const server = new PGLiteSocketServer({ db, path: join(socketDir, '.s.PGSQL.5432') });
       await server.start();
       const url = `postgresql://postgres@localhost/postgres?host=${encodeURIComponent(socketDir)}`;
@@ -48,9 +63,16 @@ export class EmbeddedPostgres {
   }
 }
 
+/** Sets every folder under `dir` to 0700 and every file to 0600 (links are left alone). */
+function ownerOnly(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isSymbolicLink()) continue;
+    chmodSync(join(entry.parentPath, entry.name), entry.isDirectory() ? 0o700 : 0o600);
+  }
+}
+
 /** Two processes on one PGlite folder would corrupt it: refuse the second. */
 function acquireLock(dataDir: string): string {
-  mkdirSync(dataDir, { recursive: true });
   const lockFile = join(dataDir, 'embedded.pid');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {

@@ -1,6 +1,7 @@
 import type { PoolConfig } from 'pg';
 import { DataSourceOptions } from 'typeorm';
 import { LoginFailure } from '../auth/login-failure.entity';
+import { LoginSuccess } from '../auth/login-success.entity';
 import { Session } from '../auth/session.entity';
 import { Account, AccountHolder } from '../accounts/account.entity';
 import { Client } from '../clients/client.entity';
@@ -16,12 +17,14 @@ import { CaseInsensitiveKeys1764200000000 } from './migrations/1764200000000-Cas
 import { CheaperMoneyText1764300000000 } from './migrations/1764300000000-CheaperMoneyText';
 import { StatementSlots1764400000000 } from './migrations/1764400000000-StatementSlots';
 import { AccountPagesOwnIndex1764410000000 } from './migrations/1764410000000-AccountPagesOwnIndex';
+import { KnownLoginAddresses1764420000000 } from './migrations/1764420000000-KnownLoginAddresses';
 
 export const ENTITIES = [
   Client,
   User,
   Session,
   LoginFailure,
+  LoginSuccess,
   Account,
   AccountHolder,
   Operation,
@@ -37,6 +40,7 @@ export const MIGRATIONS = [
   CheaperMoneyText1764300000000,
   StatementSlots1764400000000,
   AccountPagesOwnIndex1764410000000,
+  KnownLoginAddresses1764420000000,
 ];
 
 /**

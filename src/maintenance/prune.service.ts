@@ -9,7 +9,8 @@ import { StatementSlotsRepository } from '../operations/statement-slots.reposito
 
 /**
  * Keeps tables from growing without bound: ended sessions (kept a day for
- * the record), login failures older than the throttling window, and
+ * the record), login failures older than the throttling window, addresses
+ * of successful logins older than the 30 days they are known,
  * Idempotency-Keys past the 24 hours they are kept, and statement slots whose
  * lease is over. Each table's owner
  * deletes its own rows; safe to run on every instance at once.
@@ -43,6 +44,9 @@ export class PruneService implements OnApplicationBootstrap, OnApplicationShutdo
       removed.sessions = await this.sessions.deleteEnded();
       removed.login_failures = await this.loginFailures.deleteOlderThan(
         LOGIN_THROTTLE.windowSeconds,
+      );
+      removed.login_successes = await this.loginFailures.deleteSuccessesOlderThan(
+        LOGIN_THROTTLE.knownAddressSeconds,
       );
       removed.idempotency_keys = await this.idempotencyKeys.deleteExpired();
       removed.statement_slots = await this.statementSlots.deleteExpired();

@@ -26,10 +26,14 @@ export class UsersRepository {
   /**
    * Creates user "admin" with the password hash if there is no user at all;
    * false when there already was one. Of several instances starting at once
-   * on an empty database, one inserts and the others insert nothing.
+   * on an empty database, one inserts and the others insert nothing (a second
+   * insert waits for the first's transaction on the unique username).
    */
-  async insertFirstAdmin(passwordHash: string): Promise<boolean> {
-    const inserted: unknown[] = await this.db.query(
+  async insertFirstAdmin(
+    passwordHash: string,
+    em: EntityManager = this.db.manager,
+  ): Promise<boolean> {
+    const inserted: unknown[] = await em.query(
       `INSERT INTO users (username, password_hash, role)
        SELECT 'admin', $1, 'admin' WHERE NOT EXISTS (SELECT 1 FROM users)
        ON CONFLICT DO NOTHING RETURNING id`,

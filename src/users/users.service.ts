@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { DataSource, EntityManager } from 'typeorm';
 import { PasswordService } from '../auth/password.service';
 import { SessionsService } from '../auth/sessions.service';
@@ -7,6 +8,7 @@ import { Cursors, Page, pageStart, toPage, UUID_KEY } from '../common/pagination
 import { pgCode } from '../common/transactions';
 import { ApiError, notFound, validationFailed } from '../common/problem';
 import { AppConfig } from '../config/app-config';
+import { writeOwnerOnlyFile } from '../config/private-files';
 import { CreateUserDto, ListUsersQuery, UpdateUserDto, UserDto } from './dto/users.dto';
 import { Role } from './role';
 import { User } from './user.entity';
@@ -26,17 +28,57 @@ export class UsersService implements OnApplicationBootstrap {
     private readonly cursors: Cursors,
   ) {}
 
-  /** On an empty database, creates `admin` with ADMIN_PASSWORD or a random password shown once. */
+  /**
+   * On an empty database, creates `admin` with ADMIN_PASSWORD or a random
+   * password: shown once outside production; in production, where no
+   * password is ever logged, written to an owner-only file the log names.
+   */
   async onApplicationBootstrap(): Promise<void> {
     if (!(await this.users.isEmpty())) return;
     const password = this.config.adminPassword ?? randomBytes(18).toString('base64url');
     const hash = await this.passwords.hash(password);
-    if (!(await this.users.insertFirstAdmin(hash))) return;
     if (this.config.adminPassword) {
-      this.logger.warn('Created the first user "admin" with the password from ADMIN_PASSWORD');
-    } else {
+      if (await this.users.insertFirstAdmin(hash)) {
+        this.logger.warn('Created the first user "admin" with the password from ADMIN_PASSWORD');
+      }
+    } else if (this.config.isProduction) {
+      const file = await this.insertFirstAdminWithFile(hash, password);
+      if (file) {
+        this.logger.warn(
+          `Created the first user "admin" with a generated password, written to ${file} (readable by this user only)`,
+        );
+      }
+    } else if (await this.users.insertFirstAdmin(hash)) {
       this.logger.warn('Created the first user "admin" with a generated password');
       this.generatedAdminPassword = password;
+    }
+  }
+
+  /**
+   * The first admin and the file with its password, both or neither: the file
+   * is written (new, mode 0600) in the transaction that inserts the admin, and
+   * removed if that does not commit. The file where it went, or null when
+   * another instance created the admin first.
+   */
+  private async insertFirstAdminWithFile(hash: string, password: string): Promise<string | null> {
+    const file = this.config.adminPasswordFile;
+    if (!file) {
+      throw new Error(
+        'In production a generated admin password is written to a file, never logged: ' +
+          'set ADMIN_PASSWORD, or ADMIN_PASSWORD_FILE (DATA_DIR is memory://)',
+      );
+    }
+    let written = false;
+    try {
+      return await this.db.transaction(async (em) => {
+        if (!(await this.users.insertFirstAdmin(hash, em))) return null;
+        writeAdminPasswordFile(file, password);
+        written = true;
+        return file;
+      });
+    } catch (error) {
+      if (written) rmSync(file, { force: true });
+      throw error;
     }
   }
 
@@ -160,6 +202,20 @@ function uniqueUsername(error: unknown): unknown {
     return new ApiError('CONFLICT', 'This username is taken');
   }
   return error;
+}
+
+function writeAdminPasswordFile(file: string, password: string): void {
+  try {
+    writeOwnerOnlyFile(file, `${password}\n`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    // Never over a file that may be someone else's; on an empty database it holds no password of it.
+    throw new Error(
+      `The first admin's generated password cannot be written: ${file} exists. ` +
+        'The database has no user yet, so it is not its password: remove the file, ' +
+        'or set ADMIN_PASSWORD or ADMIN_PASSWORD_FILE',
+    );
+  }
 }
 
 /** The generated admin password as a plain block of text that stands out from JSON log lines. */
