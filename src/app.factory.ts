@@ -22,6 +22,7 @@ import { AppConfig, TrustProxy } from './config/app-config';
 import { refuseUncheckedSessions } from './auth/fail-closed';
 import { logRequests } from './logging';
 import { recordResponses, ResponseMetrics } from './metrics/http-metrics';
+import { pathOf } from './common/request-path';
 
 export const BODY_LIMIT = 100 * 1024;
 /** @fastify/cors's answer to an OPTIONS request that is not a valid preflight. */
@@ -104,7 +105,7 @@ export async function createApp(options: AppOptions = {}): Promise<NestFastifyAp
       const detail = 'A CORS preflight needs Origin and Access-Control-Request-Method';
       const body = problemBody(
         { code: 'VALIDATION_FAILED', detail },
-        request.url.split('?')[0],
+        pathOf(request.url),
         String(request.id),
       );
       return done(null, JSON.stringify(body));

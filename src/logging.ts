@@ -6,6 +6,7 @@ import type { DestinationStream, Level, Logger } from 'pino';
 import { clientAddress } from './common/request-client';
 import { AppConfig } from './config/app-config';
 import { onRequestEnd, Outcome } from './common/request-end';
+import { pathOf } from './common/request-path';
 
 /** Never logged: credentials, tokens, cookies. */
 export const REDACT = [
@@ -97,7 +98,7 @@ export function logRequests(fastify: FastifyInstance, given?: Logger): void {
         req: {
           id: request.id,
           method: request.method,
-          url: request.url.split('?')[0],
+          url: pathOf(request.url),
           remoteAddress: clientAddress(request),
         },
         res: { statusCode: reply.statusCode },

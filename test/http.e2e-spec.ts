@@ -811,6 +811,18 @@ describe('answers outside the routes carry the standard headers and shape', () =
     expect(JSON.parse(res.body)).toMatchObject({ instance: '/' });
   });
 
+  it('an absolute-form target is answered for its path: no answer repeats the host', async () => {
+    const res = await raw(
+      'GET http://evil.example/api/v1/auth/me?q=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    );
+    expect(res.status).toBe(401);
+    expect(JSON.parse(res.body)).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      instance: '/api/v1/auth/me',
+    });
+    expect(res.body).not.toContain('evil');
+  });
+
   it('an HTTP/1.1 request without Host is 400 problem details', async () => {
     const res = await raw('GET /health HTTP/1.1\r\nConnection: close\r\n\r\n');
     expectStandard(res, 400);

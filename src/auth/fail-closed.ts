@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Readable } from 'node:stream';
 import { problemBody } from '../common/problem';
 import { Caller } from './caller';
+import { pathOf } from '../common/request-path';
 
 const logger = new Logger('SessionInQuery');
 
@@ -26,7 +27,7 @@ export function refuseUncheckedSessions(fastify: FastifyInstance): void {
     reply.removeHeader('content-disposition');
     const body = problemBody(
       { code: 'INTERNAL', detail: 'An unexpected error occurred' },
-      request.url.split('?')[0],
+      pathOf(request.url),
       String(request.id),
     );
     done(null, JSON.stringify(body));

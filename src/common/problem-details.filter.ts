@@ -5,6 +5,7 @@ import { MethodRouter } from './method-router';
 import { clientGone, endEarly } from './request-end';
 import { ApiError, ErrorCode, ERROR_CODES, FieldError, problemBody } from './problem';
 import { isRetryable, pgCode } from './transactions';
+import { pathOf } from './request-path';
 
 /**
  * The request property where the filter leaves the code of the error it
@@ -109,7 +110,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       this.logger.error(
         { err: loggable(exception), reqId: request.id },
         // Without the query string, as request logs: it may carry search terms or national ids.
-        `Unhandled error on ${request.method} ${request.url.split('?')[0]}`,
+        `Unhandled error on ${request.method} ${pathOf(request.url)}`,
       );
     } else if (resolved.code === 'SERVICE_UNAVAILABLE') {
       this.logger.warn({ reqId: request.id, err: loggable(exception) }, 'Database unavailable');
@@ -124,7 +125,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     void reply
       .status(ERROR_CODES[resolved.code])
       .headers({ ...resolved.headers, 'content-type': 'application/problem+json' })
-      .send(problemBody(resolved, request.url.split('?')[0], String(request.id)));
+      .send(problemBody(resolved, pathOf(request.url), String(request.id)));
   }
 
   private resolve(exception: unknown, request: FastifyRequest): Resolved {
@@ -179,7 +180,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         }
         return {
           code: 'NOT_FOUND',
-          detail: `No route for ${request.method} ${request.url.split('?')[0]}`,
+          detail: `No route for ${request.method} ${pathOf(request.url)}`,
         };
       }
       return this.fromStatus(status, httpExceptionMessage(exception));

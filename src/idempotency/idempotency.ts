@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { Caller } from '../auth/caller';
 import { AuthUser } from '../auth/auth.decorators';
 import { validationFailed } from '../common/problem';
+import { pathOf } from '../common/request-path';
 
 /** What a money POST knows about its Idempotency-Key, if it has one. */
 export interface IdempotencyRequest {
@@ -56,7 +57,7 @@ function keyRoute(request: FastifyRequest): string {
     /:(\w+)/g,
     (_, name: string) => params[name] ?? '',
   );
-  const slash = !path.endsWith('/') && request.url.split('?')[0].endsWith('/') ? '/' : '';
+  const slash = !path.endsWith('/') && pathOf(request.url).endsWith('/') ? '/' : '';
   return `${request.method} ${path}${slash}`;
 }
 
