@@ -823,10 +823,14 @@ describe('answers outside the routes carry the standard headers and shape', () =
     expect(res.body).not.toContain('evil');
   });
 
-  it('an HTTP/1.1 request without Host is 400 problem details', async () => {
-    const res = await raw('GET /health HTTP/1.1\r\nConnection: close\r\n\r\n');
+  it('an HTTP/1.1 request without Host is 400 problem details that echo nothing', async () => {
+    const res = await raw('GET /health/echo-marker HTTP/1.1\r\nConnection: close\r\n\r\n');
     expectStandard(res, 400);
-    expect(JSON.parse(res.body).detail).toMatch(/Host/);
+    expect(JSON.parse(res.body)).toMatchObject({
+      detail: expect.stringMatching(/Host/),
+      instance: '/',
+    });
+    expect(res.body).not.toContain('echo-marker');
   });
 
   it('an Expect header the service cannot meet is 417 problem details', async () => {

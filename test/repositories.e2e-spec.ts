@@ -8,6 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { Caller } from '../src/auth/caller';
 import { SessionsRepository } from '../src/auth/sessions.repository';
+import { StatementSlotsRepository } from '../src/operations/statement-slots.repository';
 import { onManager, onPool } from '../src/common/prepared';
 import { inTransaction } from '../src/common/transactions';
 import {
@@ -402,6 +403,68 @@ describe('repositories on a real database', () => {
         .get(AccountsRepository)
         .page({ holders: [holder.id], status: null }, foreign.id, 0, 10);
       expect(page.rows).toEqual([]);
+    });
+  });
+
+  describe('StatementSlotsRepository', () => {
+    let slots: StatementSlotsRepository;
+    beforeAll(() => {
+      slots = t.app.get(StatementSlotsRepository);
+    });
+    const held = (userId: string) =>
+      db.query<Array<{ slot: number; holder: string }>>(
+        `SELECT slot, holder FROM statement_slots WHERE user_id = $1 AND expires_at > now() ORDER BY slot`,
+        [userId],
+      );
+
+    it('of ten claims at once for a limit of two, exactly two take a slot, each its own', async () => {
+      const userId = randomUUID();
+      const claims: string[] = Array.from({ length: 10 }, () => randomUUID());
+      const taken = await Promise.all(claims.map((holder) => slots.claim(userId, 2, holder, 30)));
+      const won = taken.filter((slot) => slot !== null);
+      expect(won.sort()).toEqual([1, 2]);
+      const rows = await held(userId);
+      expect(rows.map((r) => r.slot)).toEqual([1, 2]);
+      expect(rows.every((r) => claims.includes(r.holder))).toBe(true);
+    });
+
+    it('a slot whose lease has lapsed is taken again; a released one too, by its holder only', async () => {
+      const userId = randomUUID();
+      const first = randomUUID();
+      expect(await slots.claim(userId, 1, first, 30)).toBe(1);
+      expect(await slots.claim(userId, 1, randomUUID(), 30)).toBeNull();
+      await db.query(
+        `UPDATE statement_slots SET expires_at = now() - interval '1 second' WHERE user_id = $1`,
+        [userId],
+      );
+      const second = randomUUID();
+      expect(await slots.claim(userId, 1, second, 30)).toBe(1);
+      // The first holder's late release frees nobody else's slot, nor does a renewal extend it.
+      await slots.release({ userId, slot: 1, holder: first });
+      expect(await held(userId)).toEqual([{ slot: 1, holder: second }]);
+      await slots.release({ userId, slot: 1, holder: second });
+      expect(await held(userId)).toEqual([]);
+      expect(await slots.claim(userId, 1, randomUUID(), 30)).toBe(1);
+    });
+
+    it('renew extends the lease of the slots their holders still hold', async () => {
+      const userId = randomUUID();
+      const holder = randomUUID();
+      expect(await slots.claim(userId, 2, holder, 1)).toBe(1);
+      await slots.renew(
+        [
+          { userId, slot: 1, holder },
+          { userId, slot: 2, holder: randomUUID() },
+        ],
+        3600,
+      );
+      const [lease] = await db.query<Array<{ left: number }>>(
+        `SELECT extract(epoch FROM expires_at - now())::int AS left FROM statement_slots
+          WHERE user_id = $1 AND slot = 1`,
+        [userId],
+      );
+      expect(lease.left).toBeGreaterThan(3500);
+      expect((await held(userId)).map((r) => r.slot)).toEqual([1]);
     });
   });
 });

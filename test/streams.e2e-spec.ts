@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { get, IncomingMessage } from 'node:http';
 import { connect, Socket } from 'node:net';
 import { DataSource } from 'typeorm';
@@ -44,7 +45,147 @@ interface Stalled {
   received: () => Buffer;
 }
 
+/** A running app with a long joint account (Grace Hopper and Alan Turing) and a short one. */
+interface Bank {
+  t: TestApp;
+  port: number;
+  metrics: string;
+  admin: string;
+  teller: string;
+  /** Grace Hopper's customer token: she holds both accounts. */
+  customer: string;
+  long: Account;
+  short: Account;
+}
+
+async function startBank(idleSeconds: number): Promise<Bank> {
+  const t = await TestApp.start({
+    STREAM_IDLE_TIMEOUT: String(idleSeconds),
+    METRICS_ENABLED: 'true',
+    METRICS_PORT: '0',
+  });
+  const metrics = await t.app.get(MetricsServer).listen();
+  const server = t.app.getHttpServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const port = (server.address() as { port: number }).port;
+  const admin = await t.adminToken();
+  const staff = await createTeller(t, admin);
+  const reader = await createClient(t, staff.token, { firstName: 'Grace', lastName: 'Hopper' });
+  const partner = await createClient(t, staff.token, { firstName: 'Alan', lastName: 'Turing' });
+  const customer = await createCustomer(t, admin, reader.id);
+  const long = await createAccount(t, staff.token, { holderIds: [reader.id, partner.id] });
+  const short = await createAccount(t, staff.token, { holderIds: [reader.id] });
+  const db = t.app.get(DataSource);
+  await seedDeposits((sql, params) => db.query(sql, params), long.id, LONG, staff.id);
+  await seedDeposits((sql, params) => db.query(sql, params), short.id, 20, staff.id);
+  return { t, port, metrics, admin, teller: staff.token, customer, long, short };
+}
+
+/** A statement request on its own connection that reads the answer's head, then nothing more. */
+function stalled(port: number, token: string, accountId: string): Stalled {
+  const socket = connect(port, '127.0.0.1');
+  const chunks: Buffer[] = [];
+  let resolveHead: ((head: string) => void) | undefined;
+  const head = new Promise<string>((done) => (resolveHead = done));
+  socket.on('data', (chunk: Buffer) => {
+    chunks.push(chunk);
+    if (!resolveHead) return;
+    const text = Buffer.concat(chunks).toString('latin1');
+    const end = text.indexOf('\r\n\r\n');
+    if (end < 0) return;
+    resolveHead(text.slice(0, end));
+    resolveHead = undefined;
+    // Reads nothing more: the kernel's buffers fill, then the service's writes wait.
+    socket.pause();
+  });
+  const closed = new Promise<void>((done) => socket.once('close', () => done()));
+  socket.write(
+    `GET /api/v1/accounts/${accountId}/statement HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`,
+  );
+  return { socket, head, closed, received: () => Buffer.concat(chunks) };
+}
+
+/** Reads all that is left of a stalled answer, until the server closes the connection. */
+async function drain(s: Stalled): Promise<Buffer> {
+  s.socket.resume();
+  await s.closed;
+  return s.received();
+}
+
+const statusOf = (head: string) => Number(head.split(' ')[1]);
+/** The operations a (JSON) statement's text holds. */
+const deposits = (body: Buffer) => body.toString().split('"kind":"deposit"').length - 1;
+/** A chunked answer ends with its last, empty chunk; one cut short does not. */
+const complete = (body: Buffer) => body.subarray(-5).toString('latin1') === '0\r\n\r\n';
+
+/** Counts of statement requests per outcome, as the metrics say. */
+async function outcomes(metrics: string): Promise<Record<string, number>> {
+  const s = await scrape(metrics);
+  const count = (outcome: string) =>
+    s
+      .all('bank_http_request_duration_seconds_count', { route: ROUTE, outcome })
+      .reduce((sum, sample) => sum + sample.value, 0);
+  return { completed: count('completed'), aborted: count('aborted'), failed: count('failed') };
+}
+
+/** Waits for the metrics to count one more statement request of `outcome`. */
+async function counted(metrics: string, before: Record<string, number>, outcome: string) {
+  return until(`a statement counted ${outcome}`, async () => {
+    const now = await outcomes(metrics);
+    return now[outcome] > before[outcome] ? now : undefined;
+  });
+}
+
+describe('a statement reader that takes nothing', () => {
+  let bank: Bank;
+  beforeAll(async () => {
+    bank = await startBank(IDLE_SECONDS);
+  });
+  afterAll(async () => {
+    await bank.t.close();
+  });
+
+  it('is cut off after STREAM_IDLE_TIMEOUT, its answer incomplete, and its slot freed', async () => {
+    const before = await outcomes(bank.metrics);
+    const s = stalled(bank.port, bank.customer, bank.long.id);
+    expect(statusOf(await s.head)).toBe(200);
+    const started = Date.now();
+    // The service's side: the answer ended early, its reader cut off (a paused client sees its
+    // connection close only once it reads again).
+    const after = await counted(bank.metrics, before, 'aborted');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(IDLE_SECONDS * 1000);
+    expect(after.aborted - before.aborted).toBe(1);
+    expect(after.completed - before.completed).toBe(0);
+    const body = await drain(s);
+    expect(complete(body)).toBe(false);
+    expect(deposits(body)).toBeLessThan(LONG);
+    // Its slot is free: the limit (2) still lets two more stream.
+    const more = [
+      stalled(bank.port, bank.customer, bank.long.id),
+      stalled(bank.port, bank.customer, bank.long.id),
+    ];
+    for (const m of more) expect(statusOf(await m.head)).toBe(200);
+    for (const m of more) m.socket.destroy();
+  });
+
+  it('is cut off even when it keeps sending bytes: only what it takes counts', async () => {
+    const before = await outcomes(bank.metrics);
+    const s = stalled(bank.port, bank.customer, bank.long.id);
+    expect(statusOf(await s.head)).toBe(200);
+    // The start of a next request, a byte at a time: traffic, but nothing taken.
+    const drip = setInterval(() => s.socket.writable && s.socket.write('G'), 300);
+    try {
+      const after = await counted(bank.metrics, before, 'aborted');
+      expect(after.aborted - before.aborted).toBe(1);
+    } finally {
+      clearInterval(drip);
+      s.socket.destroy();
+    }
+  });
+});
+
 describe('statements under control', () => {
+  let bank: Bank;
   let t: TestApp;
   let port: number;
   let metrics: string;
@@ -54,99 +195,17 @@ describe('statements under control', () => {
   let short: Account;
 
   beforeAll(async () => {
-    t = await TestApp.start({
-      STREAM_IDLE_TIMEOUT: String(IDLE_SECONDS),
-      METRICS_ENABLED: 'true',
-      METRICS_PORT: '0',
-    });
-    metrics = await t.app.get(MetricsServer).listen();
-    const server = t.app.getHttpServer();
-    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-    port = (server.address() as { port: number }).port;
-    const admin = await t.adminToken();
-    const staff = await createTeller(t, admin);
-    teller = staff.token;
-    const reader = await createClient(t, teller, { firstName: 'Grace', lastName: 'Hopper' });
-    const partner = await createClient(t, teller, { firstName: 'Alan', lastName: 'Turing' });
-    customer = await createCustomer(t, admin, reader.id);
-    long = await createAccount(t, teller, { holderIds: [reader.id, partner.id] });
-    short = await createAccount(t, teller, { holderIds: [reader.id] });
-    const db = t.app.get(DataSource);
-    await seedDeposits((sql, params) => db.query(sql, params), long.id, LONG, staff.id);
-    await seedDeposits((sql, params) => db.query(sql, params), short.id, 20, staff.id);
+    // Long enough that no test here meets the idle cut-off, however slow the machine.
+    bank = await startBank(60);
+    ({ t, port, metrics, teller, customer, long, short } = bank);
   });
   afterAll(async () => {
     await t.close();
   });
 
-  function stalled(token: string, accountId: string): Stalled {
-    const socket = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    let resolveHead: ((head: string) => void) | undefined;
-    const head = new Promise<string>((done) => (resolveHead = done));
-    socket.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      if (!resolveHead) return;
-      const text = Buffer.concat(chunks).toString('latin1');
-      const end = text.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      resolveHead(text.slice(0, end));
-      resolveHead = undefined;
-      // Reads nothing more: the kernel's buffers fill, then the service's writes wait.
-      socket.pause();
-    });
-    const closed = new Promise<void>((done) => socket.once('close', () => done()));
-    socket.write(
-      `GET /api/v1/accounts/${accountId}/statement HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`,
-    );
-    return { socket, head, closed, received: () => Buffer.concat(chunks) };
-  }
-
-  /** Reads all that is left of a stalled answer, until the server closes the connection. */
-  async function drain(s: Stalled): Promise<Buffer> {
-    s.socket.resume();
-    await s.closed;
-    return s.received();
-  }
-
-  const statusOf = (head: string) => Number(head.split(' ')[1]);
-  /** The operations a (JSON) statement's text holds. */
-  const deposits = (body: Buffer) => body.toString().split('"kind":"deposit"').length - 1;
-  /** A chunked answer ends with its last, empty chunk; one cut short does not. */
-  const complete = (body: Buffer) => body.subarray(-5).toString('latin1') === '0\r\n\r\n';
-
-  /** Counts of statement requests per outcome, as the metrics say. */
-  async function outcomes(): Promise<Record<string, number>> {
-    const s = await scrape(metrics);
-    const count = (outcome: string) =>
-      s
-        .all('bank_http_request_duration_seconds_count', { route: ROUTE, outcome })
-        .reduce((sum, sample) => sum + sample.value, 0);
-    return { completed: count('completed'), aborted: count('aborted'), failed: count('failed') };
-  }
-
-  it('a reader that takes nothing is cut off after STREAM_IDLE_TIMEOUT, its answer incomplete', async () => {
-    const before = await outcomes();
-    const s = stalled(customer, long.id);
-    expect(statusOf(await s.head)).toBe(200);
-    const started = Date.now();
-    // The service's side: the answer ended early, its reader cut off (a paused client sees its
-    // connection close only once it reads again).
-    const after = await until('the cut-off counted', async () => {
-      const now = await outcomes();
-      return now.aborted > before.aborted ? now : undefined;
-    });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(IDLE_SECONDS * 1000);
-    expect(after.aborted - before.aborted).toBe(1);
-    expect(after.completed - before.completed).toBe(0);
-    const body = await drain(s);
-    expect(complete(body)).toBe(false);
-    expect(deposits(body)).toBeLessThan(LONG);
-  });
-
   it('a user streams at most STATEMENT_CONCURRENCY (2) at once: the next is 429, then served once one ends', async () => {
-    const first = stalled(customer, long.id);
-    const second = stalled(customer, long.id);
+    const first = stalled(port, customer, long.id);
+    const second = stalled(port, customer, long.id);
     expect(statusOf(await first.head)).toBe(200);
     expect(statusOf(await second.head)).toBe(200);
 
@@ -170,7 +229,7 @@ describe('statements under control', () => {
   });
 
   it('a statement stops when its reader is removed as a holder mid-stream, and ends incomplete', async () => {
-    const before = await outcomes();
+    const before = await outcomes(metrics);
     const { res, body, ended } = pausedStatement(customer, long.id);
     expect((await res).statusCode).toBe(200);
     const holders = (await t.http.get(`/api/v1/accounts/${long.id}`).set(bearer(teller)))
@@ -186,7 +245,7 @@ describe('statements under control', () => {
     expect(deposits(body())).toBeLessThan(LONG);
     expect(() => JSON.parse(body().toString()) as unknown).toThrow();
     const after = await until('the stop counted', async () => {
-      const now = await outcomes();
+      const now = await outcomes(metrics);
       return now.failed > before.failed ? now : undefined;
     });
     expect(after.failed - before.failed).toBe(1);
@@ -199,6 +258,7 @@ describe('statements under control', () => {
   });
 
   it('a statement stops when its reader logs out mid-stream', async () => {
+    const before = await outcomes(metrics);
     const session = await createCustomerSession();
     const { res, body, ended } = pausedStatement(session, long.id);
     expect((await res).statusCode).toBe(200);
@@ -207,15 +267,40 @@ describe('statements under control', () => {
     (await res).resume();
     expect((await ended).complete).toBe(false);
     expect(deposits(body())).toBeLessThan(LONG);
+    // Stopped by the service (its reader's session ended), not cut off for idling.
+    const after = await counted(metrics, before, 'failed');
+    expect(after.failed - before.failed).toBe(1);
+    expect(after.aborted - before.aborted).toBe(0);
+  });
+
+  it('HEAD of a statement answers its headers and reads nothing: no slot, no limit', async () => {
+    const heads = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        t.http.head(`/api/v1/accounts/${long.id}/statement?format=csv`).set(bearer(customer)),
+      ),
+    );
+    for (const head of heads) {
+      expect(head.status).toBe(200);
+      expect(head.headers['content-type']).toMatch(/^text\/csv/);
+      expect(head.headers['content-disposition']).toMatch(/^attachment; filename="statement-/);
+    }
+    const slots = await t.app
+      .get(DataSource)
+      .query<unknown[]>(`SELECT 1 FROM statement_slots WHERE expires_at > now()`);
+    expect(slots).toEqual([]);
+    const foreign = await t.http
+      .head(`/api/v1/accounts/${randomUUID()}/statement`)
+      .set(bearer(customer));
+    expect(foreign.status).toBe(404);
   });
 
   it('a statement read to its end is whole and counted as completed', async () => {
-    const before = await outcomes();
+    const before = await outcomes(metrics);
     const res = await t.http.get(`/api/v1/accounts/${short.id}/statement`).set(bearer(teller));
     expect(res.status).toBe(200);
     expect(res.body.closingBalance).toBe('20.00');
     const after = await until('the statement counted', async () => {
-      const now = await outcomes();
+      const now = await outcomes(metrics);
       return now.completed > before.completed ? now : undefined;
     });
     expect(after.completed - before.completed).toBe(1);

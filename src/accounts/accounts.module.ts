@@ -1,16 +1,16 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { ClientsModule } from '../clients/clients.module';
-import { Cursors } from '../common/pagination';
 import { AccountsController } from './accounts.controller';
 import { AccountsRepository } from './accounts.repository';
 import { AccountsService } from './accounts.service';
 import { ClientAccountsController } from './client-accounts.controller';
+import { CommonModule } from '../common/common.module';
 
 @Module({
-  imports: [AuthModule, ClientsModule],
+  imports: [CommonModule, AuthModule, ClientsModule],
   controllers: [AccountsController, ClientAccountsController],
-  providers: [AccountsService, AccountsRepository, Cursors],
+  providers: [AccountsService, AccountsRepository],
   exports: [AccountsService],
 })
 export class AccountsModule {}

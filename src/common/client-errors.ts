@@ -76,7 +76,14 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
   // A request whose body was still arriving has a response that will never be sent: its log
   // line says what happened. (_httpMessage: Node's response of the socket's current request.)
   const pending = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-  if (pending && !pending.headersSent) {
+  if (pending?.headersSent) {
+    // An answer is already on its way (a pipelined request timed out behind a statement):
+    // no second status line inside its body, the connection just ends.
+    endEarly(pending, 'aborted', status === 408 ? 'request_timeout' : 'bad_request');
+    socket.destroy();
+    return;
+  }
+  if (pending) {
     pending.statusCode = status;
     endEarly(pending, 'aborted', status === 408 ? 'request_timeout' : 'bad_request');
   }
@@ -112,6 +119,15 @@ export function answerFrameworkError(
       ? [414, 'The request path is too long']
       : [400, 'The request path is not a valid URL'];
   send(reply.raw, earlyAnswer(status, detail, String(request.id)));
+}
+
+/**
+ * An HTTP/1.1 request without Host (Node's own answer to it is a bare 400):
+ * answered from the onRequest hook, before anything reads the request.
+ */
+export function answerMissingHost(request: FastifyRequest, reply: FastifyReply): void {
+  void reply.hijack();
+  send(reply.raw, earlyAnswer(400, 'An HTTP/1.1 request needs a Host header', String(request.id)));
 }
 
 /**

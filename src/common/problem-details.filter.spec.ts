@@ -5,7 +5,7 @@ import { MethodRouter } from './method-router';
 import { ProblemDetailsFilter } from './problem-details.filter';
 
 /** What the filter sent: status, headers and body, through a stand-in Fastify reply. */
-function sendThrough(exception: unknown, clientGone = false) {
+function sendThrough(exception: unknown, client: 'here' | 'gone mid-body' | 'gone' = 'here') {
   const sent: { status?: number; headers: Record<string, string>; body?: unknown } = {
     headers: {},
   };
@@ -31,7 +31,7 @@ function sendThrough(exception: unknown, clientGone = false) {
     url: '/api/v1/accounts?x=1',
     routeOptions: { url: '/api/v1/accounts' },
     headers: {},
-    raw: { socket: { destroyed: clientGone } },
+    raw: { socket: { destroyed: client !== 'here' }, complete: client !== 'gone mid-body' },
   };
   const host = {
     switchToHttp: () => ({ getRequest: () => request, getResponse: () => reply }),
@@ -89,41 +89,42 @@ describe('ProblemDetailsFilter on database refusals', () => {
   });
 });
 
+/** What `run` logged at warn and error, and what it answered. */
+function logged<T>(run: () => T): { lines: string[]; result: T } {
+  const lines: string[] = [];
+  Logger.overrideLogger({
+    log: () => undefined,
+    warn: (...args: unknown[]) => lines.push(JSON.stringify(args)),
+    error: (...args: unknown[]) => lines.push(JSON.stringify(args)),
+  });
+  try {
+    return { lines, result: run() };
+  } finally {
+    Logger.overrideLogger(false);
+  }
+}
+
 describe('ProblemDetailsFilter logs', () => {
   it('an unexpected error with its path, never its query string (search terms, national ids)', () => {
-    const lines: string[] = [];
-    Logger.overrideLogger({
-      log: () => undefined,
-      warn: () => undefined,
-      error: (...args: unknown[]) => lines.push(JSON.stringify(args)),
-    });
-    try {
-      sendThrough(new Error('boom'));
-    } finally {
-      Logger.overrideLogger(false);
-    }
+    const { lines } = logged(() => sendThrough(new Error('boom')));
     expect(lines.join('\n')).toContain('GET /api/v1/accounts');
     expect(lines.join('\n')).not.toContain('x=1');
   });
 });
 
 describe('ProblemDetailsFilter when the client has gone', () => {
-  it('answers nothing and logs no outage for an error its going caused', () => {
-    const lines: string[] = [];
-    Logger.overrideLogger({
-      log: () => undefined,
-      warn: (...args: unknown[]) => lines.push(JSON.stringify(args)),
-      error: (...args: unknown[]) => lines.push(JSON.stringify(args)),
-    });
-    let sent: ReturnType<typeof sendThrough>;
-    try {
-      // What the body parser raises when the client's connection ends mid-body.
-      sent = sendThrough(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }), true);
-    } finally {
-      Logger.overrideLogger(false);
-    }
-    expect(sent).toEqual({ headers: {} });
+  it('answers nothing and logs no outage for an error its going caused (its body cut short)', () => {
+    // What the body parser raises when the client's connection ends mid-body.
+    const aborted = Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
+    const { lines, result } = logged(() => sendThrough(aborted, 'gone mid-body'));
+    expect(result).toEqual({ headers: {} });
     expect(lines).toEqual([]);
+  });
+
+  it('logs an error it did not cause as ever: a bug is still a 500 in the log', () => {
+    const { lines, result } = logged(() => sendThrough(new Error('boom'), 'gone'));
+    expect(result.status).toBe(500);
+    expect(lines.join('\n')).toContain('Unhandled error');
   });
 
   it('answers a client still there: the same error is an outage then (the database went)', () => {

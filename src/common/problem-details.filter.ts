@@ -98,9 +98,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   }
 
   protected send(exception: unknown, request: FastifyRequest, reply: FastifyReply): void {
-    // A client that went away mid-request (its body cut short, its connection closed) is
-    // nobody's outage: nothing to answer, and the request's log line says it was aborted.
-    if (clientGone(request)) {
+    // A client that went away before its request had arrived (its body cut short) caused the
+    // error: nobody's outage, nothing to answer, and the request's log line says it was
+    // aborted. Any other error is logged as ever, whether its client is still there or not.
+    if (clientGone(request) && !request.raw.complete) {
       endEarly(reply.raw, 'aborted', 'client_closed');
       return;
     }

@@ -19,6 +19,10 @@ describe('validateEnv', () => {
       METRICS_ENABLED: false,
       METRICS_PORT: 9464,
       METRICS_HOST: '127.0.0.1',
+      REQUEST_TIMEOUT: 30,
+      MAX_CONNECTIONS: 0,
+      STATEMENT_CONCURRENCY: 2,
+      STREAM_IDLE_TIMEOUT: 30,
     });
     expect(env.DATABASE_URL).toBeUndefined();
   });
@@ -38,6 +42,9 @@ describe('validateEnv', () => {
     [{ PORT: 'abc' }, 'PORT'],
     [{ PORT: '70000' }, 'PORT'],
     [{ ACCESS_TOKEN_TTL: '15 minutes' }, 'ACCESS_TOKEN_TTL'],
+    [{ STREAM_IDLE_TIMEOUT: '30d' }, 'STREAM_IDLE_TIMEOUT must be at most 1h'],
+    [{ REQUEST_TIMEOUT: '0' }, 'REQUEST_TIMEOUT'],
+    [{ STATEMENT_CONCURRENCY: '0' }, 'STATEMENT_CONCURRENCY'],
     [{ REFRESH_TOKEN_TTL: '0' }, 'REFRESH_TOKEN_TTL'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV'],

@@ -12,17 +12,19 @@ export const EXAMPLE_SECRETS = new Set([
 ]);
 
 // Joi does not run custom rules on defaults, so the default is given already parsed.
-const duration = (fallback: string) =>
+const duration = (fallback: string, max?: string) =>
   Joi.string()
     .default(parseDuration(fallback))
     .custom((value: string, helpers) => {
       const seconds = parseDuration(value);
       if (seconds === null || seconds <= 0) return helpers.error('duration.invalid');
+      if (max && seconds > parseDuration(max)!) return helpers.error('duration.max', { max });
       return seconds;
     })
     .messages({
       'duration.invalid':
         '{{#label}} must be whole seconds or a number with s, m, h or d (e.g. 900, 15m, 15d)',
+      'duration.max': '{{#label}} must be at most {{#max}}',
     });
 
 const boolean = (fallback: boolean) =>
@@ -67,10 +69,11 @@ export const envSchema = Joi.object({
     .default('EUR')
     .messages({ 'string.pattern.base': '{{#label}} must be an ISO 4217 code such as EUR' }),
   PRUNE_INTERVAL: duration('1h'),
-  REQUEST_TIMEOUT: duration('30s'),
+  // A timer of more than 2^31 - 1 ms (24.8 days) fires at once in Node: these stay well within.
+  REQUEST_TIMEOUT: duration('30s', '1h'),
   MAX_CONNECTIONS: Joi.number().integer().min(0).max(1_000_000).default(0),
   STATEMENT_CONCURRENCY: Joi.number().integer().min(1).max(100).default(2),
-  STREAM_IDLE_TIMEOUT: duration('30s'),
+  STREAM_IDLE_TIMEOUT: duration('30s', '1h'),
   METRICS_ENABLED: boolean(false),
   METRICS_PORT: Joi.number().integer().min(0).max(65535).default(9464),
   METRICS_HOST: Joi.string().hostname().default('127.0.0.1'),

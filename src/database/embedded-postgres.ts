@@ -1,9 +1,9 @@
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensurePrivateFolder } from '../config/private-files';
+import { ensurePrivateFolder, ownerOnly } from '../config/private-files';
 
 /**
  * A PostgreSQL (PGlite) inside this process, served on a private Unix socket so the
@@ -60,14 +60,6 @@ export class EmbeddedPostgres {
     await this.db.close();
     if (this.lockFile) rmSync(this.lockFile, { force: true });
     rmSync(this.socketDir, { recursive: true, force: true });
-  }
-}
-
-/** Sets every folder under `dir` to 0700 and every file to 0600 (links are left alone). */
-function ownerOnly(dir: string): void {
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isSymbolicLink()) continue;
-    chmodSync(join(entry.parentPath, entry.name), entry.isDirectory() ? 0o700 : 0o600);
   }
 }
 

@@ -32,11 +32,15 @@ import {
   StatementBatch,
 } from './operations.repository';
 
-/** A statement: its head, and its operations with the closing figures as text chunks. */
-export interface StatementStream {
+/** What a statement is of: the account and its days. */
+export interface StatementHead {
   account: AccountDto;
   from: string;
   to: string;
+}
+
+/** A statement: its head, and its operations with the closing figures as text chunks. */
+export interface StatementStream extends StatementHead {
   /**
    * The whole statement, written as it is read, batch by batch. It throws
    * StatementStopped when the reader's session or right to the account ends
@@ -142,16 +146,29 @@ export class OperationsQueryService {
     }
   }
 
+  /**
+   * What a statement is of, without reading it (a HEAD request's answer): the
+   * account, visible to the caller, and its whole UTC days.
+   */
+  async statementHead(
+    caller: Caller,
+    accountId: string,
+    query: StatementQuery,
+  ): Promise<StatementHead> {
+    const account = await this.accounts.getFor(caller, accountId);
+    const from = query.from ?? new Date(account.openedAt).toISOString().slice(0, 10);
+    const to = query.to ?? new Date().toISOString().slice(0, 10);
+    if (from > to) throw rangeError();
+    return { account, from, to };
+  }
+
   private async open(
     caller: Caller,
     accountId: string,
     query: StatementQuery,
     format: 'json' | 'csv',
   ): Promise<Omit<StatementStream, 'release'>> {
-    const account = await this.accounts.getFor(caller, accountId);
-    const from = query.from ?? new Date(account.openedAt).toISOString().slice(0, 10);
-    const to = query.to ?? new Date().toISOString().slice(0, 10);
-    if (from > to) throw rangeError();
+    const { account, from, to } = await this.statementHead(caller, accountId, query);
     const start = parseDayOrInstant(from)!.start;
     const end = parseDayOrInstant(to)!.endExclusive;
     const bounds = await this.operations.statementBounds(accountId, start, end);

@@ -30,7 +30,7 @@ import {
 } from './dto/operations.dto';
 import { Idempotent, IN_USE, REUSED } from '../idempotency/idempotent.decorator';
 import { LedgerService } from './ledger.service';
-import { OperationsQueryService } from './operations-query.service';
+import { OperationsQueryService, StatementHead, StatementStream } from './operations-query.service';
 import { statementAnswer } from './statement-answer';
 import { AppConfig } from '../config/app-config';
 
@@ -186,14 +186,18 @@ export class OperationsController {
     @Query() query: StatementQuery,
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<Readable> {
+  ): Promise<Readable | string> {
     // ?format wins; else the Accept header, by its q-values (JSON when it prefers neither).
     const csv =
       query.format === 'csv' ||
       (query.format === undefined &&
         new Negotiator({ headers: { accept } }).mediaType(['application/json', 'text/csv']) ===
           'text/csv');
-    const statement = await this.queries.statement(caller, id, query, csv ? 'csv' : 'json');
+    // HEAD (which Fastify answers for every GET) has no body: the statement is not read at all.
+    const head = reply.request.method === 'HEAD';
+    const statement: StatementHead | StatementStream = head
+      ? await this.queries.statementHead(caller, id, query)
+      : await this.queries.statement(caller, id, query, csv ? 'csv' : 'json');
     if (csv) {
       void reply
         .header('content-type', 'text/csv; charset=utf-8')
@@ -204,6 +208,7 @@ export class OperationsController {
     } else {
       void reply.header('content-type', 'application/json; charset=utf-8');
     }
+    if (!isStream(statement)) return '';
     return statementAnswer(reply.raw, statement, this.idleSeconds, String(reply.request.id));
   }
 
@@ -225,3 +230,5 @@ export class OperationsController {
     return this.queries.get(user, id);
   }
 }
+
+const isStream = (s: StatementHead | StatementStream): s is StatementStream => 'chunks' in s;

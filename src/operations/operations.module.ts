@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module';
 import { AuthModule } from '../auth/auth.module';
-import { Cursors } from '../common/pagination';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { LedgerRepository } from './ledger.repository';
 import { LedgerService } from './ledger.service';
@@ -10,9 +9,10 @@ import { OperationsQueryService } from './operations-query.service';
 import { OperationsRepository } from './operations.repository';
 import { StatementSlotsRepository } from './statement-slots.repository';
 import { StatementSlotsService } from './statement-slots.service';
+import { CommonModule } from '../common/common.module';
 
 @Module({
-  imports: [AccountsModule, AuthModule, IdempotencyModule],
+  imports: [CommonModule, AccountsModule, AuthModule, IdempotencyModule],
   controllers: [OperationsController],
   providers: [
     LedgerService,
@@ -21,7 +21,6 @@ import { StatementSlotsService } from './statement-slots.service';
     OperationsRepository,
     StatementSlotsService,
     StatementSlotsRepository,
-    Cursors,
   ],
   exports: [StatementSlotsRepository],
 })

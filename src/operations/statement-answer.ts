@@ -1,23 +1,27 @@
 import { Logger } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
+import { finished, Readable } from 'node:stream';
 import { endEarly } from '../common/request-end';
 import { StatementStopped, StatementStream } from './operations-query.service';
 
 const logger = new Logger('Statements');
 
 /**
- * A statement as an HTTP answer: read one chunk at a time (the next batch
- * is read once the client has taken the last), and bounded in what it may
- * hold on a client's behalf:
+ * A statement as an HTTP answer: read one chunk at a time (the next is read
+ * once the client has taken the last), and bounded in what it may hold on a
+ * client's behalf:
  *
- * - a reader that takes nothing for `idleSeconds` is cut off: the socket's
- *   own timeout, which every write the kernel accepts renews, so it also
- *   covers the last bytes after the statement's end;
+ * - a reader that takes nothing for `idleSeconds` is cut off. The clock
+ *   runs while a chunk waits to be taken: from each chunk given to the
+ *   response until the response asks for the next (it asks once the kernel
+ *   has taken what it had), and after the last until the whole answer has
+ *   gone out. Bytes the client sends do not count, nor does the time a batch
+ *   takes to read;
  * - a statement stopped early (the reader's right ended, a database error)
  *   destroys the answer: the chunked body ends without its final chunk, so
  *   the client sees it is incomplete;
- * - the reader's statement slot is freed when the answer ends, however.
+ * - the reader's statement slot is freed when the answer ends, however, and
+ *   at once if its client has already gone.
  */
 export function statementAnswer(
   res: ServerResponse,
@@ -25,11 +29,49 @@ export function statementAnswer(
   idleSeconds: number,
   requestId: string,
 ): Readable {
-  const stream = Readable.from(statement.chunks, { objectMode: false, highWaterMark: 1 });
-  res.once('close', () => void statement.release());
-  res.setTimeout(idleSeconds * 1000, () => {
+  const chunks = statement.chunks[Symbol.asyncIterator]();
+  let waiting: NodeJS.Timeout | undefined;
+  const cutOff = () => {
     endEarly(res, 'aborted', 'idle_timeout');
     res.destroy();
+  };
+  const wait = () => {
+    clearTimeout(waiting);
+    waiting = setTimeout(cutOff, idleSeconds * 1000);
+  };
+  const taken = () => clearTimeout(waiting);
+  let reading = false;
+  const stream = new Readable({
+    highWaterMark: 1,
+    read() {
+      taken();
+      if (reading) return;
+      reading = true;
+      chunks.next().then(
+        ({ value, done }) => {
+          reading = false;
+          if (done) {
+            stream.push(null);
+            wait();
+          } else if (stream.push(value)) {
+            // The response asks for more at once: it had room.
+          } else {
+            wait();
+          }
+        },
+        (error: Error) => stream.destroy(error),
+      );
+    },
+    destroy(error, callback) {
+      taken();
+      void chunks.return?.();
+      callback(error);
+    },
+  });
+  res.once('finish', taken);
+  finished(res, () => {
+    taken();
+    void statement.release();
   });
   stream.once('error', (error) => {
     if (error instanceof StatementStopped) {

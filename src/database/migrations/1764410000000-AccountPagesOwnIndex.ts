@@ -21,7 +21,8 @@ export class AccountPagesOwnIndex1764410000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(
-      `CREATE INDEX operations_bank_created_seq_idx ON operations (created_at, seq) WHERE seq > 0`,
+      // IF NOT EXISTS: on a large ledger an operator may have built it beforehand, CONCURRENTLY.
+      `CREATE INDEX IF NOT EXISTS operations_bank_created_seq_idx ON operations (created_at, seq) WHERE seq > 0`,
     );
     await q.query(`DROP INDEX operations_created_seq_idx`);
   }
