@@ -5,11 +5,11 @@
 #   docker run -p 3000:3000 -e DATABASE_URL=postgres://... -e JWT_SECRET=... bank-api
 #
 # Install scripts are not run (--ignore-scripts: @scarf/scarf is analytics,
-# @parcel/watcher is dev-only). argon2 is then built from source on purpose:
-# the prebuilt binaries of argon2 0.45 need Node-API 10, which Node 20 lacks
-# (loading one crashes Node 20 with a segmentation fault), so the prod-deps
-# stage has a compiler and rebuilds it; the runtime image has no compiler.
-ARG NODE_IMAGE=node:20-bookworm-slim
+# @parcel/watcher is dev-only, and the image brings its own Node 24, so the
+# `node` dev dependency that gives npm scripts Node 24 elsewhere is not
+# needed). argon2 loads its prebuilt binary, which needs Node-API 10: Node 24
+# has it, so nothing is compiled and no image has a compiler.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
@@ -20,16 +20,9 @@ COPY src ./src
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS prod-deps
-RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 make g++ \
- && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-# The image's own Node headers, so node-gyp needs no download.
-ENV npm_config_nodedir=/usr/local
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
- && npm rebuild argon2 --build-from-source \
- && rm -rf node_modules/argon2/build/Release/obj.target node_modules/argon2/prebuilds \
  && node -e "require('argon2').hash('smoke-test-password').then(() => console.log('argon2 ok'))" \
  && npm cache clean --force
 

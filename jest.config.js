@@ -4,7 +4,9 @@ const tsJest = [
   {
     tsconfig: 'tsconfig.json',
     isolatedModules: false,
-    diagnostics: { warnOnly: false },
+    // module node20 compiles these files (no "type": "module") to CommonJS, as tsc does for the
+    // build; ts-jest's notice about hybrid module kinds concerns ESM output, which is not made here.
+    diagnostics: { warnOnly: false, ignoreCodes: [151002] },
     astTransformers: {
       before: [
         { path: '<rootDir>/test/swagger-transformer.js' },

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { devSecret } from './config/app-config';
 import { Env, validateEnv } from './config/env';
+import { ClusterMetricsController, startMetricsServer } from './metrics/metrics-server';
 
 const log = (level: number, msg: string) =>
   process.stdout.write(
@@ -106,7 +107,6 @@ export async function startClusterIfAsked(env: Env): Promise<boolean> {
 
 /** The primary's metrics server: the sum of its workers' metrics (AggregatorRegistry). */
 async function serveWorkersMetrics(env: Env): Promise<void> {
-  const { ClusterMetricsController, startMetricsServer } = await import('./metrics/metrics-server');
   try {
     const { url } = await startMetricsServer(ClusterMetricsController, {
       port: env.METRICS_PORT,

@@ -35,12 +35,14 @@ async function verifyOffline(t: TestApp, accessToken: string) {
   const jwks = await t.http.get('/.well-known/jwks.json').expect(200);
   const keys = jwks.body.keys as Array<Record<string, string>>;
   const jwk = keys.find((k) => k.kid === kid);
+  // ES256 signatures are r and s side by side (RFC 7518), not DER.
+  const key = createPublicKey({ key: jwk ?? {}, format: 'jwk' });
   const valid =
     jwk !== undefined &&
     cryptoVerify(
-      alg === 'RS256' ? 'sha256' : null,
+      alg === 'EdDSA' ? null : 'sha256',
       Buffer.from(`${header}.${payload}`),
-      createPublicKey({ key: jwk, format: 'jwk' }),
+      alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' } : key,
       Buffer.from(signature, 'base64url'),
     );
   return { alg, jwk, keys, valid, text: JSON.stringify(jwks.body) };
@@ -181,6 +183,60 @@ describe('EdDSA (Ed25519) signing with a published JWKS', () => {
     const res = await t.http.get('/api/v1/auth/me').set(bearer(forged));
     expect(res.status).toBe(401);
     expect(res.body.code).toBe('TOKEN_INVALID');
+  });
+});
+
+describe('ES256 (P-256) signing with a published JWKS', () => {
+  let t: TestApp;
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+
+  beforeAll(async () => {
+    t = await TestApp.start({
+      JWT_ALGORITHM: 'ES256',
+      JWT_PRIVATE_KEY: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('signs access tokens that verify offline with the published EC key of their kid', async () => {
+    const pair = await t.login('admin', ADMIN_PASSWORD);
+    const offline = await verifyOffline(t, pair.accessToken);
+    expect(offline.alg).toBe('ES256');
+    expect(offline.jwk).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
+    expect(offline.text).not.toMatch(/"d"|PRIVATE/);
+    expect(offline.valid).toBe(true);
+    await t.http.get('/api/v1/auth/me').set(bearer(pair.accessToken)).expect(200);
+  });
+
+  it('refuses a token signed by another P-256 key, and an HS256 token', async () => {
+    const pair = await t.login('admin', ADMIN_PASSWORD);
+    const [header, payload] = pair.accessToken.split('.');
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    const signature = cryptoSign('sha256', Buffer.from(`${header}.${payload}`), {
+      key: other,
+      dsaEncoding: 'ieee-p1363',
+    }).toString('base64url');
+    const forged = await t.http
+      .get('/api/v1/auth/me')
+      .set(bearer(`${header}.${payload}.${signature}`));
+    expect(forged.status).toBe(401);
+    expect(forged.body.code).toBe('TOKEN_INVALID');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as object;
+    const hs = new JwtService({ secret: 'a-secret-someone-guessed-for-hs256-tokens' }).sign(claims);
+    const downgraded = await t.http.get('/api/v1/auth/me').set(bearer(hs));
+    expect(downgraded.status).toBe(401);
+    expect(downgraded.body.code).toBe('TOKEN_INVALID');
+  });
+
+  it('refuses to start with a key of another curve', async () => {
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' })
+      .privateKey.export({ format: 'pem', type: 'pkcs8' })
+      .toString();
+    await expect(TestApp.start({ JWT_ALGORITHM: 'ES256', JWT_PRIVATE_KEY: p384 })).rejects.toThrow(
+      /ES256 needs a private key of type ec \(P-256\)/,
+    );
   });
 });
 

@@ -570,8 +570,11 @@ export interface components {
             accessToken: string;
             /** @description Opaque; single use: each refresh returns a new one */
             refreshToken: string;
-            /** @example Bearer */
-            tokenType: string;
+            /**
+             * @example Bearer
+             * @enum {string}
+             */
+            tokenType: "Bearer";
             /**
              * @description Seconds until the access token expires.
              * @example 900

@@ -4,7 +4,7 @@ import { Role } from '../users/role';
 import { JwtAuthGuard } from './auth.guard';
 import { Auth, Public } from './auth.decorators';
 import { SessionsService } from './sessions.service';
-import { TokensService } from './tokens.service';
+import { AccessTokenCache } from './access-token-cache';
 
 class Routes {
   @Public()
@@ -21,7 +21,7 @@ const requestTo = (name: 'open' | 'both') =>
 
 describe('JwtAuthGuard', () => {
   // A public route never reaches the token or the session.
-  const guard = new JwtAuthGuard(new Reflector(), {} as TokensService, {} as SessionsService);
+  const guard = new JwtAuthGuard(new Reflector(), {} as AccessTokenCache, {} as SessionsService);
 
   it('lets a @Public() route through without a token', async () => {
     await expect(guard.canActivate(requestTo('open'))).resolves.toBe(true);

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { User } from '../users/user.entity';
 import { AuthController } from './auth.controller';
@@ -8,6 +10,10 @@ import { AuthService } from './auth.service';
 import { CredentialsRepository } from './credentials.repository';
 import { JwksController } from './jwks.controller';
 import { JwtKeys } from './jwt-keys';
+import { JwtKeysModule, jwtModuleOptions } from './jwt-keys.module';
+import { jwtStrategyProvider } from './jwt.strategy';
+import { AccessTokenCache } from './access-token-cache';
+import { AppConfig } from '../config/app-config';
 import { LoginFailuresRepository } from './login-failures.repository';
 import { LoginThrottleService } from './login-throttle.service';
 import { PasswordService } from './password.service';
@@ -17,12 +23,22 @@ import { SimpleJwtController } from './simplejwt.controller';
 import { TokensService } from './tokens.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([User])],
+  imports: [
+    TypeOrmModule.forFeature([User]),
+    PassportModule,
+    JwtKeysModule,
+    JwtModule.registerAsync({
+      imports: [JwtKeysModule],
+      inject: [JwtKeys, AppConfig],
+      useFactory: jwtModuleOptions,
+    }),
+  ],
   controllers: [AuthController, SimpleJwtController, JwksController],
   providers: [
     AuthService,
     CredentialsRepository,
-    JwtKeys,
+    AccessTokenCache,
+    jwtStrategyProvider,
     LoginFailuresRepository,
     LoginThrottleService,
     PasswordService,
@@ -31,6 +47,12 @@ import { TokensService } from './tokens.service';
     TokensService,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
-  exports: [PasswordService, SessionsService, SessionsRepository, LoginFailuresRepository],
+  exports: [
+    PasswordService,
+    SessionsService,
+    SessionsRepository,
+    LoginFailuresRepository,
+    AccessTokenCache,
+  ],
 })
 export class AuthModule {}

@@ -2,7 +2,9 @@ import { JwtService, JwtSignOptions } from '@nestjs/jwt';
 import { generateKeyPairSync, KeyObject, randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { validateEnv } from '../config/env';
+import { AccessTokenCache } from './access-token-cache';
 import { JwtKeys } from './jwt-keys';
+import { jwtModuleOptions } from './jwt-keys.module';
 import { IAT_LEEWAY_SECONDS, TokensService } from './tokens.service';
 
 function service(env: Record<string, string> = {}) {
@@ -13,7 +15,9 @@ function service(env: Record<string, string> = {}) {
       ...env,
     }),
   );
-  return { tokens: new TokensService(new JwtKeys(config), config), config };
+  const keys = new JwtKeys(config);
+  const jwt = new JwtService(jwtModuleOptions(keys, config));
+  return { tokens: new TokensService(keys, jwt, new AccessTokenCache(config), config), config };
 }
 
 const decode = (jwt: string, part: 0 | 1): Record<string, unknown> =>

@@ -1,21 +1,15 @@
 import { Injectable } from '@nestjs/common';
+import { JwtService, JwtVerifyOptions } from '@nestjs/jwt';
 import { createSigner, createVerifier, TokenError } from 'fast-jwt';
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { ApiError } from '../common/problem';
 import { AppConfig } from '../config/app-config';
+import { AccessClaims, accessClaims, IAT_LEEWAY_SECONDS } from './access-claims';
+import { AccessTokenCache } from './access-token-cache';
 import { JwtKeys } from './jwt-keys';
-import { VerifiedTokens } from './verified-tokens';
 
-export interface AccessClaims {
-  sub: string;
-  sid: string;
-  jti: string;
-  typ: 'access';
-  iat: number;
-  exp: number;
-  iss: string;
-  aud: string;
-}
+export type { AccessClaims } from './access-claims';
+export { IAT_LEEWAY_SECONDS } from './access-claims';
 
 export interface RefreshTokenParts {
   sessionId: string;
@@ -25,97 +19,119 @@ export interface RefreshTokenParts {
 const REFRESH_BYTES = 16 + 4 + 32;
 
 /**
- * How far another instance's clock may be from this one's when it signs:
- * the slack on a token's age by its iat, and on an iat ahead of now.
+ * What verifies an access token, besides its key: the pinned algorithm, the
+ * issuer, the audience, and its age by iat (ACCESS_TOKEN_TTL plus the
+ * leeway: older is expired, whatever its exp says). The passport strategy
+ * and the verify routes pass the same to jsonwebtoken.
  */
-export const IAT_LEEWAY_SECONDS = 60;
+export interface AccessVerification {
+  algorithms: ['HS256' | 'RS256' | 'ES256' | 'EdDSA'];
+  issuer: string;
+  audience: string;
+  maxAge: string;
+}
 
 /**
- * Access tokens are JWTs; refresh tokens are opaque: the session id, a
- * generation counter and an HMAC of both under a server key (256 bits nobody
- * can predict without it). Deriving them lets the server hand out the same
- * successor again inside the reuse grace window without storing it; the
- * database keeps only the SHA-256 of the live one.
+ * Access tokens are JWTs, signed by @nestjs/jwt's JwtService (jsonwebtoken)
+ * with HS256, RS256 or ES256, and by fast-jwt with EdDSA, which
+ * jsonwebtoken does not know. Refresh tokens are opaque: the session id, a
+ * generation counter and an HMAC of both under a server key (256 bits
+ * nobody can predict without it). Deriving them lets the server hand out
+ * the same successor again inside the reuse grace window without storing
+ * it; the database keeps only the SHA-256 of the live one.
  *
- * The signer and the verifier (fast-jwt) are made once, with their keys: the
- * algorithm is pinned, and the issuer, audience and expiry are checked on
- * every token, and so is its age by iat: a token older than
- * ACCESS_TOKEN_TTL (plus the leeway) is expired whatever its exp says, and
- * one issued in the future is not valid. Which session a token belongs to
- * is checked elsewhere, on every request: the cache of verified tokens only
- * spares the signature.
+ * The guard verifies requests' tokens through passport (jwt.strategy.ts);
+ * `verifyAccess` here is for the routes that take a token in their body
+ * (verify) and for the EdDSA strategy. Which session a token belongs to is
+ * checked elsewhere, on every request.
  */
 @Injectable()
 export class TokensService {
-  private readonly sign: (payload: object) => string;
-  private readonly verify: (token: string) => unknown;
-  private readonly verified: VerifiedTokens<AccessClaims>;
+  readonly verification: AccessVerification;
+  private readonly signEdDsa?: (payload: object) => string;
+  private readonly verifyEdDsa?: (token: string) => unknown;
 
   constructor(
     private readonly keys: JwtKeys,
+    private readonly jwt: JwtService,
+    private readonly cache: AccessTokenCache,
     private readonly config: AppConfig,
   ) {
     const maxAgeSeconds = config.jwt.accessTtl + IAT_LEEWAY_SECONDS;
-    this.verified = new VerifiedTokens(maxAgeSeconds);
-    this.sign = createSigner({
+    this.verification = {
+      algorithms: [keys.algorithm],
+      issuer: config.jwt.issuer,
+      audience: config.jwt.audience,
+      maxAge: `${maxAgeSeconds}s`,
+    };
+    if (keys.algorithm !== 'EdDSA') return;
+    this.signEdDsa = createSigner({
       key: keys.signingKey,
-      algorithm: keys.algorithm,
-      ...(keys.kid ? { kid: keys.kid } : {}),
+      algorithm: 'EdDSA',
+      kid: keys.kid,
       iss: config.jwt.issuer,
       aud: config.jwt.audience,
       expiresIn: config.jwt.accessTtl * 1000,
     });
-    const verifierFor = (key: string) =>
-      createVerifier({
-        key,
-        algorithms: [keys.algorithm],
-        allowedIss: config.jwt.issuer,
-        allowedAud: config.jwt.audience,
-        requiredClaims: ['exp', 'iat', 'iss', 'aud'],
-        // An expired token's error, as for exp: the client's answer is the same, a refresh.
-        maxAge: maxAgeSeconds * 1000,
-      });
-    if (keys.algorithm === 'HS256') {
-      this.verify = verifierFor(keys.signingKey);
-    } else {
-      // One verifier per published key, chosen by the token's kid.
-      const verifiers = new Map(
-        keys.verificationKeys().map(({ kid, pem }) => [kid, verifierFor(pem)]),
-      );
-      this.verify = (token) => {
-        const verifier = verifiers.get(headerKid(token) ?? '');
-        if (!verifier) throw new Error('unknown key id');
-        return verifier(token) as unknown;
-      };
-    }
+    // One verifier per published key, chosen by the token's kid; made once.
+    const verifiers = new Map(
+      keys.verificationKeys().map(({ kid, pem }) => [
+        kid,
+        createVerifier({
+          key: pem,
+          algorithms: ['EdDSA'],
+          allowedIss: config.jwt.issuer,
+          allowedAud: config.jwt.audience,
+          requiredClaims: ['exp', 'iat', 'iss', 'aud'],
+          maxAge: maxAgeSeconds * 1000,
+          cache: false,
+        }),
+      ]),
+    );
+    this.verifyEdDsa = (token) => {
+      const verifier = verifiers.get(headerKid(token) ?? '');
+      if (!verifier) throw new ApiError('TOKEN_INVALID', 'The access token is not valid');
+      return verifier(token) as unknown;
+    };
   }
 
   signAccess(userId: string, sessionId: string): string {
-    return this.sign({ sub: userId, sid: sessionId, jti: randomUUID(), typ: 'access' });
+    const payload = { sub: userId, sid: sessionId, jti: randomUUID(), typ: 'access' };
+    return this.signEdDsa ? this.signEdDsa(payload) : this.jwt.sign(payload);
   }
 
-  /** The claims of an access token whose signature, algorithm, issuer, audience, expiry and age are good. */
+  /**
+   * The claims of an access token whose signature, algorithm, issuer,
+   * audience, expiry and age are good: from the cache of verified tokens, or
+   * verified now (and remembered).
+   */
   verifyAccess(token: string): Readonly<AccessClaims> {
-    // An expired or too old one is not found: the verifier says TOKEN_EXPIRED below.
-    const known = this.verified.get(token);
+    const known = this.cache.get(token);
     if (known !== undefined) return known;
-    let claims: unknown;
+    return this.cache.add(token, this.verifyNow(token));
+  }
+
+  /** Verifies an access token, without the cache: TOKEN_INVALID or TOKEN_EXPIRED when it fails. */
+  verifyNow(token: string): AccessClaims {
+    let payload: unknown;
     try {
-      claims = this.verify(token);
-    } catch (error) {
-      if (error instanceof TokenError && error.code === TokenError.codes.expired) {
-        throw new ApiError('TOKEN_EXPIRED', 'The access token has expired');
+      if (this.verifyEdDsa) {
+        payload = this.verifyEdDsa(token);
+      } else {
+        const key = this.keys.verificationKey(headerKid(token) ?? undefined);
+        if (!key) throw new ApiError('TOKEN_INVALID', 'The access token is not valid');
+        const options: JwtVerifyOptions = {
+          ...this.verification,
+          algorithms: [this.keys.algorithm as 'HS256' | 'RS256' | 'ES256'],
+        };
+        if (this.keys.algorithm === 'HS256') options.secret = key;
+        else options.publicKey = key;
+        payload = this.jwt.verify<object>(token, options);
       }
-      throw new ApiError('TOKEN_INVALID', 'The access token is not valid');
+    } catch (error) {
+      throw tokenError(error);
     }
-    if (!isAccessClaims(claims)) {
-      throw new ApiError('TOKEN_INVALID', 'The token is not an access token');
-    }
-    // fast-jwt bounds only the age; an iat ahead of now would stretch it without limit.
-    if (claims.iat * 1000 > Date.now() + IAT_LEEWAY_SECONDS * 1000) {
-      throw new ApiError('TOKEN_INVALID', 'The access token is not valid yet');
-    }
-    return this.verified.add(token, claims);
+    return accessClaims(payload);
   }
 
   refreshToken(sessionId: string, generation: number): string {
@@ -146,24 +162,23 @@ export class TokensService {
   }
 }
 
-export function isAccessClaims(claims: unknown): claims is AccessClaims {
-  const c = claims as Partial<AccessClaims> | null;
-  return (
-    typeof c === 'object' &&
-    c !== null &&
-    c.typ === 'access' &&
-    typeof c.sub === 'string' &&
-    typeof c.sid === 'string' &&
-    typeof c.jti === 'string' &&
-    typeof c.exp === 'number' &&
-    typeof c.iat === 'number' &&
-    /^[0-9a-f-]{36}$/i.test(c.sid) &&
-    /^[0-9a-f-]{36}$/i.test(c.sub)
-  );
+/**
+ * What a failed verification answers: TOKEN_EXPIRED for an exp that has
+ * passed or an age past the limit (fast-jwt's and jsonwebtoken's errors
+ * alike), TOKEN_INVALID for anything else.
+ */
+export function tokenError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  const expired =
+    (error instanceof TokenError && error.code === TokenError.codes.expired) ||
+    (error as { name?: string } | null)?.name === 'TokenExpiredError';
+  return expired
+    ? new ApiError('TOKEN_EXPIRED', 'The access token has expired')
+    : new ApiError('TOKEN_INVALID', 'The access token is not valid');
 }
 
 /** The kid of a JWT's header, if it has one. */
-function headerKid(token: string): string | null {
+export function headerKid(token: string): string | null {
   try {
     const header = JSON.parse(
       Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString(),

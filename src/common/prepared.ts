@@ -63,7 +63,7 @@ export const onManager =
   async <T>(name: string, text: string, values: unknown[]) => {
     const client = (em.queryRunner as unknown as { databaseConnection?: PoolClient } | undefined)
       ?.databaseConnection;
-    if (!client || pooled.has(em.connection)) return em.query<T[]>(text, values);
+    if (!client || pooled.has(em.dataSource)) return em.query<T[]>(text, values);
     try {
       return (await client.query({ name, text, values })).rows as T[];
     } catch (error) {

@@ -54,6 +54,8 @@ export class AppConfig {
     issuer: string;
     audience: string;
     accessTtl: number;
+    /** Verified access tokens remembered per instance (about 700 bytes each); 0: none. */
+    cacheSize: number;
     refreshTtl: number;
     refreshReuseGrace: number;
   };
@@ -112,6 +114,7 @@ export class AppConfig {
       issuer: env.JWT_ISSUER,
       audience: env.JWT_AUDIENCE,
       accessTtl: env.ACCESS_TOKEN_TTL,
+      cacheSize: env.ACCESS_TOKEN_CACHE_SIZE,
       refreshTtl: env.REFRESH_TOKEN_TTL,
       refreshReuseGrace: env.REFRESH_REUSE_GRACE,
     };

@@ -3,7 +3,7 @@ import { parseDuration } from './duration';
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export const JWT_ALGORITHMS = ['HS256', 'RS256', 'EdDSA'] as const;
+export const JWT_ALGORITHMS = ['HS256', 'RS256', 'ES256', 'EdDSA'] as const;
 
 /** Secrets that appear in this repository's examples: never acceptable in production. */
 export const EXAMPLE_SECRETS = new Set([
@@ -54,6 +54,7 @@ export const envSchema = Joi.object({
   JWT_ISSUER: Joi.string().default('bank-api'),
   JWT_AUDIENCE: Joi.string().default('bank-api'),
   ACCESS_TOKEN_TTL: duration('15m'),
+  ACCESS_TOKEN_CACHE_SIZE: Joi.number().integer().min(0).max(10_000_000).default(20_000),
   REFRESH_TOKEN_TTL: duration('15d'),
   REFRESH_REUSE_GRACE: duration('10s'),
   ADMIN_PASSWORD: Joi.string().min(12).max(128).empty(''),
@@ -108,7 +109,7 @@ export const envSchema = Joi.object({
     'workers.embedded':
       'WEB_CONCURRENCY above 1 needs DATABASE_URL: the embedded database belongs to one process',
     'key.missing':
-      'JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE is required when JWT_ALGORITHM is RS256 or EdDSA',
+      'JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE is required when JWT_ALGORITHM is RS256, ES256 or EdDSA',
     'metrics.port': 'METRICS_PORT must differ from PORT: metrics are never served on the API port',
   });
 
@@ -130,6 +131,7 @@ export interface Env {
   JWT_ISSUER: string;
   JWT_AUDIENCE: string;
   ACCESS_TOKEN_TTL: number;
+  ACCESS_TOKEN_CACHE_SIZE: number;
   REFRESH_TOKEN_TTL: number;
   REFRESH_REUSE_GRACE: number;
   ADMIN_PASSWORD?: string;

@@ -2,8 +2,7 @@ import { Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/commo
 import { ModuleRef } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { ClientBase, PoolConfig } from 'pg';
-import { DataSource } from 'typeorm';
-import { MigrationExecutor } from 'typeorm/migration/MigrationExecutor';
+import { DataSource, MigrationExecutor } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { behindTransactionPooler } from '../common/prepared';
 import { EmbeddedPostgres } from './embedded-postgres';

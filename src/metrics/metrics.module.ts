@@ -3,7 +3,8 @@ import { collectDefaultMetrics, register } from 'prom-client';
 import { ResponseMetrics } from './http-metrics';
 import { MetricsServer } from './metrics-server';
 import { PoolMetrics, poolSeries } from './pool-metrics';
-import { responseSeries, SERIES } from './series';
+import { responseSeries, SERIES, tokenCacheSeries } from './series';
+import { AuthModule } from '../auth/auth.module';
 
 /** A series of prom-client's default metrics: present once they are collected. */
 const DEFAULT_METRICS_PROBE = 'process_cpu_user_seconds_total';
@@ -16,7 +17,15 @@ const DEFAULT_METRICS_PROBE = 'process_cpu_user_seconds_total';
  * here is served on the API's port.
  */
 @Module({
-  providers: [...responseSeries, ...poolSeries, ResponseMetrics, PoolMetrics, MetricsServer],
+  imports: [AuthModule],
+  providers: [
+    ...responseSeries,
+    ...poolSeries,
+    ...tokenCacheSeries,
+    ResponseMetrics,
+    PoolMetrics,
+    MetricsServer,
+  ],
   exports: [ResponseMetrics, MetricsServer],
 })
 export class MetricsModule implements OnModuleInit, OnApplicationShutdown {

@@ -1,5 +1,7 @@
 import { Provider } from '@nestjs/common';
 import { makeCounterProvider, makeHistogramProvider } from '@willsoto/nestjs-prometheus';
+import type { Counter } from 'prom-client';
+import { AccessTokenCache } from '../auth/access-token-cache';
 
 /**
  * The names of the series this service defines; prom-client's default
@@ -18,6 +20,7 @@ export const SERIES = {
   poolIdle: 'bank_db_pool_idle_connections',
   poolWaiting: 'bank_db_pool_waiting_clients',
   queryDuration: 'bank_db_query_duration_seconds',
+  tokenCache: 'bank_access_token_cache_lookups_total',
 } as const;
 
 /**
@@ -60,5 +63,24 @@ export const responseSeries: Provider[] = [
     name: SERIES.replays,
     help: 'Answers replayed for an Idempotency-Key (Idempotent-Replayed: true), by route template',
     labelNames: ['route'],
+  }),
+];
+
+/**
+ * How often a request's access token was found among the verified tokens
+ * (a hit spares passport and jsonwebtoken), read from the cache's own counts
+ * at scrape time. The hit ratio is hits over hits and misses.
+ */
+export const tokenCacheSeries: Provider[] = [
+  makeCounterProvider({
+    name: SERIES.tokenCache,
+    help: 'Access tokens looked up among the tokens this instance verified, by result (hit, miss)',
+    labelNames: ['result'],
+    inject: [AccessTokenCache],
+    collect(this: Counter<'result'>, cache: AccessTokenCache) {
+      this.reset();
+      this.inc({ result: 'hit' }, cache.hits);
+      this.inc({ result: 'miss' }, cache.misses);
+    },
   }),
 ];

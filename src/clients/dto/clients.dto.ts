@@ -41,8 +41,7 @@ export class CreateClientDto {
   @Length(1, 100)
   lastName!: string;
 
-  /** @example 12 Queen Street, London */
-  @ApiPropertyOptional({ type: String, nullable: true })
+  @ApiPropertyOptional({ type: String, nullable: true, example: '12 Queen Street, London' })
   @IsOptional()
   @ValidateIf((_, v) => v !== null)
   @IsString()
@@ -57,8 +56,7 @@ export class CreateClientDto {
   @MaxLength(254)
   email?: string | null;
 
-  /** @example +44 20 7946 0000 */
-  @ApiPropertyOptional({ type: String, nullable: true })
+  @ApiPropertyOptional({ type: String, nullable: true, example: '+44 20 7946 0000' })
   @IsOptional()
   @ValidateIf((_, v) => v !== null)
   @IsString()
