@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppOptions } from './app.module';
+import pluginMetadata from './metadata';
 import { MethodRouter } from './common/method-router';
 import { requestIdFrom } from './common/request-id';
 import { inspectJson, MAX_JSON_DEPTH, parseKeepingLongFractions } from './common/json-body';
@@ -121,7 +122,7 @@ export async function createApp(options: AppOptions = {}): Promise<NestFastifyAp
   if (config.corsOrigins.length > 0) app.enableCors(corsOptions(config.corsOrigins));
   app.useGlobalFilters(new ProblemDetailsFilter(methods));
   app.useGlobalPipes(new AppValidationPipe());
-  if (config.docsEnabled) setupSwagger(app);
+  if (config.docsEnabled) await setupSwagger(app);
   app.enableShutdownHooks();
   await app.init();
   await fastify.ready();
@@ -197,7 +198,12 @@ function corsOptions(origins: string[]) {
   };
 }
 
-function setupSwagger(app: NestFastifyApplication): void {
+async function setupSwagger(app: NestFastifyApplication): Promise<void> {
+  // Compiled by SWC (npm start), the DTOs lack what @nestjs/swagger's CLI plugin adds at a tsc
+  // build: it comes from src/metadata.ts (npm run swagger:metadata) instead. Loading it over a
+  // tsc build (production) sets the same again. Under ts-jest and ts-node (.ts) it is not
+  // loaded: the tests apply the plugin themselves, and the file's imports name the .js files.
+  if (__filename.endsWith('.js')) await SwaggerModule.loadPluginMetadata(pluginMetadata);
   const problem = (status: number, description: string) => ({
     status,
     description,

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../common/api-problems';
 import { Auth, AuthUser, CurrentUser } from '../auth/auth.decorators';
 import { Caller, CurrentCaller } from '../auth/caller';
@@ -86,6 +86,7 @@ export class AccountsController {
   @Auth(...STAFF_ROLES)
   @Delete(':id/holders/:clientId')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'The holder is removed from the account' })
   @ApiProblems([400, 'Malformed id'], [404, 'No such account or holder'], [409, 'LAST_HOLDER'])
   removeHolder(
     @Param('id', ParseIdPipe) id: string,

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../common/api-problems';
 import { ReqClient, RequestClient } from '../common/request-client';
 import { Auth, AuthUser, CurrentUser, Public } from './auth.decorators';
@@ -58,6 +58,7 @@ export class AuthController {
   @Auth()
   @Post('logout')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Logged out: this session has ended' })
   logout(@CurrentUser() user: AuthUser): Promise<void> {
     return this.auth.logout(user);
   }
@@ -66,6 +67,7 @@ export class AuthController {
   @Auth()
   @Post('logout-all')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Every session of yours has ended' })
   logoutAll(@CurrentUser() user: AuthUser): Promise<void> {
     return this.auth.logoutAll(user);
   }
@@ -101,6 +103,7 @@ export class AuthController {
   @Auth()
   @Delete('sessions/:id')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'The session has ended' })
   @ApiProblems([400, 'Malformed id'], [404, 'No such live session of yours'])
   deleteSession(
     @CurrentUser() user: AuthUser,
@@ -113,6 +116,7 @@ export class AuthController {
   @Auth()
   @Post('password')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Password changed; your other sessions have ended' })
   @ApiProblems(
     [400, 'Invalid body (new password 12 to 128 characters)'],
     [403, 'WRONG_PASSWORD'],

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../common/api-problems';
 import { Auth, AuthUser, CurrentUser } from '../auth/auth.decorators';
 import { Page, PageOf } from '../common/pagination';
@@ -53,6 +53,7 @@ export class ClientsController {
   @Auth(...STAFF_ROLES)
   @Delete(':id')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'The client is deleted' })
   @ApiProblems(
     [404, 'No such client'],
     [409, 'CLIENT_HAS_ACCOUNTS, or CONFLICT when a customer login is linked to the client'],
