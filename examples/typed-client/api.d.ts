@@ -1193,6 +1193,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Logged out: this session has ended */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -1246,6 +1247,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Every session of yours has ended */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -1480,6 +1482,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The session has ended */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -1555,6 +1558,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Password changed; your other sessions have ended */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -2459,6 +2463,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The client is deleted */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -3055,6 +3060,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The holder is removed from the account */
             204: {
                 headers: {
                     [name: string]: unknown;
