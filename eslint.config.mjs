@@ -4,7 +4,19 @@ import prettier from 'eslint-plugin-prettier/recommended';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', 'bench/results/**', 'eslint.config.mjs', 'jest.config.js', 'test/swagger-transformer.js', 'examples/typed-client/api.d.ts'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      'data/**',
+      'bench/results/**',
+      'eslint.config.mjs',
+      'jest.config.js',
+      'test/swagger-transformer.js',
+      'examples/typed-client/api.d.ts',
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   prettier,
@@ -31,6 +43,25 @@ export default tseslint.config(
             {
               group: ['../*', '!../common', '!../config'],
               message: 'common/ depends on no feature module; move the code to the feature.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // auth/ is used through its public file, auth/index.ts: what it exports is what others may use.
+    files: ['src/**/*.ts'],
+    ignores: ['src/auth/**', 'src/common/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['./auth/*', '../auth/*', '../../auth/*'],
+              message:
+                "Import auth from its public file ('../auth'); export what is missing there.",
             },
           ],
         },

@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ConditionalModule } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
 import { AccountsModule } from './accounts/accounts.module';
-import { AuthModule } from './auth/auth.module';
+import { AuthModule } from './auth';
 import { ClientsModule } from './clients/clients.module';
 import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/config.module';

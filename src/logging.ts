@@ -3,7 +3,7 @@ import type { Params } from 'nestjs-pino';
 import { PinoLogger } from 'nestjs-pino';
 import pino from 'pino';
 import type { DestinationStream, Level, Logger } from 'pino';
-import { clientAddress } from './common/request-client';
+import { callerAddress } from './common/request-origin';
 import { AppConfig } from './config/app-config';
 import { onRequestEnd, Outcome } from './common/request-end';
 import { pathOf } from './common/request-path';
@@ -99,7 +99,7 @@ export function logRequests(fastify: FastifyInstance, given?: Logger): void {
           id: request.id,
           method: request.method,
           url: pathOf(request.url),
-          remoteAddress: clientAddress(request),
+          remoteAddress: callerAddress(request),
         },
         res: { statusCode: reply.statusCode },
         responseTime: Math.round(reply.elapsedTime),

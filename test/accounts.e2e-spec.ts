@@ -4,14 +4,13 @@ import {
   Account,
   Banking,
   Holder,
-  banking,
   createAccount,
   createClient,
   createCustomer,
-  createTeller,
   unique,
 } from './helpers/banking';
 import { ISO_UTC, UUID, expectFieldError, expectProblem } from './helpers/expect';
+import { withTeller } from './helpers/fixture';
 
 const ACCOUNT_KEYS = [
   'balance',
@@ -71,10 +70,7 @@ describe('accounts', () => {
   let bank: Banking;
 
   beforeAll(async () => {
-    t = await TestApp.start();
-    admin = await t.adminToken();
-    teller = (await createTeller(t, admin)).token;
-    bank = banking(t, teller);
+    ({ t, admin, teller, bank } = await withTeller());
   });
   afterAll(async () => {
     await t.close();

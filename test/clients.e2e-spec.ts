@@ -1,14 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { TestApp, bearer } from './helpers/app';
-import {
-  ClientBody,
-  createAccount,
-  createClient,
-  createCustomer,
-  createTeller,
-  unique,
-} from './helpers/banking';
+import { ClientBody, createAccount, createClient, createCustomer, unique } from './helpers/banking';
 import { ISO_UTC, UUID, expectFieldError, expectProblem } from './helpers/expect';
+import { withTeller } from './helpers/fixture';
 
 const CLIENT_KEYS = [
   'address',
@@ -37,9 +31,7 @@ describe('clients', () => {
   let teller: string;
 
   beforeAll(async () => {
-    t = await TestApp.start();
-    admin = await t.adminToken();
-    teller = (await createTeller(t, admin)).token;
+    ({ t, admin, teller } = await withTeller());
   });
   afterAll(async () => {
     await t.close();
@@ -433,9 +425,7 @@ describe('clients: search and paging', () => {
   ];
 
   beforeAll(async () => {
-    t = await TestApp.start();
-    const admin = await t.adminToken();
-    teller = (await createTeller(t, admin)).token;
+    ({ t, teller } = await withTeller());
     for (const { key, ...client } of seed) {
       ids[key] = (await createClient(t, teller, client)).id;
     }

@@ -6,8 +6,9 @@
  * access token.
  */
 import { TestApp, USER_PASSWORD, bearer, freshAddress } from './helpers/app';
-import { banking, createTeller, unique, uniqueName } from './helpers/banking';
+import { banking, unique, uniqueName } from './helpers/banking';
 import { expectFieldError, expectProblem } from './helpers/expect';
+import { withTeller } from './helpers/fixture';
 
 describe('security hardening', () => {
   let t: TestApp;
@@ -15,9 +16,7 @@ describe('security hardening', () => {
   let teller: string;
 
   beforeAll(async () => {
-    t = await TestApp.start();
-    admin = await t.adminToken();
-    teller = (await createTeller(t, admin)).token;
+    ({ t, admin, teller } = await withTeller());
   });
   afterAll(async () => {
     await t.close();

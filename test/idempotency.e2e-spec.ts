@@ -19,6 +19,7 @@ import {
   unique,
 } from './helpers/banking';
 import { expectProblem, expectReplayedProblem } from './helpers/expect';
+import { withTeller } from './helpers/fixture';
 
 const SUMMARY_KEYS = ['accountId', 'amount', 'createdAt', 'id', 'type'];
 
@@ -49,11 +50,8 @@ describe('idempotency', () => {
   let bank: Banking;
 
   beforeAll(async () => {
-    t = await TestApp.start();
-    admin = await t.adminToken();
-    tellerA = (await createTeller(t, admin)).token;
+    ({ t, admin, teller: tellerA, bank } = await withTeller());
     tellerB = (await createTeller(t, admin)).token;
-    bank = banking(t, tellerA);
   });
   afterAll(async () => {
     await t.close();

@@ -1,4 +1,4 @@
-import { JWT_STRATEGY, JwtStrategy } from '../src/auth/jwt.strategy';
+import { JWT_STRATEGY, JwtStrategy } from '../src/auth/guard/jwt.strategy';
 import { MetricsServer } from '../src/metrics/metrics-server';
 import { ADMIN_PASSWORD, TestApp, bearer } from './helpers/app';
 import { expectProblem } from './helpers/expect';

@@ -8,9 +8,10 @@ import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { register } from 'prom-client';
 import { MetricsServer } from '../src/metrics/metrics-server';
 import { ADMIN_PASSWORD, TestApp, TokenPair, freshAddress } from './helpers/app';
-import { Account, Banking, banking, createTeller, uniqueName } from './helpers/banking';
+import { Account, Banking, uniqueName } from './helpers/banking';
 import { cloneTemplate, databaseEnv, dropDatabase, onServer } from './helpers/databases';
 import { expectProblem } from './helpers/expect';
+import { withTeller } from './helpers/fixture';
 import { freePort, kill, listening, Service, startService, until } from './helpers/service';
 import { grew, scrape } from './helpers/metrics';
 
@@ -50,10 +51,8 @@ describe('metrics on (METRICS_ENABLED=true)', () => {
   let closed = false;
 
   beforeAll(async () => {
-    t = await TestApp.start({ METRICS_ENABLED: 'true', METRICS_PORT: '0' });
+    ({ t, teller, bank } = await withTeller({ METRICS_ENABLED: 'true', METRICS_PORT: '0' }));
     url = await t.app.get(MetricsServer).listen();
-    teller = (await createTeller(t, await t.adminToken())).token;
-    bank = banking(t, teller);
   });
   afterAll(async () => {
     if (!closed) await t.close();

@@ -12,13 +12,12 @@ import {
   ClientBody,
   Operation,
   allPages,
-  banking,
   createClient,
   createCustomer,
-  createTeller,
   uniqueName,
 } from './helpers/banking';
 import { expectFieldError, expectProblem } from './helpers/expect';
+import { withTeller } from './helpers/fixture';
 
 describe('lists', () => {
   let t: TestApp;
@@ -27,10 +26,7 @@ describe('lists', () => {
   let bank: Banking;
 
   beforeAll(async () => {
-    t = await TestApp.start();
-    admin = await t.adminToken();
-    teller = (await createTeller(t, admin)).token;
-    bank = banking(t, teller);
+    ({ t, admin, teller, bank } = await withTeller());
   });
   afterAll(async () => {
     await t.close();

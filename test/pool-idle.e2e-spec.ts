@@ -9,7 +9,8 @@
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { TestApp, bearer } from './helpers/app';
-import { Account, createAccount, createClient, createTeller } from './helpers/banking';
+import { Account, createAccount, createClient } from './helpers/banking';
+import { withTeller } from './helpers/fixture';
 import { until } from './helpers/service';
 
 describe('after the pool closed its idle connection', () => {
@@ -19,9 +20,7 @@ describe('after the pool closed its idle connection', () => {
   let b: Account;
 
   beforeAll(async () => {
-    t = await TestApp.start({ DATABASE_IDLE_TIMEOUT: '1s' });
-    const admin = await t.adminToken();
-    teller = (await createTeller(t, admin)).token;
+    ({ t, teller } = await withTeller({ DATABASE_IDLE_TIMEOUT: '1s' }));
     const client = await createClient(t, teller);
     a = await createAccount(t, teller, { holderIds: [client.id] });
     b = await createAccount(t, teller, { holderIds: [client.id] });

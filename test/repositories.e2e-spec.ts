@@ -7,7 +7,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { Caller } from '../src/auth/caller';
-import { SessionsRepository } from '../src/auth/sessions.repository';
+import { SessionsRepository } from '../src/auth/sessions/sessions.repository';
 import { StatementSlotsRepository } from '../src/operations/statement-slots.repository';
 import { onManager, onPool } from '../src/common/prepared';
 import { inTransaction } from '../src/common/transactions';
@@ -18,10 +18,11 @@ import {
 import { AccountsRepository } from '../src/accounts/accounts.repository';
 import { LedgerRepository } from '../src/operations/ledger.repository';
 import { OperationsRepository } from '../src/operations/operations.repository';
-import { Role } from '../src/users/role';
+import { Role } from '../src/identity/role';
 import { TestApp } from './helpers/app';
-import { banking, createClient, createTeller } from './helpers/banking';
+import { banking, createClient } from './helpers/banking';
 import { onServer } from './helpers/databases';
+import { withTeller } from './helpers/fixture';
 import { until } from './helpers/service';
 
 const serverOnly = onServer ? it : it.skip;
@@ -43,10 +44,8 @@ describe('repositories on a real database', () => {
   let session: [string, string];
 
   beforeAll(async () => {
-    t = await TestApp.start();
+    ({ t, teller, tellerName } = await withTeller());
     db = t.app.get(DataSource);
-    const admin = await t.adminToken();
-    ({ token: teller, username: tellerName } = await createTeller(t, admin));
     session = sessionOf(teller);
   });
   afterAll(async () => {

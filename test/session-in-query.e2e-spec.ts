@@ -17,10 +17,10 @@ import {
   createAccount,
   createClient,
   createCustomer,
-  createTeller,
   uniqueName,
 } from './helpers/banking';
 import { expectProblem } from './helpers/expect';
+import { withTeller } from './helpers/fixture';
 
 interface Route {
   name: string;
@@ -98,10 +98,7 @@ describe('routes that check the session in their own statement', () => {
     );
 
   beforeAll(async () => {
-    t = await TestApp.start();
-    admin = await t.adminToken();
-    teller = await createTeller(t, admin);
-    bank = banking(t, teller.token);
+    ({ t, admin, tellerUser: teller, bank } = await withTeller());
     const client = await createClient(t, teller.token);
     a = await bank.open({ holderIds: [client.id], funding: '100.00' });
     b = await bank.open({ holderIds: [client.id] });

@@ -28,12 +28,13 @@ import { AccountRow, GET_ACCOUNT_SQL } from '../../src/accounts/accounts.reposit
 import { toAccountDto } from '../../src/accounts/accounts.service';
 import { ACCOUNT_SCHEMA } from '../../src/accounts/dto/accounts.dto';
 import { ME_SCHEMA, toMeDto } from '../../src/auth/dto/auth.dto';
-import { MeRow, userFromMe } from '../../src/auth/caller';
+import { userFromMe } from '../../src/auth/caller';
+import { MeRow } from '../../src/auth/session-sql';
 import { requestIdFrom } from '../../src/common/request-id';
 import { securityHeaders } from '../../src/common/security-headers';
-import { SESSION_CHECK_SQL } from '../../src/auth/sessions.repository';
-import { VerifiedTokens } from '../../src/auth/verified-tokens';
-import { IAT_LEEWAY_SECONDS } from '../../src/auth/tokens.service';
+import { SESSION_CHECK_SQL } from '../../src/auth/sessions/sessions.repository';
+import { VerifiedTokens } from '../../src/auth/tokens/verified-tokens';
+import { IAT_LEEWAY_SECONDS } from '../../src/auth/tokens/tokens.service';
 import { parseDuration } from '../../src/config/duration';
 
 const env = process.env;

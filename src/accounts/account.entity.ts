@@ -12,19 +12,14 @@ import {
   CreateDateColumn,
 } from 'typeorm';
 import { Client } from '../clients/client.entity';
-
-export enum AccountStatus {
-  Active = 'active',
-  Frozen = 'frozen',
-  Closed = 'closed',
-}
+import { AccountStatus, STATUS_CHECK_SQL } from './account-status';
 
 @Entity({ name: 'accounts' })
 @Unique('accounts_number_key', ['number'])
-@Check('accounts_status_check', `status IN ('active', 'frozen', 'closed')`)
+@Check('accounts_status_check', STATUS_CHECK_SQL)
 @Check('accounts_overdraft_limit_check', `overdraft_limit >= 0`)
 @Check('accounts_balance_check', `balance >= -overdraft_limit`)
-@Check('accounts_closed_check', `(status = 'closed') = (closed_at IS NOT NULL)`)
+@Check('accounts_closed_check', `(status = '${AccountStatus.Closed}') = (closed_at IS NOT NULL)`)
 @Index('accounts_opened_at_id_idx', ['openedAt', 'id'])
 export class Account {
   @PrimaryGeneratedColumn('uuid')
@@ -47,7 +42,7 @@ export class Account {
   @Column({ name: 'operation_count', type: 'bigint', default: 0 })
   operationCount!: string;
 
-  @Column({ type: 'varchar', length: 8, default: AccountStatus.Active })
+  @Column({ type: 'varchar', length: 16, default: AccountStatus.Active })
   status!: AccountStatus;
 
   @CreateDateColumn({ name: 'opened_at', type: 'timestamptz' })

@@ -1,12 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../common/api-problems';
-import { Auth, AuthUser, CurrentUser } from '../auth/auth.decorators';
-import { Caller, CurrentCaller } from '../auth/caller';
-import { SessionInQuery } from '../auth/session-in-query.decorator';
+import { Auth, AuthUser, CurrentUser, Caller, CurrentCaller, SessionInQuery } from '../auth';
 import { Page, PageOf } from '../common/pagination';
 import { ParseIdPipe } from '../common/validation';
-import { STAFF_ROLES } from '../users/role';
+import { STAFF_ROLES } from '../identity/role';
 import { AccountsService } from './accounts.service';
 import { SerializedAs } from '../common/serialization';
 import {

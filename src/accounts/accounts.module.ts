@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AuthModule } from '../auth/auth.module';
+import { AuthModule } from '../auth';
 import { ClientsModule } from '../clients/clients.module';
 import { AccountsController } from './accounts.controller';
 import { AccountsRepository } from './accounts.repository';

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { ME_COLUMNS, meCte, MeRow, visibleToMe } from '../auth/caller';
+import { ME_COLUMNS, meCte, MeRow, visibleToMe } from '../auth';
 import { cappedCountSql, COUNT_CAP } from '../common/pagination';
 import { preparedQuery } from '../common/prepared';
 import { SqlParams } from '../common/sql';
-import { AccountStatus } from './account.entity';
+import { AccountStatus } from './account-status';
+import { Account, AccountHolder } from './account.entity';
 import { HolderDto } from './dto/accounts.dto';
 
 /** The account's columns and its holders, in one query. */
@@ -47,11 +48,13 @@ export interface AccountFilters {
 }
 
 /**
- * The accounts' SQL. Every change to an account runs in a transaction that
- * first locks it (lock): changes to one account are serial, and none can
- * overtake a money movement, which locks it too. Plain statements rather
- * than TypeORM's Repository: they run on that transaction's EntityManager,
- * stamp times with the database's clock, and insert holders in bulk.
+ * The accounts' queries. Every change to an account runs in a transaction
+ * that first locks it (lock): changes to one account are serial, and none
+ * can overtake a money movement, which locks it too. Plain changes (status,
+ * limit, close, holders) go through TypeORM's Repository and QueryBuilder
+ * on that transaction's EntityManager; SQL stays for the one-statement read
+ * with the caller's session, the lock, the bulk insert of holders, and the
+ * pages, whose plans it fixes.
  */
 @Injectable()
 export class AccountsRepository {
@@ -135,41 +138,41 @@ export class AccountsRepository {
     status: AccountStatus,
     overdraftLimit: bigint,
   ): Promise<void> {
-    await em.query(`UPDATE accounts SET status = $2, overdraft_limit = $3 WHERE id = $1`, [
-      id,
-      status,
-      overdraftLimit.toString(),
-    ]);
+    await em
+      .getRepository(Account)
+      .update({ id }, { status, overdraftLimit: overdraftLimit.toString() });
   }
 
+  /** Closed now, by the database's clock. */
   async close(em: EntityManager, id: string): Promise<void> {
-    await em.query(`UPDATE accounts SET status = 'closed', closed_at = now() WHERE id = $1`, [id]);
+    await em
+      .getRepository(Account)
+      .update({ id }, { status: AccountStatus.Closed, closedAt: () => 'now()' });
   }
 
   /** The account's holders (client ids), in no order. */
   async holderIds(em: EntityManager, id: string): Promise<string[]> {
-    const rows = await em.query<Array<{ client_id: string }>>(
-      `SELECT client_id FROM account_holders WHERE account_id = $1`,
-      [id],
-    );
-    return rows.map((r) => r.client_id);
+    const rows = await em
+      .getRepository(AccountHolder)
+      .find({ select: { clientId: true }, where: { accountId: id } });
+    return rows.map((r) => r.clientId);
   }
 
   /** Adds a holder; false when the client already holds the account. */
   async addHolder(em: EntityManager, id: string, clientId: string): Promise<boolean> {
-    const inserted = await em.query<unknown[]>(
-      `INSERT INTO account_holders (account_id, client_id) VALUES ($1, $2)
-       ON CONFLICT DO NOTHING RETURNING client_id`,
-      [id, clientId],
-    );
-    return inserted.length > 0;
+    const result = await em
+      .createQueryBuilder()
+      .insert()
+      .into(AccountHolder)
+      .values({ accountId: id, clientId })
+      .orIgnore()
+      .returning(['clientId'])
+      .execute();
+    return (result.raw as unknown[]).length > 0;
   }
 
   async removeHolder(em: EntityManager, id: string, clientId: string): Promise<void> {
-    await em.query(`DELETE FROM account_holders WHERE account_id = $1 AND client_id = $2`, [
-      id,
-      clientId,
-    ]);
+    await em.getRepository(AccountHolder).delete({ accountId: id, clientId });
   }
 
   /**

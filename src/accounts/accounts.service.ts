@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { AuthUser } from '../auth/auth.decorators';
+import { AuthUser, visibilityParam, Caller } from '../auth';
 import { formatMoney } from '../common/money';
 import {
   Cursors,
@@ -12,23 +12,17 @@ import {
   UUID_KEY,
 } from '../common/pagination';
 import { ApiError, notFound, validationFailed } from '../common/problem';
-import { visibilityParam } from '../auth/visibility';
 import { AppConfig } from '../config/app-config';
 import { ClientsService } from '../clients/clients.service';
-import { Caller } from '../auth/caller';
 import { AccountFilters, AccountRow, AccountsRepository } from './accounts.repository';
 import { accountNumber } from './account-number';
-import { AccountStatus } from './account.entity';
+import { requirePermission } from './account.errors';
 import {
   AccountDto,
   ListAccountsQuery,
   OpenAccountDto,
   UpdateAccountDto,
 } from './dto/accounts.dto';
-
-/** Shared with the ledger: a frozen or closed account refuses the change. */
-export const notActive = (status: string) =>
-  new ApiError('ACCOUNT_NOT_ACTIVE', `The account is ${status}`);
 
 /** Accounts: opening, holders, freezing, overdraft limits and closing; balances only move in the ledger. */
 @Injectable()
@@ -95,7 +89,7 @@ export class AccountsService {
   async update(id: string, dto: UpdateAccountDto): Promise<AccountDto> {
     await this.db.transaction(async (em) => {
       const account = await this.lock(em, id);
-      if (account.status === AccountStatus.Closed) throw notActive('closed');
+      requirePermission(account.status, 'settingsChanges');
       const limit = dto.overdraftLimit ?? BigInt(account.overdraft_limit);
       if (BigInt(account.balance) < -limit) {
         throw new ApiError(
@@ -111,7 +105,7 @@ export class AccountsService {
   async addHolder(id: string, clientId: string): Promise<AccountDto> {
     await this.db.transaction(async (em) => {
       const account = await this.lock(em, id);
-      if (account.status === AccountStatus.Closed) throw notActive('closed');
+      requirePermission(account.status, 'holderChanges');
       if ((await this.accounts.keepClients(em, [clientId])).length === 0) {
         throw validationFailed([
           { field: 'clientId', message: `no client has the id ${clientId}` },
@@ -125,7 +119,8 @@ export class AccountsService {
 
   async removeHolder(id: string, clientId: string): Promise<void> {
     await this.db.transaction(async (em) => {
-      await this.lock(em, id);
+      const account = await this.lock(em, id);
+      requirePermission(account.status, 'holderChanges');
       const holders = await this.accounts.holderIds(em, id);
       if (!holders.includes(clientId)) throw notFound('Holder');
       if (holders.length === 1) {
@@ -138,7 +133,7 @@ export class AccountsService {
   async close(id: string): Promise<AccountDto> {
     await this.db.transaction(async (em) => {
       const account = await this.lock(em, id);
-      if (account.status === AccountStatus.Closed) throw notActive('closed');
+      requirePermission(account.status, 'close');
       if (BigInt(account.balance) !== 0n) {
         throw new ApiError(
           'BALANCE_NOT_ZERO',

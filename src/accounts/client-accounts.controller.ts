@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Auth, AuthUser, CurrentUser } from '../auth/auth.decorators';
+import { Auth, AuthUser, CurrentUser } from '../auth';
 import { ApiProblems } from '../common/api-problems';
 import { Page, PageOf, PageQuery } from '../common/pagination';
 import { ParseIdPipe } from '../common/validation';

@@ -1,4 +1,4 @@
-import { Role } from '../users/role';
+import { Role } from '../identity/role';
 
 /** The authenticated caller, as the per-request session check found it. */
 export interface AuthUser {

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../common/api-problems';
-import { ReqClient, RequestClient } from '../common/request-client';
+import { ReqOrigin, RequestOrigin } from '../common/request-origin';
 import { Auth, AuthUser, CurrentUser, Public } from './auth.decorators';
 import { ParseIdPipe } from '../common/validation';
 import { SerializedAs } from '../common/serialization';
@@ -17,7 +17,7 @@ import {
   VerifyDto,
   VerifyResultDto,
 } from './dto/auth.dto';
-import { SessionsService } from './sessions.service';
+import { SessionsService } from './sessions/sessions.service';
 
 @ApiTags('auth')
 @Controller('api/v1/auth')
@@ -37,8 +37,8 @@ export class AuthController {
     [401, 'INVALID_CREDENTIALS'],
     [429, 'TOO_MANY_REQUESTS, with Retry-After (seconds)'],
   )
-  login(@Body() dto: LoginDto, @ReqClient() client: RequestClient): Promise<TokenPairDto> {
-    return this.auth.login(dto, client);
+  login(@Body() dto: LoginDto, @ReqOrigin() origin: RequestOrigin): Promise<TokenPairDto> {
+    return this.auth.login(dto, origin);
   }
 
   /** Consumes the refresh token and returns a new pair in the same session. */
@@ -125,8 +125,8 @@ export class AuthController {
   changePassword(
     @CurrentUser() user: AuthUser,
     @Body() dto: ChangePasswordDto,
-    @ReqClient() client: RequestClient,
+    @ReqOrigin() origin: RequestOrigin,
   ): Promise<void> {
-    return this.auth.changePassword(user, dto, client.ip);
+    return this.auth.changePassword(user, dto, origin.ip);
   }
 }

@@ -5,7 +5,7 @@ import {
   SetMetadata,
 } from '@nestjs/common';
 import { ApiBearerAuth } from '@nestjs/swagger';
-import { Role } from '../users/role';
+import { Role } from '../identity/role';
 import { Caller } from './caller';
 import { ApiProblems } from '../common/api-problems';
 import { requestOf } from '../common/http-context';

@@ -3,24 +3,24 @@ import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { User } from '../users/user.entity';
+import { User } from '../identity/user.entity';
 import { AuthController } from './auth.controller';
-import { JwtAuthGuard } from './auth.guard';
+import { JwtAuthGuard } from './guard/auth.guard';
 import { AuthService } from './auth.service';
-import { CredentialsRepository } from './credentials.repository';
-import { JwksController } from './jwks.controller';
-import { JwtKeys } from './jwt-keys';
-import { JwtKeysModule, jwtModuleOptions } from './jwt-keys.module';
-import { jwtStrategyProvider } from './jwt.strategy';
-import { AccessTokenCache } from './access-token-cache';
+import { CredentialsRepository } from './login/credentials.repository';
+import { JwksController } from './tokens/jwks.controller';
+import { JwtKeys } from './tokens/jwt-keys';
+import { JwtKeysModule, jwtModuleOptions } from './tokens/jwt-keys.module';
+import { jwtStrategyProvider } from './guard/jwt.strategy';
+import { AccessTokenCache } from './guard/access-token-cache';
 import { AppConfig } from '../config/app-config';
-import { LoginFailuresRepository } from './login-failures.repository';
-import { LoginThrottleService } from './login-throttle.service';
-import { PasswordService } from './password.service';
-import { SessionsRepository } from './sessions.repository';
-import { SessionsService } from './sessions.service';
-import { SimpleJwtController } from './simplejwt.controller';
-import { TokensService } from './tokens.service';
+import { LoginFailuresRepository } from './login/login-failures.repository';
+import { LoginThrottleService } from './login/login-throttle.service';
+import { PasswordService } from './login/password.service';
+import { SessionsRepository } from './sessions/sessions.repository';
+import { SessionsService } from './sessions/sessions.service';
+import { SimpleJwtController } from './django-compat/simplejwt.controller';
+import { TokensService } from './tokens/tokens.service';
 
 @Module({
   imports: [
@@ -47,12 +47,6 @@ import { TokensService } from './tokens.service';
     TokensService,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
-  exports: [
-    PasswordService,
-    SessionsService,
-    SessionsRepository,
-    LoginFailuresRepository,
-    AccessTokenCache,
-  ],
+  exports: [PasswordService, SessionsService, LoginThrottleService, AccessTokenCache],
 })
 export class AuthModule {}

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { CredentialsRepository } from './credentials.repository';
+import { CredentialsRepository } from './login/credentials.repository';
 import { AuthUser } from './auth.decorators';
 import { ApiError } from '../common/problem';
-import { RequestClient } from '../common/request-client';
+import { RequestOrigin } from '../common/request-origin';
 import { AppConfig } from '../config/app-config';
 import {
   ChangePasswordDto,
@@ -12,11 +12,11 @@ import {
   TokenPairDto,
   VerifyResultDto,
 } from './dto/auth.dto';
-import { LoginThrottleService } from './login-throttle.service';
-import { PASSWORD_THROTTLE } from './throttle-window';
-import { PasswordService } from './password.service';
-import { IssuedRefresh, SessionsService } from './sessions.service';
-import { TokensService } from './tokens.service';
+import { LoginThrottleService } from './login/login-throttle.service';
+import { PASSWORD_THROTTLE } from './login/throttle-window';
+import { PasswordService } from './login/password.service';
+import { IssuedRefresh, SessionsService } from './sessions/sessions.service';
+import { TokensService } from './tokens/tokens.service';
 
 const invalidCredentials = () =>
   new ApiError('INVALID_CREDENTIALS', 'The username or password is wrong');
@@ -36,14 +36,14 @@ export class AuthService {
    * Unknown user, disabled user and wrong password all answer the same, after
    * the same argon2 work. Throttled attempts are refused before any hashing.
    */
-  async login(dto: LoginDto, client: RequestClient): Promise<TokenPairDto> {
-    const attempt = await this.throttle.begin(dto.username, client.ip);
+  async login(dto: LoginDto, origin: RequestOrigin): Promise<TokenPairDto> {
+    const attempt = await this.throttle.begin(dto.username, origin.ip);
     const user = await this.credentials.findByUsername(dto.username);
     const passwordOk = await this.passwords.verify(user?.passwordHash, dto.password);
     if (!user || !passwordOk || user.disabled) throw invalidCredentials();
     await this.throttle.succeeded(attempt);
     await this.credentials.touchLastLogin(user.id);
-    return this.pair(await this.sessions.create(user.id, client.userAgent, client.ip));
+    return this.pair(await this.sessions.create(user.id, origin.userAgent, origin.ip));
   }
 
   async refresh(refreshToken: string): Promise<TokenPairDto> {

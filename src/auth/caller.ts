@@ -2,8 +2,8 @@ import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { AuthUser } from './auth-user';
 import { ApiError } from '../common/problem';
 import { requestOf } from '../common/http-context';
-import { accountVisibleSql } from './visibility';
-import { Role } from '../users/role';
+import { MeRow } from './session-sql';
+import { Role } from '../identity/role';
 
 /**
  * On a route marked @SessionInQuery() (session-in-query.decorator.ts) the
@@ -14,36 +14,6 @@ import { Role } from '../users/role';
  * once that statement has run.
  */
 export const SESSION_IN_QUERY = 'auth:session-in-query';
-
-/**
- * SQL: CTE `me`, the live session `session` of user `user` (placeholders of
- * the statement that uses it, e.g. '$1' and '$2') and that user (id,
- * username, role, client_id), empty when the session has ended; it also
- * records the session's use at most once a minute.
- */
-export const meCte = (session: string, user: string) => `me AS (
-    SELECT u.id, u.username, u.role, u.client_id, s.last_used_at
-      FROM sessions s JOIN users u ON u.id = s.user_id
-     WHERE s.id = ${session} AND s.user_id = ${user} AND s.revoked_at IS NULL
-       AND s.expires_at > now() AND NOT u.disabled
-  ), touched AS (
-    UPDATE sessions SET last_used_at = now()
-     WHERE id = ${session} AND EXISTS (SELECT 1 FROM me WHERE last_used_at < now() - interval '60 seconds')
-  )`;
-
-/** The `me` columns a statement returns for {@link Caller.settle}. */
-export const ME_COLUMNS = `me.id AS me_id, me.username AS me_username, me.role AS me_role, me.client_id AS me_client_id`;
-
-export interface MeRow {
-  me_id: string;
-  me_username: string;
-  me_role: Role;
-  me_client_id: string | null;
-}
-
-/** SQL condition: `me` may see the account aliased `alias`: the rule of accountVisibleSql, for `me`. */
-export const visibleToMe = (alias: string) =>
-  accountVisibleSql(alias, `(CASE WHEN me.role = 'customer' THEN me.client_id END)`);
 
 /** The user of a `me` row (ME_COLUMNS), or null when there is none: the session has ended. */
 export function userFromMe(row: Partial<MeRow> | undefined, sessionId: string): AuthUser | null {
@@ -63,10 +33,6 @@ export function requireRole(user: AuthUser, roles: Role[] | undefined): void {
     throw new ApiError('FORBIDDEN', 'Your role may not do this');
   }
 }
-
-/** SQL condition: `me` has one of the roles in the text[] parameter `param` (empty: any role). */
-export const meHasRole = (param: string) =>
-  `(cardinality(${param}::text[]) = 0 OR me.role = ANY(${param}::text[]))`;
 
 export const sessionEnded = () =>
   new ApiError('TOKEN_INVALID', 'The session of this token has ended');

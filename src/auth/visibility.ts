@@ -1,5 +1,5 @@
 import { AuthUser } from './auth-user';
-import { Role } from '../users/role';
+import { Role } from '../identity/role';
 
 export const isStaff = (user: AuthUser) => user.role === Role.Admin || user.role === Role.Teller;
 

@@ -10,7 +10,7 @@ import { flattenValidationErrors } from '../common/validation';
 import { AppConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
 import { CreateUserDto } from '../users/dto/users.dto';
-import { Role } from '../users/role';
+import { Role } from '../identity/role';
 import { UsersModule } from '../users/users.module';
 import { adminPasswordBanner, UsersService } from '../users/users.service';
 

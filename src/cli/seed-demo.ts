@@ -8,10 +8,10 @@ import { formatMoney } from '../common/money';
 import { AppConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
 import { CreateUserDto } from '../users/dto/users.dto';
-import { Role } from '../users/role';
+import { Role } from '../identity/role';
 import { UsersModule } from '../users/users.module';
 import { adminPasswordBanner, UsersService } from '../users/users.service';
-import { USERNAME_KEY_SQL, usernameKey } from '../users/username';
+import { USERNAME_KEY_SQL, usernameKey } from '../identity/username';
 
 /**
  * Fills the database with demo data for exploring the API in Swagger:

@@ -1,10 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../common/api-problems';
-import { Auth, AuthUser, CurrentUser } from '../auth/auth.decorators';
+import { Auth, AuthUser, CurrentUser } from '../auth';
 import { Page, PageOf } from '../common/pagination';
 import { ParseIdPipe } from '../common/validation';
-import { STAFF_ROLES } from '../users/role';
+import { STAFF_ROLES } from '../identity/role';
 import { ClientsService } from './clients.service';
 import { ClientDto, CreateClientDto, ListClientsQuery, UpdateClientDto } from './dto/clients.dto';
 

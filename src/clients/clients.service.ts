@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuthUser } from '../auth/auth.decorators';
+import { AuthUser, isStaff } from '../auth';
 import { Cursors, Page, pageStart, toPage, UUID_KEY } from '../common/pagination';
 import { pgCode } from '../common/transactions';
 import { ApiError, notFound } from '../common/problem';
-import { isStaff } from '../auth/visibility';
 import { Client } from './client.entity';
 import { ClientRow, ClientsRepository } from './clients.repository';
 import { ClientDto, CreateClientDto, ListClientsQuery, UpdateClientDto } from './dto/clients.dto';

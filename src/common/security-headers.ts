@@ -32,7 +32,7 @@ export const DOCS_HELMET_OPTIONS: HelmetOptions = {
 /**
  * The headers helmet sets, worked out once: with no per-request nonce they
  * are the same on every response. (@fastify/helmet builds a new helmet
- * middleware for every request, which cost about 5% of a read.)
+ * middleware for every request, a cost every read would pay.)
  */
 export function securityHeaders(options: HelmetOptions = HELMET_OPTIONS): Record<string, string> {
   const headers: Record<string, string> = {};

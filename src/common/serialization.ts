@@ -14,8 +14,8 @@ export const dateTime = (nullable = false) => ({ ...text(nullable), format: 'dat
 
 /**
  * A 200 answer is written by Fastify's serializer compiled from `schema`
- * (fast-json-stringify) instead of JSON.stringify: on the hottest reads
- * that was about 5% of the request's CPU. A property the schema does not
+ * (fast-json-stringify) instead of JSON.stringify, which is a visible
+ * share of the hottest reads' CPU (bench/README.md). A property the schema does not
  * list is not sent at all, so the OpenAPI test holds each schema to its DTO.
  */
 export const SerializedAs = <T>(schema: AnswerSchema<T>) =>

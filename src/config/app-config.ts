@@ -21,7 +21,7 @@ export class AppConfig {
   readonly corsOrigins: string[];
   readonly trustProxy: TrustProxy;
   readonly pruneIntervalSeconds: number;
-  /** Limits on what one connection may hold: see README, "Limits and timeouts". */
+  /** Limits on what one connection may hold: see docs/operations.md, "Limits and timeouts". */
   readonly http: {
     /** Seconds for a request's headers and body to arrive (408 after). */
     requestTimeoutSeconds: number;

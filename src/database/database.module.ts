@@ -35,7 +35,7 @@ export class DatabaseLocation implements OnApplicationShutdown {
     // no session state (the pooler hands the server connection to others between transactions).
     // On a server: named statements switch to a generic plan, where `LIMIT $n` is costed as a
     // tenth of the table: on a large ledger that crosses jit_above_cost, and compiling the plan
-    // costs a page 20-80 ms instead of under one; JIT gains nothing on these short queries.
+    // costs a page far more than running it; JIT gains nothing on these short queries.
     // Embedded: a new connection reaches the PGlite session the pool's previous connection used,
     // where that connection's named prepared statements still exist: they are dropped, so pg can
     // prepare them again instead of failing with 42P05.

@@ -1,14 +1,12 @@
 import type { PoolConfig } from 'pg';
 import { DataSourceOptions } from 'typeorm';
-import { LoginFailure } from '../auth/login-failure.entity';
-import { LoginSuccess } from '../auth/login-success.entity';
-import { Session } from '../auth/session.entity';
+import { LoginFailure, LoginSuccess, Session } from '../auth';
 import { Account, AccountHolder } from '../accounts/account.entity';
 import { Client } from '../clients/client.entity';
 import { IdempotencyKey } from '../idempotency/idempotency-key.entity';
 import { Operation } from '../operations/operation.entity';
 import { StatementSlot } from '../operations/statement-slot.entity';
-import { User } from '../users/user.entity';
+import { User } from '../identity/user.entity';
 import { Foundation1763800000000 } from './migrations/1763800000000-Foundation';
 import { Banking1763900000000 } from './migrations/1763900000000-Banking';
 import { LedgerAtScale1764000000000 } from './migrations/1764000000000-LedgerAtScale';
@@ -18,6 +16,7 @@ import { CheaperMoneyText1764300000000 } from './migrations/1764300000000-Cheape
 import { StatementSlots1764400000000 } from './migrations/1764400000000-StatementSlots';
 import { AccountPagesOwnIndex1764410000000 } from './migrations/1764410000000-AccountPagesOwnIndex';
 import { KnownLoginAddresses1764420000000 } from './migrations/1764420000000-KnownLoginAddresses';
+import { WiderAccountStatus1764430000000 } from './migrations/1764430000000-WiderAccountStatus';
 
 export const ENTITIES = [
   Client,
@@ -41,6 +40,7 @@ export const MIGRATIONS = [
   StatementSlots1764400000000,
   AccountPagesOwnIndex1764410000000,
   KnownLoginAddresses1764420000000,
+  WiderAccountStatus1764430000000,
 ];
 
 /**

@@ -6,7 +6,7 @@ import {
   HealthCheckService,
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
-import { Public } from '../auth/auth.decorators';
+import { Public } from '../auth';
 import { ApiProblems } from '../common/api-problems';
 
 @ApiTags('health')

@@ -7,7 +7,7 @@ import {
   PrimaryGeneratedColumn,
   Unique,
 } from 'typeorm';
-import { User } from '../users/user.entity';
+import { User } from '../identity/user.entity';
 
 /**
  * The first answer to a money POST with an Idempotency-Key, for replays (24 h

@@ -5,6 +5,6 @@ import { IdempotencyService } from './idempotency.service';
 /** Idempotency-Key: each money POST's key, its lock and its stored answer. */
 @Module({
   providers: [IdempotencyService, IdempotencyKeysRepository],
-  exports: [IdempotencyService, IdempotencyKeysRepository],
+  exports: [IdempotencyService],
 })
 export class IdempotencyModule {}

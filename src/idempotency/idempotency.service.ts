@@ -1,3 +1,4 @@
+import { Prunable } from '../common/prunable';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { ApiError, problemBody } from '../common/problem';
@@ -25,11 +26,16 @@ const NOT_STORED = new Set(['UNAUTHENTICATED', 'TOKEN_INVALID', 'TOKEN_EXPIRED',
  *    savepoint and the refusal stored in its place.
  */
 @Injectable()
-export class IdempotencyService {
+export class IdempotencyService implements Prunable {
   constructor(
     private readonly db: DataSource,
     private readonly keys: IdempotencyKeysRepository,
   ) {}
+
+  /** Keys past the 24 hours they are kept. */
+  async prune(): Promise<Record<string, number>> {
+    return { idempotency_keys: await this.keys.deleteExpired() };
+  }
 
   /** Without a key, the work's transaction alone. A Replay is the key's stored answer. */
   async run<T extends object>(

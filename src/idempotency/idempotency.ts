@@ -1,8 +1,7 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
-import { Caller } from '../auth/caller';
-import { AuthUser } from '../auth/auth.decorators';
+import { Caller, AuthUser } from '../auth';
 import { validationFailed } from '../common/problem';
 import { pathOf } from '../common/request-path';
 

@@ -4,7 +4,7 @@ import { ResponseMetrics } from './http-metrics';
 import { MetricsServer } from './metrics-server';
 import { PoolMetrics, poolSeries } from './pool-metrics';
 import { responseSeries, SERIES, tokenCacheSeries } from './series';
-import { AuthModule } from '../auth/auth.module';
+import { AuthModule } from '../auth';
 
 /** A series of prom-client's default metrics: present once they are collected. */
 const DEFAULT_METRICS_PROBE = 'process_cpu_user_seconds_total';

@@ -1,7 +1,7 @@
 import { Provider } from '@nestjs/common';
 import { makeCounterProvider, makeHistogramProvider } from '@willsoto/nestjs-prometheus';
 import type { Counter } from 'prom-client';
-import { AccessTokenCache } from '../auth/access-token-cache';
+import { AccessTokenCache } from '../auth';
 
 /**
  * The names of the series this service defines; prom-client's default

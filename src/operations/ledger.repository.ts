@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { ME_COLUMNS, meCte, meHasRole, MeRow } from '../auth/caller';
-import { accountVisibleSql } from '../auth/visibility';
+import { statusPermitsSql } from '../accounts/account-status';
+import { ME_COLUMNS, meCte, meHasRole, MeRow, accountVisibleSql } from '../auth';
 import { Querier } from '../common/prepared';
 import { OperationKind, OperationType } from './operation.entity';
 import { OperationRow } from './operation-view';
@@ -34,7 +34,7 @@ export interface Leg {
 const movementSql = (credit: boolean) => `WITH ${meCte('$1', '$2')},
   acc AS (
     UPDATE accounts SET balance = balance ${credit ? '+' : '-'} $4, operation_count = operation_count + 1
-     WHERE id = $3 AND status = 'active' AND EXISTS (SELECT 1 FROM me WHERE ${meHasRole('$6')})
+     WHERE id = $3 AND ${statusPermitsSql('status', credit ? 'credit' : 'debit')} AND EXISTS (SELECT 1 FROM me WHERE ${meHasRole('$6')})
        ${credit ? '' : 'AND balance - $4 >= -overdraft_limit'}
     RETURNING id, balance),
   op AS (
@@ -74,7 +74,8 @@ const TRANSFER_SQL = `WITH
   dst AS (SELECT a.*, ${accountVisibleSql('a', '$1')} AS mine FROM accounts a WHERE a.id = $3),
   ok AS (
     SELECT 1 FROM src, dst
-     WHERE src.id <> dst.id AND src.mine AND src.status = 'active' AND dst.status = 'active'
+     WHERE src.id <> dst.id AND src.mine
+       AND ${statusPermitsSql('src.status', 'debit')} AND ${statusPermitsSql('dst.status', 'credit')}
        AND src.currency = dst.currency AND src.balance - $4 >= -src.overdraft_limit),
   moved AS (
     UPDATE accounts a SET balance = a.balance + CASE WHEN a.id = $2 THEN -$4::bigint ELSE $4::bigint END,

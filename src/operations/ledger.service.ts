@@ -1,12 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { Caller } from '../auth/caller';
-import { isStaff, visibilityParam } from '../auth/visibility';
-import { SessionsService } from '../auth/sessions.service';
+import { Caller, isStaff, visibilityParam, SessionsService, AuthUser } from '../auth';
 import { onManager, onPool, Querier } from '../common/prepared';
-import { notActive } from '../accounts/accounts.service';
-import { AuthUser } from '../auth/auth.decorators';
+import { requirePermission } from '../accounts/account.errors';
+import { permits } from '../accounts/account-status';
 import { inTransaction, pgCode } from '../common/transactions';
 import { ApiError, notFound } from '../common/problem';
 import { IdempotencyRequest, Replay } from '../idempotency/idempotency';
@@ -35,9 +33,9 @@ const insufficientFunds = () =>
  * destination (none, frozen, closed, another currency) is one answer.
  */
 function refuseForeign(row: TransferRow): void {
-  if (row.src_status !== 'active') throw notActive(row.src_status!);
+  requirePermission(row.src_status!, 'debit');
   if (!row.src_covers) throw insufficientFunds();
-  if (row.dst_status !== 'active' || row.src_currency !== row.dst_currency) {
+  if (!permits(row.dst_status, 'credit') || row.src_currency !== row.dst_currency) {
     throw new ApiError('PAYEE_UNAVAILABLE', 'The payee account cannot receive this transfer');
   }
 }
@@ -92,7 +90,8 @@ export class LedgerService {
     const move = async (query: Querier) => {
       const row = await this.ledger.move(query, kind, values);
       caller.settle(row);
-      if (!row?.id) await this.explainRefusal(query, accountId);
+      if (!row?.id)
+        await this.explainRefusal(query, accountId, kind === 'deposit' ? 'credit' : 'debit');
       return toOperationDto(row as OperationRow);
     };
     return this.once(caller, idem, move);
@@ -124,8 +123,8 @@ export class LedgerService {
       if (!row.src_status || !row.src_mine) throw notFound('Account fromAccountId');
       if (!isStaff(user) && !row.dst_mine) refuseForeign(row);
       if (!row.dst_status) throw notFound('Account toAccountId');
-      if (row.src_status !== 'active') throw notActive(row.src_status);
-      if (row.dst_status !== 'active') throw notActive(row.dst_status);
+      requirePermission(row.src_status, 'debit');
+      requirePermission(row.dst_status, 'credit');
       if (row.src_currency !== row.dst_currency) {
         throw new ApiError(
           'CURRENCY_MISMATCH',
@@ -206,7 +205,7 @@ export class LedgerService {
       }));
       for (const c of compensations) {
         const account = accounts.get(c.accountId)!;
-        if (account.status === 'closed') throw notActive('closed');
+        requirePermission(account.status, 'reverse');
         if (
           c.type === 'debit' &&
           BigInt(account.balance) - c.amount < -BigInt(account.overdraft_limit)
@@ -231,10 +230,14 @@ export class LedgerService {
   }
 
   /** A conditional update changed nothing: say why. */
-  private async explainRefusal(query: Querier, accountId: string): Promise<never> {
+  private async explainRefusal(
+    query: Querier,
+    accountId: string,
+    what: 'credit' | 'debit',
+  ): Promise<never> {
     const status = await this.ledger.accountStatus(query, accountId);
     if (!status) throw notFound('Account');
-    if (status !== 'active') throw notActive(status);
+    requirePermission(status, what);
     throw insufficientFunds();
   }
 }

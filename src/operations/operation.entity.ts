@@ -10,7 +10,7 @@ import {
   Unique,
 } from 'typeorm';
 import { Account } from '../accounts/account.entity';
-import { User } from '../users/user.entity';
+import { User } from '../identity/user.entity';
 
 export type OperationType = 'credit' | 'debit';
 export type OperationKind = 'deposit' | 'withdrawal' | 'transfer' | 'reversal';

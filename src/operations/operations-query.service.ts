@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AccountsService } from '../accounts/accounts.service';
 import { AccountDto } from '../accounts/dto/accounts.dto';
-import { Caller } from '../auth/caller';
-import { AuthUser } from '../auth/auth.decorators';
+import { Caller, AuthUser, visibilityParam } from '../auth';
 import { formatMoney } from '../common/money';
 import {
   Cursors,
@@ -14,7 +13,6 @@ import {
   toPage,
 } from '../common/pagination';
 import { notFound, validationFailed } from '../common/problem';
-import { visibilityParam } from '../auth/visibility';
 import { AppConfig } from '../config/app-config';
 import {
   ListOperationsQuery,

@@ -10,13 +10,11 @@ import type { FastifyReply } from 'fastify';
 import Negotiator from 'negotiator';
 import { Readable } from 'node:stream';
 import { ApiProblems } from '../common/api-problems';
-import { Auth, AuthUser, CurrentUser } from '../auth/auth.decorators';
-import { Caller, CurrentCaller } from '../auth/caller';
-import { SessionInQuery } from '../auth/session-in-query.decorator';
+import { Auth, AuthUser, CurrentUser, Caller, CurrentCaller, SessionInQuery } from '../auth';
 import { Page, PageOf } from '../common/pagination';
 import { ParseIdPipe } from '../common/validation';
 import { Idempotency, IdempotencyRequest, Replay } from '../idempotency/idempotency';
-import { STAFF_ROLES } from '../users/role';
+import { STAFF_ROLES } from '../identity/role';
 import {
   ListOperationsQuery,
   MoneyMovementDto,

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module';
-import { AuthModule } from '../auth/auth.module';
+import { AuthModule } from '../auth';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { LedgerRepository } from './ledger.repository';
 import { LedgerService } from './ledger.service';
@@ -22,6 +22,6 @@ import { CommonModule } from '../common/common.module';
     StatementSlotsService,
     StatementSlotsRepository,
   ],
-  exports: [StatementSlotsRepository],
+  exports: [StatementSlotsService],
 })
 export class OperationsModule {}

@@ -1,3 +1,4 @@
+import { Prunable } from '../common/prunable';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { ApiError } from '../common/problem';
@@ -19,7 +20,7 @@ const RETRY_AFTER_SECONDS = 5;
  * in the pool ahead of other requests.
  */
 @Injectable()
-export class StatementSlotsService implements OnApplicationShutdown {
+export class StatementSlotsService implements OnApplicationShutdown, Prunable {
   private readonly logger = new Logger('Statements');
   /** Per user, the claims of this instance: being made or held. */
   private readonly claims = new Map<string, number>();
@@ -30,6 +31,11 @@ export class StatementSlotsService implements OnApplicationShutdown {
     private readonly slots: StatementSlotsRepository,
     private readonly config: AppConfig,
   ) {}
+
+  /** Slots whose lease is over (their holders died without releasing them). */
+  async prune(): Promise<Record<string, number>> {
+    return { statement_slots: await this.slots.deleteExpired() };
+  }
 
   /**
    * Takes one of the user's slots, or refuses with 429. Answers the

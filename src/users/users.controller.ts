@@ -1,11 +1,11 @@
 import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../common/api-problems';
-import { Auth } from '../auth/auth.decorators';
+import { Auth } from '../auth';
 import { Page, PageOf } from '../common/pagination';
 import { ParseIdPipe } from '../common/validation';
 import { CreateUserDto, ListUsersQuery, UpdateUserDto, UserDto } from './dto/users.dto';
-import { Role } from './role';
+import { Role } from '../identity/role';
 import { UsersService } from './users.service';
 
 @ApiTags('users')

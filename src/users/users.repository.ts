@@ -3,8 +3,8 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import { Client } from '../clients/client.entity';
 import { cappedCountSql, COUNT_CAP } from '../common/pagination';
-import { Role } from './role';
-import { User } from './user.entity';
+import { Role } from '../identity/role';
+import { User } from '../identity/user.entity';
 
 /**
  * The users: TypeORM's Repository for the plain reads and writes, and SQL

@@ -2,16 +2,15 @@ import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { DataSource, EntityManager } from 'typeorm';
-import { PasswordService } from '../auth/password.service';
-import { SessionsService } from '../auth/sessions.service';
+import { PasswordService, SessionsService } from '../auth';
 import { Cursors, Page, pageStart, toPage, UUID_KEY } from '../common/pagination';
 import { pgCode } from '../common/transactions';
 import { ApiError, notFound, validationFailed } from '../common/problem';
 import { AppConfig } from '../config/app-config';
 import { writeOwnerOnlyFile } from '../config/private-files';
 import { CreateUserDto, ListUsersQuery, UpdateUserDto, UserDto } from './dto/users.dto';
-import { Role } from './role';
-import { User } from './user.entity';
+import { Role } from '../identity/role';
+import { User } from '../identity/user.entity';
 import { UsersRepository } from './users.repository';
 
 @Injectable()

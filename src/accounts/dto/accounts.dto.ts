@@ -13,7 +13,7 @@ import {
 } from 'class-validator';
 import { IsMoney } from '../../common/money.dto';
 import { PageQuery } from '../../common/pagination';
-import { AccountStatus } from '../account.entity';
+import { ACCOUNT_STATUSES, AccountStatus, SETTABLE_STATUSES, statusList } from '../account-status';
 
 const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
 
@@ -52,12 +52,10 @@ export class OpenAccountDto {
 
 export class UpdateAccountDto {
   /** active or frozen (close an account with POST /accounts/{id}/close). */
-  @ApiPropertyOptional({ enum: [AccountStatus.Active, AccountStatus.Frozen] })
+  @ApiPropertyOptional({ enum: SETTABLE_STATUSES })
   @IsOptional()
-  @IsIn([AccountStatus.Active, AccountStatus.Frozen], {
-    message: 'status must be active or frozen',
-  })
-  status?: AccountStatus.Active | AccountStatus.Frozen;
+  @IsIn(SETTABLE_STATUSES, { message: `status must be ${statusList(SETTABLE_STATUSES)}` })
+  status?: AccountStatus;
 
   @IsMoney({ allowZero: true, optional: true, example: '500.00' })
   overdraftLimit?: bigint;
@@ -77,7 +75,7 @@ export class ListAccountsQuery extends PageQuery {
 
   @ApiPropertyOptional({ enum: AccountStatus })
   @IsOptional()
-  @IsIn(Object.values(AccountStatus), { message: 'status must be active, frozen or closed' })
+  @IsIn(ACCOUNT_STATUSES, { message: `status must be ${statusList(ACCOUNT_STATUSES)}` })
   status?: AccountStatus;
 }
 

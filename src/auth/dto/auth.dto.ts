@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, Length, MaxLength, MinLength } from 'class-validator';
-import { Role } from '../../users/role';
+import { Role } from '../../identity/role';
 import { AnswerSchema, text } from '../../common/serialization';
 import type { AuthUser } from '../auth-user';
 

@@ -11,7 +11,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { PageQuery } from '../../common/pagination';
-import { Role } from '../role';
+import { Role } from '../../identity/role';
 
 export const USERNAME_PATTERN = /^[A-Za-z0-9_.@+-]{1,150}$/;
 
