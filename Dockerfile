@@ -27,7 +27,7 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && npm cache clean --force
 
 FROM ${NODE_IMAGE} AS runtime
-# Memory settings as in `npm run start:prod` (see README, Operations): one
+# Memory settings as in `npm run start:prod` (see docs/operations.md, Memory settings): one
 # malloc arena keeps the 19 MiB password-hashing buffers from being kept once per
 # thread; 64 MB semi-spaces let a request's objects die young (less CPU and RSS under load).
 ENV NODE_ENV=production \
