@@ -59,9 +59,17 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['./auth/*', '../auth/*', '../../auth/*'],
+              group: [
+                './auth/*',
+                '../auth/*',
+                '../../auth/*',
+                '../../../auth/*',
+                '!./auth/entities',
+                '!../auth/entities',
+                '!../../auth/entities',
+              ],
               message:
-                "Import auth from its public file ('../auth'); export what is missing there.",
+                "Import auth from its public files ('../auth', or '../auth/entities' for its tables).",
             },
           ],
         },

@@ -6,6 +6,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 MAX=72
+if [ "$(git rev-parse --is-shallow-repository)" = true ]; then
+  git fetch --quiet --unshallow 2>/dev/null ||
+    echo "warning: a shallow clone without its history: commits older than it are not checked"
+fi
 base="$(git log --reverse --format=%H -S'scripts/check-commit-subjects.sh' -- .ci/run | head -n 1)"
 if [ -z "$base" ]; then
   echo "no commit adds the check to .ci/run yet: nothing to check"

@@ -500,6 +500,22 @@ describe('accounts', () => {
       expectProblem(await removeHolder('x', first.id), 400, 'VALIDATION_FAILED');
       expect((await getAccount(account.id)).body.holders).toEqual([first]);
     });
+
+    it('a closed account keeps its holders: adding or removing one is 409 ACCOUNT_NOT_ACTIVE', async () => {
+      const first = await newClient('First', 'Holder');
+      const second = await newClient('Second', 'Holder');
+      const third = await newClient('Third', 'Holder');
+      const account = await bank.open({ holderIds: [first.id, second.id] });
+      expect((await close(account.id)).status).toBe(200);
+
+      expectProblem(await removeHolder(account.id, first.id), 409, 'ACCOUNT_NOT_ACTIVE');
+      expectProblem(await addHolder(account.id, third.id), 409, 'ACCOUNT_NOT_ACTIVE');
+      expect((await getAccount(account.id)).body.holders).toEqual(
+        expect.arrayContaining([first, second]),
+      );
+      expect((await getAccount(account.id)).body.holders).toHaveLength(2);
+      expect(await heldCount(third.id)).toBe(0);
+    });
   });
 
   describe('closing', () => {

@@ -13,7 +13,8 @@
 import fc from 'fast-check';
 import { DataSource } from 'typeorm';
 import { TestApp, bearer } from './helpers/app';
-import { banking, createClient, createCustomer, createTeller } from './helpers/banking';
+import { createClient, createCustomer } from './helpers/banking';
+import { withTeller } from './helpers/fixture';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 
@@ -34,12 +35,11 @@ describe('fuzzing every route', () => {
   const ids: string[] = [];
 
   beforeAll(async () => {
-    t = await TestApp.start();
-    const admin = await t.adminToken();
-    const teller = (await createTeller(t, admin)).token;
+    const fixture = await withTeller();
+    ({ t } = fixture);
+    const { admin, teller, bank } = fixture;
     const client = await createClient(t, teller);
     const customer = await createCustomer(t, admin, client.id);
-    const bank = banking(t, teller);
     const account = await bank.open({ holderIds: [client.id], funding: '100.00' });
     const other = await bank.open({ funding: '5.00' });
     const deposit = await bank.deposit(account.id, '1.00');

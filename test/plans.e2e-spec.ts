@@ -16,7 +16,8 @@ import { Client, QueryConfig } from 'pg';
 import { DataSource } from 'typeorm';
 import { ACCOUNT, seedLedger, Size } from '../bench/scale/seed';
 import { TestApp, bearer } from './helpers/app';
-import { banking, createTeller } from './helpers/banking';
+import { banking } from './helpers/banking';
+import { withTeller } from './helpers/fixture';
 import { directUrl, onServer } from './helpers/databases';
 
 interface Captured {
@@ -178,9 +179,7 @@ const monthAfter = (at: Date, months: number) =>
     const original = Client.prototype.query;
 
     beforeAll(async () => {
-      t = await TestApp.start();
-      const admin = await t.adminToken();
-      teller = (await createTeller(t, admin)).token;
+      ({ t, teller } = await withTeller());
       const db = t.app.get(DataSource);
       const [{ id }] = await db.query<Array<{ id: string }>>(
         `SELECT id FROM users WHERE username = 'admin'`,

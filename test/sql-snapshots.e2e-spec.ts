@@ -72,7 +72,7 @@ onEmbedded('SQL snapshots (test/sql/statements.sql)', () => {
   it('is what the routes send', async () => {
     const expectStatus =
       (status: number) =>
-      <R extends { status: number; body: any }>(res: R): R => {
+      <R extends { status: number }>(res: R): R => {
         expect(res.status).toBe(status);
         return res;
       };

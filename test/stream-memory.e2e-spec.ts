@@ -1,5 +1,5 @@
 /**
- * What never-reading clients cost the service (API.md, Conventions: a
+ * What never-reading clients cost the service (docs/api-guide.md: a
  * reader that takes nothing for STREAM_IDLE_TIMEOUT is cut off): 60
  * connections that ask for a long statement and read nothing hold its
  * batches in the service's memory until they are cut off, then give it back.

@@ -18,7 +18,7 @@ import { scrape } from './helpers/metrics';
 import { until } from './helpers/service';
 
 /**
- * Statements under control (API.md, Conventions: long answers stream): at
+ * Statements under control (docs/api-guide.md: long answers stream): at
  * most STATEMENT_CONCURRENCY streaming per user, over every instance; a
  * reader that takes nothing is cut off; a reader whose session or right to
  * the account ends mid-stream gets no more; an answer that stops early ends

@@ -6,7 +6,7 @@ import { ISO_UTC, UUID, expectFieldError, expectProblem } from './helpers/expect
 
 const USER_KEYS = ['clientId', 'createdAt', 'disabled', 'id', 'lastLoginAt', 'role', 'username'];
 
-/** A user as the API describes it (README, "The API"), and nothing more (no password, no hash). */
+/** A user as the API describes it (docs/api-guide.md, openapi.json), and nothing more (no password, no hash). */
 function expectUser(body: Record<string, unknown>, expected: Record<string, unknown>): void {
   expect(Object.keys(body).sort()).toEqual(USER_KEYS);
   expect(body.id).toMatch(UUID);

@@ -361,7 +361,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Removes a holder from an account; never the last one. */
+        /** Removes a holder from an account; never the last one, and not from a closed account. */
         delete: operations["AccountsController_removeHolder"];
         options?: never;
         head?: never;
@@ -3103,7 +3103,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description LAST_HOLDER */
+            /** @description LAST_HOLDER, or ACCOUNT_NOT_ACTIVE (closed) */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -5,7 +5,10 @@
  * `ACCOUNT_STATUSES`, and the table's CHECK lists `ACCOUNT_STATUSES`.
  *
  * Adding a status is this file (the enum, its row in the table) plus a
- * migration that widens the accounts_status_check constraint.
+ * migration that replaces the accounts_status_check constraint; then the
+ * permission table in account-status.spec.ts gains its row, and
+ * `npm run swagger:metadata`, `npm run openapi:write` and
+ * `npm run client:types` carry the new value to the API's documents.
  */
 export enum AccountStatus {
   Active = 'active',
@@ -26,7 +29,7 @@ export interface StatusPermissions {
   settingsChanges: boolean;
   /** POST /accounts/:id/close (with the balance at 0.00). */
   close: boolean;
-  /** A new hold on the available balance. */
+  /** A new hold on the available balance (for the holds the ledger will take). */
   newHolds: boolean;
   /** Staff may set it through PATCH /accounts/:id (closing has its own route). */
   settable: boolean;
@@ -69,9 +72,12 @@ export const ACCOUNT_STATUS_POLICY: Readonly<Record<AccountStatus, Readonly<Stat
 
 export const ACCOUNT_STATUSES: readonly AccountStatus[] = Object.values(AccountStatus);
 
-/** The statuses PATCH /accounts/:id accepts. */
-export const SETTABLE_STATUSES: readonly AccountStatus[] = ACCOUNT_STATUSES.filter(
-  (s) => ACCOUNT_STATUS_POLICY[s].settable,
+/** A status staff may set through PATCH /accounts/:id. */
+export type SettableStatus = AccountStatus.Active | AccountStatus.Frozen;
+
+/** The statuses PATCH /accounts/:id accepts (the policy's `settable`; SettableStatus types them). */
+export const SETTABLE_STATUSES = ACCOUNT_STATUSES.filter(
+  (s): s is SettableStatus => ACCOUNT_STATUS_POLICY[s].settable,
 );
 
 /** True when an account in `status` may do `what`; an unknown status permits nothing. */

@@ -80,12 +80,16 @@ export class AccountsController {
     return this.accounts.addHolder(id, dto.clientId);
   }
 
-  /** Removes a holder from an account; never the last one. */
+  /** Removes a holder from an account; never the last one, and not from a closed account. */
   @Auth(...STAFF_ROLES)
   @Delete(':id/holders/:clientId')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'The holder is removed from the account' })
-  @ApiProblems([400, 'Malformed id'], [404, 'No such account or holder'], [409, 'LAST_HOLDER'])
+  @ApiProblems(
+    [400, 'Malformed id'],
+    [404, 'No such account or holder'],
+    [409, 'LAST_HOLDER, or ACCOUNT_NOT_ACTIVE (closed)'],
+  )
   removeHolder(
     @Param('id', ParseIdPipe) id: string,
     @Param('clientId', ParseIdPipe) clientId: string,

@@ -17,9 +17,7 @@ import { PASSWORD_THROTTLE } from './login/throttle-window';
 import { PasswordService } from './login/password.service';
 import { IssuedRefresh, SessionsService } from './sessions/sessions.service';
 import { TokensService } from './tokens/tokens.service';
-
-const invalidCredentials = () =>
-  new ApiError('INVALID_CREDENTIALS', 'The username or password is wrong');
+import { invalidCredentials } from './auth.errors';
 
 @Injectable()
 export class AuthService {

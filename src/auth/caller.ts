@@ -4,6 +4,7 @@ import { ApiError } from '../common/problem';
 import { requestOf } from '../common/http-context';
 import { MeRow } from './session-sql';
 import { Role } from '../identity/role';
+import { sessionEnded } from './auth.errors';
 
 /**
  * On a route marked @SessionInQuery() (session-in-query.decorator.ts) the
@@ -33,9 +34,6 @@ export function requireRole(user: AuthUser, roles: Role[] | undefined): void {
     throw new ApiError('FORBIDDEN', 'Your role may not do this');
   }
 }
-
-export const sessionEnded = () =>
-  new ApiError('TOKEN_INVALID', 'The session of this token has ended');
 
 /** The caller of a @SessionInQuery() route: a verified token whose session is not yet checked. */
 export class Caller {

@@ -1,9 +1,9 @@
 /**
  * What the rest of the service may use of auth: its module, the decorators
  * and the caller of a route, the session SQL that routes embed, the
- * visibility rule, the services other modules call, and the entities the
- * schema lists. Everything else in this folder is auth's own; lint keeps
- * other folders to this file.
+ * visibility rule and the services other modules call. Its entities are
+ * in entities.ts, for the schema. Everything else in this folder is auth's
+ * own: lint keeps other folders to these two files.
  */
 export { AuthModule } from './auth.module';
 export { Auth, CurrentUser, Public } from './auth.decorators';
@@ -17,6 +17,3 @@ export { AccessTokenCache } from './guard/access-token-cache';
 export { LoginThrottleService } from './login/login-throttle.service';
 export { PasswordService } from './login/password.service';
 export { SessionsService } from './sessions/sessions.service';
-export { LoginFailure } from './login/login-failure.entity';
-export { LoginSuccess } from './login/login-success.entity';
-export { Session } from './sessions/session.entity';

@@ -1,6 +1,6 @@
 import type { PoolConfig } from 'pg';
 import { DataSourceOptions } from 'typeorm';
-import { LoginFailure, LoginSuccess, Session } from '../auth';
+import { LoginFailure, LoginSuccess, Session } from '../auth/entities';
 import { Account, AccountHolder } from '../accounts/account.entity';
 import { Client } from '../clients/client.entity';
 import { IdempotencyKey } from '../idempotency/idempotency-key.entity';

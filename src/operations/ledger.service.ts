@@ -19,12 +19,7 @@ import {
 import { OperationRow, toOperationDto, toOperationSummary } from './operation-view';
 import { Leg, LedgerRepository, MovementValues, TransferRow } from './ledger.repository';
 import { formatMoney } from '../common/money';
-
-const insufficientFunds = () =>
-  new ApiError(
-    'INSUFFICIENT_FUNDS',
-    'The balance plus the overdraft limit does not cover this amount',
-  );
+import { insufficientFunds } from './operation.errors';
 
 /**
  * A customer's transfer to an account it does not hold, refused: it learns

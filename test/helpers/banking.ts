@@ -23,7 +23,7 @@ export function remote(base: string): Http {
   };
 }
 
-/** A client as the API describes it (README, "The API"). */
+/** A client as the API describes it (docs/api-guide.md, openapi.json). */
 export interface ClientBody {
   id: string;
   nationalId: string;
@@ -42,7 +42,7 @@ export interface Holder {
   lastName: string;
 }
 
-/** An account as the API describes it (README, "The API"). */
+/** An account as the API describes it (docs/api-guide.md, openapi.json). */
 export interface Account {
   id: string;
   number: string;
@@ -55,7 +55,7 @@ export interface Account {
   closedAt: string | null;
 }
 
-/** An operation (one ledger line) as the API describes it (README, "The API"). */
+/** An operation (one ledger line) as the API describes it (docs/api-guide.md, openapi.json). */
 export interface Operation {
   id: string;
   accountId: string;

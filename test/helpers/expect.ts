@@ -30,7 +30,7 @@ function expectProblemShape(
 }
 
 /**
- * An RFC 9457 problem-details answer, as the README's "The API" describes it:
+ * An RFC 9457 problem-details answer, as docs/api-guide.md describes it:
  * every member present, type and title non-empty, the requestId in the body
  * equal to the X-Request-Id header, and (when given) `instance` exactly the
  * request path.

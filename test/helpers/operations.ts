@@ -9,7 +9,7 @@ import { ISO_UTC, UUID } from './expect';
 /** A money string as the API answers with it: two decimals, a sign only when negative. */
 export const MONEY = /^-?\d+\.\d{2}$/;
 
-/** The members of an operation (README, "The API"), sorted. */
+/** The members of an operation (docs/api-guide.md, openapi.json), sorted. */
 export const OPERATION_KEYS = [
   'accountId',
   'amount',

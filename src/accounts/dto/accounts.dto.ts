@@ -13,7 +13,13 @@ import {
 } from 'class-validator';
 import { IsMoney } from '../../common/money.dto';
 import { PageQuery } from '../../common/pagination';
-import { ACCOUNT_STATUSES, AccountStatus, SETTABLE_STATUSES, statusList } from '../account-status';
+import {
+  ACCOUNT_STATUSES,
+  AccountStatus,
+  SETTABLE_STATUSES,
+  SettableStatus,
+  statusList,
+} from '../account-status';
 
 const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
 
@@ -55,7 +61,7 @@ export class UpdateAccountDto {
   @ApiPropertyOptional({ enum: SETTABLE_STATUSES })
   @IsOptional()
   @IsIn(SETTABLE_STATUSES, { message: `status must be ${statusList(SETTABLE_STATUSES)}` })
-  status?: AccountStatus;
+  status?: SettableStatus;
 
   @IsMoney({ allowZero: true, optional: true, example: '500.00' })
   overdraftLimit?: bigint;

@@ -5,7 +5,8 @@ import { ApiError } from '../../common/problem';
 import { requestOf } from '../../common/http-context';
 import { Role } from '../../identity/role';
 import { IS_PUBLIC, ROLES } from '../auth.decorators';
-import { Caller, requireRole, SESSION_IN_QUERY, sessionEnded } from '../caller';
+import { Caller, requireRole, SESSION_IN_QUERY } from '../caller';
+import { sessionEnded } from '../auth.errors';
 import { AccessClaims } from '../tokens/access-claims';
 import { AccessTokenCache } from './access-token-cache';
 import { JWT_STRATEGY } from './jwt.strategy';
@@ -64,7 +65,7 @@ function refusal(info: unknown): ApiError {
  * into the cache. So passport runs the first time an instance sees a token,
  * and a request with a known token costs no more than a Map lookup: passport's
  * `authenticate` builds a middleware and a strategy object and writes eight
- * properties onto the request, an eighth of an account read's CPU. Then the
+ * properties onto the request, which the hottest reads would feel. Then the
  * token's session is checked in the database, or, on a @SessionInQuery()
  * route, by the route's own statement (the request's user is then a
  * {@link Caller} that carries the route's roles).

@@ -240,7 +240,7 @@ describe('SessionsService', () => {
   });
 
   describe('revocation', () => {
-    it('revokes every session of a user but the one kept, outside any transaction on the default manager', async () => {
+    it('revokes every session of a user but the one kept (none kept when not given)', async () => {
       const { sut, mocks, sessions } = setup();
       await sut.revokeAll('user-1', 'password_changed', SESSION);
       expect(sessions.revokeAll).toHaveBeenCalledWith(
@@ -279,6 +279,7 @@ describe('SessionsService', () => {
       const { sut, sessions } = setup();
       sessions.revokeOfUser.mockResolvedValue(true);
       await expect(sut.revokeOwn(user, 'session-2')).resolves.toBeUndefined();
+      expect(sessions.revokeOfUser).toHaveBeenCalledWith('session-2', 'user-1', 'deleted');
     });
   });
 

@@ -9,6 +9,7 @@ import { TokensService } from '../tokens/tokens.service';
 import { Caller, userFromMe } from '../caller';
 import { SessionDto } from '../dto/auth.dto';
 import { SessionsRepository } from './sessions.repository';
+import { invalidRefresh } from '../auth.errors';
 
 export interface IssuedRefresh {
   userId: string;
@@ -17,8 +18,6 @@ export interface IssuedRefresh {
   /** Seconds the refresh token lives from now: the configured lifetime when it is new. */
   expiresIn: number;
 }
-
-const invalidRefresh = () => new ApiError('TOKEN_INVALID', 'The refresh token is not valid');
 
 /**
  * Sessions live in the database, so logout, disabling a user and a role

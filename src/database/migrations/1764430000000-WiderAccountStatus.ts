@@ -1,8 +1,10 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Room for statuses longer than eight letters (`suspended`, `dormant`...):
- * a longer varchar is a catalogue change, with no table rewrite. A new
+ * Room for statuses longer than eight letters (`suspended`,
+ * `pending_kyc`...): a longer varchar needs no table rewrite, though the
+ * status constraints are checked again under the table's lock
+ * (docs/operations.md, upgrading). A new
  * status also replaces accounts_status_check, whose list is
  * ACCOUNT_STATUSES in accounts/account-status.ts.
  */
