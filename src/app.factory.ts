@@ -6,7 +6,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule, AppOptions } from './app.module';
 import { refuseUncheckedSessions } from './auth';
 import { BODY_LIMIT, configureBodyParsing } from './bootstrap/body-parsing';
-import { corsOptions } from './bootstrap/cors';
+import { answerRefusedPreflights, corsOptions } from './bootstrap/cors';
 import { addRequestHooks, requestId } from './bootstrap/hooks';
 import { setupSwagger } from './bootstrap/swagger';
 import { answerClientError, answerFrameworkError } from './common/client-errors';
@@ -14,6 +14,7 @@ import { MethodRouter } from './common/method-router';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { addSecurityHeaders } from './common/security-headers';
 import { applyServerLimits, CONNECTIONS_CHECK_MS } from './common/server-limits';
+import { StrictQueryGuard } from './common/strict-query';
 import { AppValidationPipe } from './common/validation';
 import { AppConfig, TrustProxy } from './config/app-config';
 import { logRequests } from './logging';
@@ -69,10 +70,16 @@ export async function createApp(options: AppOptions = {}): Promise<NestFastifyAp
   refuseUncheckedSessions(fastify);
   // With METRICS_ENABLED only, and after the other onSend hooks: it counts the answer as sent.
   if (config.metrics.enabled) recordResponses(fastify, app.get(ResponseMetrics));
-  // Without CORS_ORIGINS no origin is allowed, which is what no CORS handling at all gives too.
-  if (config.corsOrigins.length > 0) app.enableCors(corsOptions(config.corsOrigins));
+  // Without CORS_ORIGINS no origin is allowed, which is what no CORS handling at all gives too;
+  // a preflight the browser must be refused is answered 204 with no CORS header, never 405.
+  answerRefusedPreflights(fastify, config.corsOrigins);
+  if (config.corsOrigins.length > 0) {
+    app.enableCors(corsOptions(config.corsOrigins, config.corsMaxAgeSeconds));
+  }
   app.useGlobalFilters(new ProblemDetailsFilter(methods));
   app.useGlobalPipes(new AppValidationPipe());
+  // After the authentication guard, which the module registered already (APP_GUARD).
+  app.useGlobalGuards(new StrictQueryGuard());
   if (config.docsEnabled) await setupSwagger(app);
   app.enableShutdownHooks();
   await app.init();

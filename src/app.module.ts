@@ -12,6 +12,7 @@ import { HealthModule } from './health/health.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OperationsModule } from './operations/operations.module';
+import { PayeesModule } from './payees/payees.module';
 import { UsersModule } from './users/users.module';
 import { loggerOptions } from './logging';
 
@@ -41,6 +42,7 @@ export class AppModule {
         ClientsModule,
         AccountsModule,
         OperationsModule,
+        PayeesModule,
         HealthModule,
         MaintenanceModule,
         // Off, the module is not there at all: no series, no hooks, no provider to start a server.

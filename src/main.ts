@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import cluster from 'node:cluster';
 import { Logger } from 'nestjs-pino';
 import { createApp } from './app.factory';
+import { corsNotice } from './bootstrap/cors';
 import { checkedConfiguration, startClusterIfAsked } from './cluster';
 import { AppConfig } from './config/app-config';
 import { logDestination } from './logging';
@@ -21,6 +22,9 @@ async function main(): Promise<void> {
     if (config.metrics.enabled && !cluster.isWorker) {
       logger.log(`Metrics served on ${await app.get(MetricsServer).listen()}`);
     }
+    const notice = corsNotice(config.nodeEnv, config.corsOrigins);
+    // Once per start, not once per worker.
+    if (notice && (cluster.worker?.id ?? 1) === 1) logger.warn(notice);
     await app.listen(config.port, config.host);
     const where = ['0.0.0.0', '::'].includes(config.host) ? 'localhost' : config.host;
     logger.log(

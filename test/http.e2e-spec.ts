@@ -232,6 +232,30 @@ describe('HTTP conventions', () => {
       );
     });
 
+    it('a missing required field is said to be required, first and alone', async () => {
+      const res = await t.http
+        .post('/api/v1/auth/login')
+        .set('X-Forwarded-For', freshAddress())
+        .send({});
+      expectProblem(res, 400, 'VALIDATION_FAILED');
+      expect(res.body.errors).toEqual([
+        { field: 'username', message: 'username is required' },
+        { field: 'password', message: 'password is required' },
+      ]);
+      const partial = await t.http
+        .post('/api/v1/auth/login')
+        .set('X-Forwarded-For', freshAddress())
+        .send({ username: 'admin', password: null });
+      expect(partial.body.errors).toEqual([{ field: 'password', message: 'password is required' }]);
+      const long = await t.http
+        .post('/api/v1/auth/login')
+        .set('X-Forwarded-For', freshAddress())
+        .send({ username: 'admin', password: 'x'.repeat(129) });
+      expect(long.body.errors).toEqual([
+        { field: 'password', message: expect.stringMatching(/128/) },
+      ]);
+    });
+
     it('an unknown field on a resource body is rejected, not ignored', async () => {
       const res = await t.http
         .post('/api/v1/users')

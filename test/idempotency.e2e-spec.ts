@@ -21,7 +21,7 @@ import {
 import { expectProblem, expectReplayedProblem } from './helpers/expect';
 import { withTeller } from './helpers/fixture';
 
-const SUMMARY_KEYS = ['accountId', 'amount', 'createdAt', 'id', 'type'];
+const SUMMARY_KEYS = ['accountId', 'amount', 'counterparty', 'createdAt', 'id', 'type'];
 
 /** A first answer: not marked as a replay. */
 function expectOriginal(res: Response, status: number): void {

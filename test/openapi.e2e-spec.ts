@@ -55,6 +55,7 @@ function written(schema: Schema, components: Record<string, Schema>): unknown {
 
 interface Operation {
   summary?: string;
+  tags?: string[];
   security?: unknown[];
   responses: Record<string, unknown>;
 }
@@ -157,6 +158,85 @@ describe('the OpenAPI document', () => {
       }
     }
     expect(checked.sort()).toEqual(['GET /api/v1/accounts/:id', 'GET /api/v1/auth/me']);
+  });
+
+  it('describes every tag an operation carries, the simplejwt group as the Django original', () => {
+    const tags = (doc as unknown as { tags?: Array<{ name: string; description?: string }> }).tags;
+    const described = new Map(tags?.map((tag) => [tag.name, tag.description ?? '']));
+    const used = new Set(
+      Object.values(doc.paths).flatMap((item) =>
+        Object.values(item).flatMap((operation) => operation.tags ?? []),
+      ),
+    );
+    expect(used.size).toBeGreaterThan(5);
+    for (const tag of used) {
+      expect({ tag, description: described.get(tag) }).toEqual({
+        tag,
+        description: expect.stringMatching(/\S/),
+      });
+    }
+    expect(described.get('simplejwt compatibility')).toMatch(/Django original.*unchanged/s);
+  });
+
+  it('describes every success response', () => {
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        for (const [status, response] of Object.entries(operation.responses)) {
+          if (!status.startsWith('2')) continue;
+          const { description } = response as { description?: string };
+          expect({ at: `${method} ${path} ${status}`, description }).toEqual({
+            at: `${method} ${path} ${status}`,
+            description: expect.stringMatching(/\S/),
+          });
+        }
+      }
+    }
+  });
+
+  it('describes 431, 500 and 503 once, in the document, not on each operation', () => {
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        // /health's 503 is its own answer (the database is down), not the shared one.
+        const shared = path === '/health' ? ['431', '500'] : ['431', '500', '503'];
+        const listed = shared.filter((status) => status in operation.responses);
+        expect({ at: `${method} ${path}`, listed }).toEqual({
+          at: `${method} ${path}`,
+          listed: [],
+        });
+      }
+    }
+    const description = (doc as unknown as { info: { description: string } }).info.description;
+    // 431 is what Node's parser answers before routing (src/common/client-errors.ts).
+    expect(description).toMatch(/\*\*431\*\*[^\n]*`VALIDATION_FAILED`[^\n]*`\/`/);
+    expect(description).toMatch(/\*\*500\*\*[^\n]*`INTERNAL`/);
+    expect(description).toMatch(/\*\*503\*\*[^\n]*`SERVICE_UNAVAILABLE`/);
+  });
+
+  it('gives examples that agree with each other', () => {
+    const { schemas } = doc.components as unknown as {
+      schemas: Record<string, { properties: Record<string, { example?: unknown }> }>;
+    };
+    const example = (schema: string, property: string) =>
+      schemas[schema].properties[property].example;
+    expect([example('AccountDto', 'status'), example('AccountDto', 'closedAt')]).toEqual([
+      'active',
+      null,
+    ]);
+    expect([example('MeDto', 'role'), example('MeDto', 'clientId')]).toEqual(['admin', null]);
+    expect([example('UserDto', 'role'), example('UserDto', 'clientId')]).toEqual(['teller', null]);
+  });
+
+  it('is MIT-licensed, as the project is', () => {
+    expect((doc as unknown as { info: { license: unknown } }).info.license).toEqual({
+      name: 'MIT',
+      url: 'https://opensource.org/licenses/MIT',
+    });
+  });
+
+  it('has a filter box in Swagger UI', async () => {
+    const init = await t.http.get('/docs/swagger-ui-init.js');
+    expect(init.status).toBe(200);
+    expect(init.text).toMatch(/"filter": true/);
   });
 
   // `npm run openapi:write` rewrites openapi.json from the served document after a change.

@@ -416,10 +416,10 @@ describe('lists', () => {
         .get(`/api/v1/accounts/${account.id}/statement?format=csv&from=${since}`)
         .set(bearer(teller));
       const lines = csv.text.trimEnd().split('\r\n');
-      expect(lines[0]).toBe('date,id,kind,type,description,amount,balanceAfter');
+      expect(lines[0]).toBe('date,id,kind,type,description,counterparty,amount,balanceAfter');
       expect(lines).toHaveLength(1 + 6003);
-      expect(lines[7]).toMatch(/,"'=cmd, ""x""",1\.00,7\.00$/);
-      expect(lines[6003]).toMatch(/,deposit,credit,,7\.00,6021\.00$/);
+      expect(lines[7]).toMatch(/,"'=cmd, ""x""",,1\.00,7\.00$/);
+      expect(lines[6003]).toMatch(/,deposit,credit,,,7\.00,6021\.00$/);
     }, 120_000);
   });
 

@@ -265,7 +265,7 @@ describe('schema', () => {
 });
 
 describe('pruning', () => {
-  it('removes ended sessions, login failures past the throttling window, known addresses past 30 days, idempotency keys past 24 h, statement slots past their lease', async () => {
+  it('removes ended sessions, login failures past the throttling window, known addresses past 30 days, idempotency keys past 24 h, statement slots past their lease, payee verifications past the hour', async () => {
     const t = await TestApp.start();
     try {
       const db = t.app.get(DataSource);
@@ -299,6 +299,11 @@ describe('pruning', () => {
                 ($1, 2, gen_random_uuid(), now() + interval '30 seconds')`,
         [userId],
       );
+      await db.query(
+        `INSERT INTO payee_verifications (user_id, created_at)
+         VALUES ($1, now() - interval '61 minutes'), ($1, now() - interval '59 minutes')`,
+        [userId],
+      );
       const removed = await t.app.get(PruneService).run();
       expect(removed).toEqual({
         sessions: 2,
@@ -306,6 +311,7 @@ describe('pruning', () => {
         login_successes: 1,
         idempotency_keys: 1,
         statement_slots: 1,
+        payee_verifications: 1,
       });
       const slots = await db.query<Array<{ slot: number }>>(`SELECT slot FROM statement_slots`);
       expect(slots).toEqual([{ slot: 2 }]);

@@ -154,6 +154,40 @@ describe('repositories on a real database', () => {
       expect([await balanceOf(from.id), await balanceOf(to.id)]).toEqual(['600', '400']);
     });
 
+    it('the lock resolves a destination by number; each leg names the other account', async () => {
+      const bank = banking(t, teller);
+      const [from, to] = [await bank.open({ funding: '10.00' }), await bank.open()];
+      const lock = (number: string) =>
+        inTransaction(db, (em) =>
+          ledger.lockTransfer(onManager(em), session, [from.id, null], number),
+        );
+      expect((await lock(to.number))?.to_id).toBe(to.id);
+      expect((await lock('99999999994'))?.to_id).toBeNull();
+      const legs = await inTransaction(db, async (em) => {
+        const query = onManager(em);
+        const me = await ledger.lockTransfer(query, session, [from.id, null], to.number);
+        return ledger.transfer(query, {
+          visibility: null,
+          from: from.id,
+          to: me!.to_id,
+          amount: 100n,
+          description: null,
+          transferId: randomUUID(),
+          performedBy: session[1],
+        });
+      });
+      const name = (a: typeof from) =>
+        a.holders.map((h) => `${h.firstName} ${h.lastName}`).join(' & ');
+      expect(
+        legs.map((l) => [l.account_id, l.counterparty_number, l.counterparty_name]).sort(),
+      ).toEqual(
+        [
+          [from.id, to.number, name(to)],
+          [to.id, from.number, name(from)],
+        ].sort(),
+      );
+    });
+
     serverOnly(
       'of two withdrawals that each fit but not together, exactly one is made',
       async () => {

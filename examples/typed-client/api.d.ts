@@ -445,7 +445,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Staff, or a customer from an account its client holds. Both legs or neither. */
+        /**
+         * Staff, or a customer from an account its client holds, to toAccountId or
+         *     toAccountNumber. Both legs or neither, each with its counterparty.
+         */
         post: operations["OperationsController_transfer"];
         delete?: never;
         options?: never;
@@ -538,6 +541,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/payees/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Checks a payee's name against the holders of the account behind a
+         *     number, before paying it: match, close_match (with the holder's name),
+         *     no_match or not_possible. At most 30 an hour per user.
+         */
+        post: operations["PayeesController_verify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -611,12 +635,20 @@ export interface components {
             exp: number;
         };
         MeDto: {
-            /** @enum {string} */
+            /**
+             * @example admin
+             * @enum {string}
+             */
             role: "admin" | "teller" | "customer";
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The client a customer acts for; null for staff.
+             * @example null
+             */
             clientId: string | null;
             /** Format: uuid */
             id: string;
+            /** @example admin */
             username: string;
         };
         SessionDto: {
@@ -666,9 +698,16 @@ export interface components {
             password: string;
         };
         UserDto: {
-            /** @enum {string} */
+            /**
+             * @example teller
+             * @enum {string}
+             */
             role: "admin" | "teller" | "customer";
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The client a customer acts for; null for staff.
+             * @example null
+             */
             clientId: string | null;
             /** Format: date-time */
             lastLoginAt: string | null;
@@ -805,10 +844,17 @@ export interface components {
             lastName: string;
         };
         AccountDto: {
-            /** @enum {string} */
+            /**
+             * @example active
+             * @enum {string}
+             */
             status: "active" | "frozen" | "closed";
             holders: components["schemas"]["HolderDto"][];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it was closed; null while it is active or frozen.
+             * @example null
+             */
             closedAt: string | null;
             /** Format: uuid */
             id: string;
@@ -862,10 +908,22 @@ export interface components {
             /** Format: uuid */
             clientId: string;
         };
+        CounterpartyDto: {
+            /** @example 10000000025 */
+            accountNumber: string;
+            /** @description Its holders, in the order they were added, joined by " & ". */
+            name: string;
+        };
         OperationDto: {
-            /** @enum {string} */
+            /**
+             * @example debit
+             * @enum {string}
+             */
             type: "credit" | "debit";
-            /** @enum {string} */
+            /**
+             * @example transfer
+             * @enum {string}
+             */
             kind: "deposit" | "withdrawal" | "transfer" | "reversal";
             description: string | null;
             /**
@@ -876,13 +934,24 @@ export interface components {
             /**
              * Format: uuid
              * @description The operation this one compensates.
+             * @example null
              */
             reversalOf: string | null;
             /**
              * Format: uuid
              * @description The operation that compensates this one.
+             * @example null
              */
             reversedBy: string | null;
+            /**
+             * @description The other account of a transfer (or of the reversal of one): its number
+             *     and its holders' names; null for deposits, withdrawals and their reversals.
+             * @example {
+             *       "accountNumber": "10000000025",
+             *       "name": "Grace Hopper"
+             *     }
+             */
+            counterparty: components["schemas"]["CounterpartyDto"] | null;
             /**
              * Format: uuid
              * @description The user who did it.
@@ -944,10 +1013,15 @@ export interface components {
             fromAccountId: string;
             /**
              * Format: uuid
-             * @description Any other account in the same currency.
+             * @description Any other account in the same currency; or give toAccountNumber.
              * @example 5c4b3a29-1807-4f6e-8d5c-4b3a29180706
              */
-            toAccountId: string;
+            toAccountId?: string;
+            /**
+             * @description The payee's account number (as its statements show it), instead of toAccountId.
+             * @example 10000000017
+             */
+            toAccountNumber?: string;
         };
         TransferResultDto: {
             /**
@@ -962,12 +1036,16 @@ export interface components {
              *       "transferId": "3e2d1c0b-9a8f-4e7d-b6c5-a4b3c2d1e0f9",
              *       "reversalOf": null,
              *       "reversedBy": null,
+             *       "counterparty": {
+             *         "accountNumber": "10000000025",
+             *         "name": "Ada Lovelace & Charles Babbage"
+             *       },
              *       "performedBy": "7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d",
              *       "createdAt": "2026-11-22T09:00:00.000Z"
              *     }
              */
             debit: components["schemas"]["OperationDto"];
-            /** @description The full operation, or only {id, accountId, type, amount, createdAt} when the caller does not hold the receiving account */
+            /** @description The full operation, or only {id, accountId, type, amount, createdAt, counterparty} when the caller does not hold the receiving account */
             credit: components["schemas"]["OperationDto"];
             /**
              * Format: uuid
@@ -1001,6 +1079,44 @@ export interface components {
              */
             nextCursor: string | null;
         };
+        VerifyPayeeDto: {
+            /**
+             * @description The payee's account number: 10 digits and a Luhn check digit.
+             * @example 10000000017
+             */
+            accountNumber: string;
+            /**
+             * @description The payee's name as the payer knows it; case, accents, spacing,
+             *     punctuation and the order of first and last name do not matter.
+             */
+            name: string;
+        };
+        PayeeVerificationDto: {
+            /**
+             * @description `match`: the name is a holder's. `close_match`: near one (a typo, a
+             *     missing middle name, an initial); `suggestedName` says the holder's
+             *     name. `no_match`: another name. `not_possible`: no open account has
+             *     this number.
+             * @example close_match
+             * @enum {string}
+             */
+            result: "match" | "close_match" | "no_match" | "not_possible";
+            /**
+             * @description The account's currency, for `match` and `close_match` only (else null).
+             * @example EUR
+             */
+            currency: string | null;
+            /**
+             * @description The holder's name as the bank has it ("First Last"), for `close_match` only (else null).
+             * @example Ada Lovelace
+             */
+            suggestedName: string | null;
+            /**
+             * @description The account number checked.
+             * @example 10000000017
+             */
+            accountNumber: string;
+        };
         FieldErrorDto: {
             /** @example password */
             field: string;
@@ -1020,7 +1136,7 @@ export interface components {
              * @example VALIDATION_FAILED
              * @enum {string}
              */
-            code: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "TOKEN_EXPIRED" | "TOKEN_INVALID" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "WRONG_PASSWORD" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "CONFLICT" | "CLIENT_HAS_ACCOUNTS" | "LAST_HOLDER" | "BALANCE_NOT_ZERO" | "ACCOUNT_NOT_ACTIVE" | "ALREADY_REVERSED" | "IDEMPOTENCY_KEY_IN_USE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "INSUFFICIENT_FUNDS" | "CURRENCY_MISMATCH" | "IDEMPOTENCY_KEY_REUSED" | "PAYEE_UNAVAILABLE" | "TOO_MANY_REQUESTS" | "INTERNAL" | "SERVICE_UNAVAILABLE";
+            code: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "TOKEN_EXPIRED" | "TOKEN_INVALID" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "WRONG_PASSWORD" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "CONFLICT" | "CLIENT_HAS_ACCOUNTS" | "LAST_HOLDER" | "BALANCE_NOT_ZERO" | "ACCOUNT_NOT_ACTIVE" | "ALREADY_REVERSED" | "IDEMPOTENCY_KEY_IN_USE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "INSUFFICIENT_FUNDS" | "CURRENCY_MISMATCH" | "IDEMPOTENCY_KEY_REUSED" | "PAYEE_UNAVAILABLE" | "UNKNOWN_ACCOUNT_NUMBER" | "TOO_MANY_REQUESTS" | "INTERNAL" | "SERVICE_UNAVAILABLE";
             /** @example /api/v1/auth/login */
             instance: string;
             /**
@@ -1052,6 +1168,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Logged in: the access and refresh tokens */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1087,33 +1204,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
         };
     };
     AuthController_refresh: {
@@ -1129,6 +1219,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The next access and refresh tokens */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1155,33 +1246,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
         };
     };
     AuthController_logout: {
@@ -1200,35 +1264,17 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description VALIDATION_FAILED: an unknown query parameter (errors names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
             /** @description UNAUTHENTICATED, TOKEN_INVALID or TOKEN_EXPIRED: missing, invalid, expired or revoked access token */
             401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1254,35 +1300,17 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description VALIDATION_FAILED: an unknown query parameter (errors names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
             /** @description UNAUTHENTICATED, TOKEN_INVALID or TOKEN_EXPIRED: missing, invalid, expired or revoked access token */
             401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1305,6 +1333,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The token is valid: its type, subject and expiry */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1331,33 +1360,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
         };
     };
     AuthController_me: {
@@ -1369,6 +1371,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The caller */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1377,35 +1380,17 @@ export interface operations {
                     "application/json": components["schemas"]["MeDto"];
                 };
             };
+            /** @description VALIDATION_FAILED: an unknown query parameter (errors names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
             /** @description UNAUTHENTICATED, TOKEN_INVALID or TOKEN_EXPIRED: missing, invalid, expired or revoked access token */
             401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1424,6 +1409,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The caller's live sessions, this one marked current */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1432,35 +1418,17 @@ export interface operations {
                     "application/json": components["schemas"]["SessionDto"][];
                 };
             };
+            /** @description VALIDATION_FAILED: an unknown query parameter (errors names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
             /** @description UNAUTHENTICATED, TOKEN_INVALID or TOKEN_EXPIRED: missing, invalid, expired or revoked access token */
             401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1509,33 +1477,6 @@ export interface operations {
             };
             /** @description No such live session of yours */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1601,33 +1542,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
         };
     };
     SimpleJwtController_obtain: {
@@ -1643,12 +1557,22 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The access and refresh tokens */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SimpleJwtPairDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED: an unknown query parameter (errors names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
             /** @description Wrong credentials */
@@ -1658,33 +1582,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
-                };
-            };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
         };
@@ -1702,12 +1599,22 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The next access and refresh tokens */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SimpleJwtPairDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED: an unknown query parameter (errors names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
             /** @description Token is invalid or expired */
@@ -1717,33 +1624,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
-                };
-            };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
         };
@@ -1761,12 +1641,22 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The token is valid: an empty object, as simplejwt answers */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": Record<string, never>;
+                };
+            };
+            /** @description VALIDATION_FAILED: an unknown query parameter (errors names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
             /** @description Token is invalid or expired */
@@ -1776,33 +1666,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
-                };
-            };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
         };
@@ -1816,6 +1679,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The JSON Web Key Set: the public keys, each with its kid */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1824,26 +1688,8 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
+            /** @description VALIDATION_FAILED: an unknown query parameter (errors names it) */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1869,6 +1715,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A page of users */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1904,33 +1751,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
         };
     };
     UsersController_create: {
@@ -1946,6 +1766,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Created: the user */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -1990,33 +1811,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
         };
     };
     UsersController_get: {
@@ -2031,6 +1825,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The user */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2075,33 +1870,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
         };
     };
     UsersController_update: {
@@ -2120,6 +1888,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The user */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2173,33 +1942,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
         };
     };
     ClientsController_list: {
@@ -2225,6 +1967,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A page of clients */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2260,33 +2003,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
         };
     };
     ClientsController_create: {
@@ -2302,6 +2018,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Created: the client */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -2346,33 +2063,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
         };
     };
     ClientsController_get: {
@@ -2387,6 +2077,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The client */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2422,33 +2113,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
         };
     };
     ClientsController_remove: {
@@ -2469,6 +2133,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description VALIDATION_FAILED: an unknown query parameter (errors names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
             };
             /** @description UNAUTHENTICATED, TOKEN_INVALID or TOKEN_EXPIRED: missing, invalid, expired or revoked access token */
             401: {
@@ -2506,33 +2179,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
         };
     };
     ClientsController_update: {
@@ -2551,6 +2197,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The client */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2595,33 +2242,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
         };
     };
     AccountsController_list: {
@@ -2642,6 +2262,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A page of accounts */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2668,33 +2289,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
         };
     };
     AccountsController_open: {
@@ -2710,6 +2304,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Created: the account */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -2745,33 +2340,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
         };
     };
     AccountsController_get: {
@@ -2786,6 +2354,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The account */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2821,33 +2390,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
         };
     };
     AccountsController_update: {
@@ -2866,6 +2408,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The account */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2919,33 +2462,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
         };
     };
     AccountsController_addHolder: {
@@ -2964,6 +2480,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The account */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3010,33 +2527,6 @@ export interface operations {
             };
             /** @description CONFLICT (already a holder) or ACCOUNT_NOT_ACTIVE (closed) */
             409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3112,33 +2602,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
         };
     };
     AccountsController_close: {
@@ -3153,12 +2616,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The account */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AccountDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED: an unknown query parameter (errors names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
             /** @description UNAUTHENTICATED, TOKEN_INVALID or TOKEN_EXPIRED: missing, invalid, expired or revoked access token */
@@ -3197,33 +2670,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
         };
     };
     ClientsController_listAccounts: {
@@ -3244,6 +2690,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A page of accounts */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3272,33 +2719,6 @@ export interface operations {
             };
             /** @description No such client (or not yours) */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3390,33 +2810,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
         };
     };
     OperationsController_withdraw: {
@@ -3501,33 +2894,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
         };
     };
     OperationsController_transfer: {
@@ -3546,6 +2912,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Created: the transfer result */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -3554,7 +2921,7 @@ export interface operations {
                     "application/json": components["schemas"]["TransferResultDto"];
                 };
             };
-            /** @description Invalid body, or the same account twice */
+            /** @description Invalid body: both or neither of toAccountId and toAccountNumber, a malformed number (length, check digit), or the same account twice */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3590,35 +2957,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS; CURRENCY_MISMATCH (staff, or a customer between its own accounts); PAYEE_UNAVAILABLE: a customer paying an account it does not hold, once the source is active and covers the amount, whatever is wrong with the destination (none, not active, another currency); or IDEMPOTENCY_KEY_REUSED for the key with another body or route */
+            /** @description INSUFFICIENT_FUNDS; CURRENCY_MISMATCH (staff, or a customer between its own accounts); UNKNOWN_ACCOUNT_NUMBER (staff): toAccountNumber names no account; PAYEE_UNAVAILABLE: a customer paying an account it does not hold, once the source is active and covers the amount, whatever is wrong with the destination (none, not active, another currency); or IDEMPOTENCY_KEY_REUSED for the key with another body or route */
             422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3654,6 +2994,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OperationDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED: an unknown query parameter (errors names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
             /** @description UNAUTHENTICATED, TOKEN_INVALID or TOKEN_EXPIRED: missing, invalid, expired or revoked access token */
@@ -3701,33 +3050,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
         };
     };
     OperationsController_listForAccount: {
@@ -3754,6 +3076,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A page of operations */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3782,33 +3105,6 @@ export interface operations {
             };
             /** @description No such account (or not yours) */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3883,33 +3179,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
         };
     };
     OperationsController_list: {
@@ -3934,6 +3203,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A page of operations */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3969,33 +3239,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
         };
     };
     OperationsController_get: {
@@ -4010,6 +3253,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The operation */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4045,8 +3289,32 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
+        };
+    };
+    PayeesController_verify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerifyPayeeDto"];
+            };
+        };
+        responses: {
+            /** @description The payee verification */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayeeVerificationDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED: a malformed account number (length, check digit), a missing name, an unknown field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4054,8 +3322,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
+            /** @description UNAUTHENTICATED, TOKEN_INVALID or TOKEN_EXPIRED: missing, invalid, expired or revoked access token */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4063,8 +3331,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description SERVICE_UNAVAILABLE: the database is unreachable; retry shortly */
-            503: {
+            /** @description TOO_MANY_REQUESTS: 30 verifications within the last 60 minutes; retry after Retry-After seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4083,6 +3351,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The service and its database answer */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4091,17 +3360,8 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description The request headers are too large (answered before routing: instance "/") */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
-                };
-            };
-            /** @description INTERNAL: an unexpected error; quote the request id */
-            500: {
+            /** @description VALIDATION_FAILED: an unknown query parameter (errors names it) */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -21,3 +21,8 @@ export function accountNumber(serial: bigint | number | string): string {
   if (!/^\d{10}$/.test(body)) throw new Error(`account serial out of range: ${serial}`);
   return `${body}${luhnCheckDigit(body)}`;
 }
+
+/** True for a well-formed account number: 11 digits, the last the check digit of the rest. */
+export function isAccountNumber(text: string): boolean {
+  return /^\d{11}$/.test(text) && luhnCheckDigit(text.slice(0, 10)) === Number(text[10]);
+}

@@ -31,7 +31,7 @@ export class AuthController {
   @Public()
   @Post('login')
   @HttpCode(200)
-  @ApiOkResponse({ type: TokenPairDto })
+  @ApiOkResponse({ type: TokenPairDto, description: 'Logged in: the access and refresh tokens' })
   @ApiProblems(
     [400, 'Invalid body'],
     [401, 'INVALID_CREDENTIALS'],
@@ -45,7 +45,7 @@ export class AuthController {
   @Public()
   @Post('refresh')
   @HttpCode(200)
-  @ApiOkResponse({ type: TokenPairDto })
+  @ApiOkResponse({ type: TokenPairDto, description: 'The next access and refresh tokens' })
   @ApiProblems(
     [400, 'Invalid body'],
     [401, 'TOKEN_INVALID, or REFRESH_TOKEN_REUSED (the session is revoked)'],
@@ -76,7 +76,10 @@ export class AuthController {
   @Public()
   @Post('verify')
   @HttpCode(200)
-  @ApiOkResponse({ type: VerifyResultDto })
+  @ApiOkResponse({
+    type: VerifyResultDto,
+    description: 'The token is valid: its type, subject and expiry',
+  })
   @ApiProblems([400, 'Invalid body'], [401, 'TOKEN_INVALID or TOKEN_EXPIRED'])
   verify(@Body() dto: VerifyDto): Promise<VerifyResultDto> {
     return this.auth.verify(dto.token);
@@ -86,7 +89,7 @@ export class AuthController {
   @Auth()
   @Get('me')
   @SerializedAs(ME_SCHEMA)
-  @ApiOkResponse({ type: MeDto })
+  @ApiOkResponse({ type: MeDto, description: 'The caller' })
   me(@CurrentUser() user: AuthUser): MeDto {
     return this.auth.me(user);
   }
@@ -94,7 +97,10 @@ export class AuthController {
   /** The caller's live sessions. */
   @Auth()
   @Get('sessions')
-  @ApiOkResponse({ type: [SessionDto] })
+  @ApiOkResponse({
+    type: [SessionDto],
+    description: "The caller's live sessions, this one marked current",
+  })
   listSessions(@CurrentUser() user: AuthUser): Promise<SessionDto[]> {
     return this.sessions.list(user);
   }

@@ -4,6 +4,54 @@ import { examples } from '../common/api-problems';
 import { ProblemDetailsDto } from '../common/problem.dto';
 import pluginMetadata from '../metadata';
 
+/**
+ * Answers any operation may give, described here once rather than on every
+ * operation: 431 comes from Node's HTTP parser before routing (so its
+ * instance is "/"), 500 and 503 from anywhere.
+ */
+const DESCRIPTION = [
+  'Clients, joint accounts and an exact ledger. Log in with POST /api/v1/auth/login, ' +
+    'then press Authorize and paste the accessToken.',
+  '',
+  'Errors are RFC 9457 problem details (`application/problem+json`, the ProblemDetailsDto ' +
+    'schema) with a stable `code` and the `requestId`, which the `X-Request-Id` header repeats. ' +
+    'Each operation lists the errors of its own; these three can answer any request and are ' +
+    'not repeated on each:',
+  '',
+  '- **431** Request Header Fields Too Large, code `VALIDATION_FAILED`: the headers are over ' +
+    '16 KB. Answered before routing, so its `instance` is `/`.',
+  '- **500** Internal Server Error, code `INTERNAL`: an unexpected error. The body shows no ' +
+    'detail; quote its `requestId`.',
+  '- **503** Service Unavailable, code `SERVICE_UNAVAILABLE`: the database is unreachable, ' +
+    'or the service is shutting down; retry shortly (`Retry-After`).',
+  '',
+  'Unknown body fields and unknown query parameters are refused (400 `VALIDATION_FAILED` ' +
+    'naming them): each operation lists every query parameter it accepts.',
+].join('\n');
+
+/** Every tag an operation carries, with what its group holds. */
+const TAGS: Array<[string, string]> = [
+  ['auth', 'Log in, refresh and verify tokens, log out; the caller, its sessions and password.'],
+  [
+    'simplejwt compatibility',
+    "The token routes of the Django original (djangorestframework-simplejwt's /api/token/), " +
+      'kept so that its clients work unchanged. They share the sessions, rotation and reuse ' +
+      'detection of /api/v1/auth; new clients use /api/v1/auth.',
+  ],
+  [
+    'users',
+    'Logins and their roles (admin only): admins, tellers, and customers linked to a client.',
+  ],
+  ['clients', "The bank's clients (staff); a customer reads its own client."],
+  ['accounts', 'Accounts with their balance and holders: opening, freezing, holders, closing.'],
+  [
+    'operations',
+    'The ledger: deposits, withdrawals, transfers, reversals, account histories and statements.',
+  ],
+  ['payees', 'Checking a payee before paying it: whether an account number and name match.'],
+  ['health', 'Whether the service and its database answer: for load balancers and monitors.'],
+];
+
 /** Swagger UI at /docs and the OpenAPI document at /docs-json. */
 export async function setupSwagger(app: NestFastifyApplication): Promise<void> {
   // Compiled by SWC (npm start), the DTOs lack what @nestjs/swagger's CLI plugin adds at a tsc
@@ -11,42 +59,28 @@ export async function setupSwagger(app: NestFastifyApplication): Promise<void> {
   // tsc build (production) sets the same again. Under ts-jest and ts-node (.ts) it is not
   // loaded: the tests apply the plugin themselves, and the file's imports name the .js files.
   if (__filename.endsWith('.js')) await SwaggerModule.loadPluginMetadata(pluginMetadata);
-  const problem = (status: number, description: string) => ({
-    status,
-    description,
-    content: {
-      'application/problem+json': {
-        schema: { $ref: getSchemaPath(ProblemDetailsDto) },
-        examples: examples(status, description),
-      },
-    },
-  });
   const document = SwaggerModule.createDocument(
     app,
-    new DocumentBuilder()
-      .setTitle('Bank API')
-      .setDescription(
-        'Clients, joint accounts and an exact ledger. Log in with POST /api/v1/auth/login, ' +
-          'then press Authorize and paste the accessToken. Errors are RFC 9457 problem details.',
-      )
-      .setVersion('1')
-      // Relative: the document describes the server that serves it, wherever that is.
-      .addServer('/', 'This server')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-      .addGlobalResponse(
-        // Node's HTTP parser answers it for any route (answerClientError).
-        problem(431, 'The request headers are too large (answered before routing: instance "/")'),
-        problem(500, 'INTERNAL: an unexpected error; quote the request id'),
-        problem(503, 'SERVICE_UNAVAILABLE: the database is unreachable; retry shortly'),
-      )
-      .build(),
+    TAGS.reduce(
+      (builder, [name, description]) => builder.addTag(name, description),
+      new DocumentBuilder()
+        .setTitle('Bank API')
+        .setDescription(DESCRIPTION)
+        .setVersion('1')
+        .setLicense('MIT', 'https://opensource.org/licenses/MIT')
+        // Relative: the document describes the server that serves it, wherever that is.
+        .addServer('/', 'This server')
+        .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }),
+    ).build(),
     { extraModels: [ProblemDetailsDto] },
   );
   markUuids(document);
   markPublic(document);
+  describeSuccesses(document);
+  describeUnknownQueryParameters(document);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
-    swaggerOptions: { persistAuthorization: true },
+    swaggerOptions: { persistAuthorization: true, filter: true },
   });
 }
 
@@ -101,6 +135,70 @@ function markUuids(document: OpenAPIObject): void {
     for (const [name, property] of Object.entries(properties ?? {})) {
       if (UUID_FIELDS.has(name) && property.type === 'string' && !property.format)
         property.format = 'uuid';
+    }
+  }
+}
+
+/**
+ * A success without a description of its own gets one from what it answers
+ * (`AccountDto`: "The account"; `AccountPage`: "A page of accounts"), so that
+ * every 2xx in the document says what it is.
+ */
+function describeSuccesses(document: OpenAPIObject): void {
+  for (const item of Object.values(document.paths)) {
+    for (const operation of Object.values(item) as Array<{
+      responses?: Record<string, { description?: string; content?: object }>;
+    }>) {
+      for (const [status, response] of Object.entries(operation?.responses ?? {})) {
+        if (!status.startsWith('2') || response.description) continue;
+        response.description = successDescription(status, response.content);
+      }
+    }
+  }
+}
+
+function successDescription(status: string, content: object | undefined): string {
+  const schema = (content as Record<string, { schema?: SchemaRef }> | undefined)?.[
+    'application/json'
+  ]?.schema;
+  const ref = schema?.$ref ?? schema?.items?.$ref;
+  if (!ref) return status === '201' ? 'Created' : status === '204' ? 'Done' : 'OK';
+  const words = ref
+    .split('/')
+    .pop()!
+    .replace(/Dto$/, '')
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase();
+  if (words.endsWith(' page')) return `A page of ${words.slice(0, -' page'.length)}s`;
+  if (schema?.items) return `The list of ${words}s`;
+  return `${status === '201' ? 'Created: the' : 'The'} ${words}`;
+}
+
+interface SchemaRef {
+  $ref?: string;
+  items?: { $ref?: string };
+}
+
+const UNKNOWN_QUERY = 'VALIDATION_FAILED: an unknown query parameter (errors names it)';
+
+/**
+ * Every route refuses an unknown query parameter (StrictQueryGuard): an
+ * operation that lists no 400 of its own gets this one, so that none claims
+ * it cannot answer 400.
+ */
+function describeUnknownQueryParameters(document: OpenAPIObject): void {
+  for (const item of Object.values(document.paths)) {
+    for (const operation of Object.values(item) as Array<{ responses?: Record<string, object> }>) {
+      if (!operation?.responses || '400' in operation.responses) continue;
+      operation.responses['400'] = {
+        description: UNKNOWN_QUERY,
+        content: {
+          'application/problem+json': {
+            schema: { $ref: getSchemaPath(ProblemDetailsDto) },
+            examples: examples(400, UNKNOWN_QUERY),
+          },
+        },
+      };
     }
   }
 }

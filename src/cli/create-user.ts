@@ -144,7 +144,7 @@ async function readInput(argv: string[]): Promise<Input | 'help'> {
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,
-    validationError: { target: false, value: false },
+    validationError: { target: false, value: true },
   });
   for (const e of flattenValidationErrors(errors))
     problems.push(`${FLAGS[e.field] ?? e.field}: ${e.message}`);

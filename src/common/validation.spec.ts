@@ -1,3 +1,4 @@
+import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { PageQuery } from './pagination';
 import { ApiError } from './problem';
 import { AppValidationPipe, nulAt } from './validation';
@@ -54,5 +55,44 @@ describe('limit and page of a list', () => {
     expect(await refused({ limit: '101' })).toEqual(['limit']);
     expect(await refused({ page: '0' })).toEqual(['page']);
     expect(await refused({ page: '9'.repeat(400) })).toEqual(['page']);
+  });
+});
+
+describe('a missing required field', () => {
+  class Login {
+    @IsString()
+    @MinLength(1)
+    @MaxLength(128)
+    password!: string;
+
+    @IsOptional()
+    @IsString()
+    note?: string;
+  }
+  const pipe = new AppValidationPipe();
+  const errors = async (body: Record<string, unknown>) => {
+    const error: unknown = await Promise.resolve()
+      .then(() => pipe.transform(body, { type: 'body', metatype: Login }))
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    return (error as ApiError).extra.errors;
+  };
+
+  it('is said to be required, first and alone, when absent or null', async () => {
+    expect(await errors({})).toEqual([{ field: 'password', message: 'password is required' }]);
+    expect(await errors({ password: null })).toEqual([
+      { field: 'password', message: 'password is required' },
+    ]);
+  });
+
+  it('keeps its rules for a present value, and an unknown null field is unknown', async () => {
+    expect(await errors({ password: 'x'.repeat(129) })).toEqual([
+      { field: 'password', message: expect.stringMatching(/128/) },
+    ]);
+    expect(await errors({ password: 'ok', extra: null })).toEqual([
+      { field: 'extra', message: 'unknown field extra' },
+    ]);
   });
 });

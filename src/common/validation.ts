@@ -10,10 +10,27 @@ import { plainToInstance, Transform } from 'class-transformer';
 import { IsUUID, isUUID, ValidateBy, validateSync, ValidationOptions } from 'class-validator';
 import { ApiError, FieldError, validationFailed } from './problem';
 
+/**
+ * One `{ field, message }` per failed rule, nested fields as `a.b`. A required
+ * field that is missing (or null) says only that: `password is required`,
+ * not every rule an absent value fails. class-validator skips an optional
+ * field's rules when it is absent, so failed rules on an absent value mean
+ * it is required. The value (validationError.value) is read for that test
+ * only, never shown.
+ */
 export function flattenValidationErrors(errors: ValidationError[], prefix = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = prefix ? `${prefix}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({
+    const constraints = error.constraints ?? {};
+    if (
+      'value' in error &&
+      (error.value === undefined || error.value === null) &&
+      !('whitelistValidation' in constraints) &&
+      Object.keys(constraints).length > 0
+    ) {
+      return [{ field, message: `${field} is required` }];
+    }
+    const own = Object.values(constraints).map((message) => ({
       field,
       message: message.replace(/^property (\S+) should not exist$/, 'unknown field $1'),
     }));
@@ -30,13 +47,15 @@ const options = (forbidUnknown: boolean) =>
     forbidNonWhitelisted: forbidUnknown,
     forbidUnknownValues: true,
     transform: true,
-    validationError: { target: false, value: false },
+    // The value tells a missing field from a bad one (flattenValidationErrors); never shown.
+    validationError: { target: false, value: true },
     exceptionFactory: (errors) => validationFailed(flattenValidationErrors(errors)),
   });
 
 /**
- * Unknown body fields are rejected (400); unknown query parameters are
- * dropped, so cache busters and tracking parameters do not break a list.
+ * Unknown body fields are rejected (400); unknown query parameters never get
+ * here, StrictQueryGuard has refused them (on every route, with or without a
+ * query DTO), so the query's DTO is only whitelisted.
  * A missing or empty body is `{}` where every field is optional; elsewhere
  * it is 400, or 415 when it came as another type than JSON.
  */

@@ -18,7 +18,10 @@ export class AppConfig {
   readonly logLevel: Env['LOG_LEVEL'];
   readonly docsEnabled: boolean;
   readonly defaultCurrency: string;
+  /** Allowed browser origins, as browsers send them (lower case); `*` for any; empty for none. */
   readonly corsOrigins: string[];
+  /** Seconds a browser may cache a preflight's answer. */
+  readonly corsMaxAgeSeconds: number;
   readonly trustProxy: TrustProxy;
   readonly pruneIntervalSeconds: number;
   /** Limits on what one connection may hold: see docs/operations.md, "Limits and timeouts". */
@@ -81,6 +84,7 @@ export class AppConfig {
     this.corsOrigins = env.CORS_ORIGINS.split(',')
       .map((o) => o.trim())
       .filter(Boolean);
+    this.corsMaxAgeSeconds = env.CORS_MAX_AGE;
     this.trustProxy = parseTrustProxy(env.TRUST_PROXY);
     this.pruneIntervalSeconds = env.PRUNE_INTERVAL;
     this.http = {

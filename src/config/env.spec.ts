@@ -135,6 +135,40 @@ describe('validateEnv', () => {
   });
 });
 
+describe('CORS_ORIGINS and CORS_MAX_AGE', () => {
+  it.each([
+    'https://app.example/',
+    'https://app.example/app',
+    'app.example',
+    'localhost:5173',
+    'https://app.example?x=1',
+    'https://app.example#top',
+    'ftp://app.example',
+    'null',
+  ])('stops the boot naming the variable and the bad value %j', (origin) => {
+    expect(() => validateEnv({ CORS_ORIGINS: `http://localhost:5173,${origin}` })).toThrow(
+      `CORS_ORIGINS has a malformed origin: ${origin}`,
+    );
+  });
+
+  it('reads a list of origins as browsers send them, and *', () => {
+    const config = (raw: string) =>
+      new AppConfig(validateEnv({ DATA_DIR: 'memory://', CORS_ORIGINS: raw })).corsOrigins;
+    expect(config(' http://localhost:5173 , https://App.Example ')).toEqual([
+      'http://localhost:5173',
+      'https://app.example',
+    ]);
+    expect(config('*')).toEqual(['*']);
+    expect(config('')).toEqual([]);
+  });
+
+  it('caches preflights 10 minutes unless told otherwise', () => {
+    expect(validateEnv({}).CORS_MAX_AGE).toBe(600);
+    expect(validateEnv({ CORS_MAX_AGE: '1h' }).CORS_MAX_AGE).toBe(3600);
+    expect(() => validateEnv({ CORS_MAX_AGE: '2d' })).toThrow('CORS_MAX_AGE');
+  });
+});
+
 describe('parseTrustProxy', () => {
   it.each([
     ['', false],

@@ -27,6 +27,45 @@ const duration = (fallback: string, max?: string) =>
       'duration.max': '{{#label}} must be at most {{#max}}',
     });
 
+/**
+ * The serialized origin a browser sends (scheme://host[:port], lower case, no
+ * default port), or null. An origin with a path, a trailing slash, a query or
+ * no scheme never matches a browser's Origin header: refused at boot instead.
+ */
+export function normalizeOrigin(value: string): string | null {
+  if (value === '*') return value;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+  return url.origin === value.toLowerCase() ? url.origin : null;
+}
+
+const origins = Joi.string()
+  .allow('')
+  .default('')
+  .custom((value: string, helpers) => {
+    const list = value
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean);
+    const normalized: string[] = [];
+    for (const origin of list) {
+      const good = normalizeOrigin(origin);
+      if (good === null) return helpers.error('origin.invalid', { origin });
+      normalized.push(good);
+    }
+    return normalized.join(',');
+  })
+  .messages({
+    'origin.invalid':
+      '{{#label}} has a malformed origin: {{#origin}} (an origin is scheme://host[:port] with ' +
+      'no path, trailing slash or query, e.g. http://localhost:5173; or * for any)',
+  });
+
 const boolean = (fallback: boolean) =>
   Joi.boolean().truthy('1', 'yes', 'on').falsy('0', 'no', 'off', '').default(fallback);
 
@@ -59,7 +98,8 @@ export const envSchema = Joi.object({
   REFRESH_REUSE_GRACE: duration('10s'),
   ADMIN_PASSWORD: Joi.string().min(12).max(128).empty(''),
   ADMIN_PASSWORD_FILE: Joi.string().empty(''),
-  CORS_ORIGINS: Joi.string().allow('').default(''),
+  CORS_ORIGINS: origins,
+  CORS_MAX_AGE: duration('10m', '1d'),
   TRUST_PROXY: Joi.string().allow('').default(''),
   LOG_LEVEL: Joi.string()
     .valid(...LOG_LEVELS)
@@ -137,6 +177,7 @@ export interface Env {
   ADMIN_PASSWORD?: string;
   ADMIN_PASSWORD_FILE?: string;
   CORS_ORIGINS: string;
+  CORS_MAX_AGE: number;
   TRUST_PROXY: string;
   LOG_LEVEL: (typeof LOG_LEVELS)[number];
   DOCS_ENABLED: boolean;

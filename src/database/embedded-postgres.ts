@@ -39,7 +39,9 @@ export class EmbeddedPostgres {
     const lockFile = onDisk ? acquireLock(dataDir) : null;
     const socketDir = mkdtempSync(join(tmpdir(), 'bank-pglite-'));
     try {
-      const db = await PGlite.create(lockFile ? join(dataDir, 'pgdata') : dataDir);
+      const db = await PGlite.create(lockFile ? join(dataDir, 'pgdata') : dataDir, {
+        startParams: [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS],
+      });
       // PGlite's file system sets some modes itself, with chmod, which no umask masks: 0666 for
       // the files it copies in on a first start, 0644 for those PostgreSQL writes with fopen at
       // start-up (pg_internal.init). Made owner-only once it has started.
@@ -62,6 +64,13 @@ export class EmbeddedPostgres {
     rmSync(this.socketDir, { recursive: true, force: true });
   }
 }
+
+/**
+ * PostgreSQL's 128 MB of shared buffers are memory of this process here, and
+ * a development database fits in a few: 16 MB keeps the embedded database's
+ * share of the service's resident memory about 100 MB smaller.
+ */
+const EMBEDDED_SETTINGS = ['-c', 'shared_buffers=16MB'];
 
 /** Two processes on one PGlite folder would corrupt it: refuse the second. */
 function acquireLock(dataDir: string): string {

@@ -6,6 +6,7 @@ import { Client } from '../clients/client.entity';
 import { IdempotencyKey } from '../idempotency/idempotency-key.entity';
 import { Operation } from '../operations/operation.entity';
 import { StatementSlot } from '../operations/statement-slot.entity';
+import { PayeeVerification } from '../payees/payee-verification.entity';
 import { User } from '../identity/user.entity';
 import { Foundation1763800000000 } from './migrations/1763800000000-Foundation';
 import { Banking1763900000000 } from './migrations/1763900000000-Banking';
@@ -17,6 +18,7 @@ import { StatementSlots1764400000000 } from './migrations/1764400000000-Statemen
 import { AccountPagesOwnIndex1764410000000 } from './migrations/1764410000000-AccountPagesOwnIndex';
 import { KnownLoginAddresses1764420000000 } from './migrations/1764420000000-KnownLoginAddresses';
 import { WiderAccountStatus1764430000000 } from './migrations/1764430000000-WiderAccountStatus';
+import { PayeeVerifications1764440000000 } from './migrations/1764440000000-PayeeVerifications';
 
 export const ENTITIES = [
   Client,
@@ -29,6 +31,7 @@ export const ENTITIES = [
   Operation,
   IdempotencyKey,
   StatementSlot,
+  PayeeVerification,
 ];
 export const MIGRATIONS = [
   Foundation1763800000000,
@@ -41,6 +44,7 @@ export const MIGRATIONS = [
   AccountPagesOwnIndex1764410000000,
   KnownLoginAddresses1764420000000,
   WiderAccountStatus1764430000000,
+  PayeeVerifications1764440000000,
 ];
 
 /**

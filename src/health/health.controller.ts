@@ -21,7 +21,10 @@ export class HealthController {
   /** 200 with the database up; 503 while it cannot be reached. */
   @Get()
   @HealthCheck({ swaggerDocumentation: false })
-  @ApiOkResponse({ schema: { example: { status: 'ok', info: { database: { status: 'up' } } } } })
+  @ApiOkResponse({
+    description: 'The service and its database answer',
+    schema: { example: { status: 'ok', info: { database: { status: 'up' } } } },
+  })
   @ApiProblems([503, 'SERVICE_UNAVAILABLE: the database is unreachable'])
   check(): Promise<HealthCheckResult> {
     return this.health.check([() => this.database.pingCheck('database', { timeout: 2000 })]);

@@ -5,14 +5,16 @@ import { LoginThrottleService, SessionsService } from '../auth';
 import { Prunable } from '../common/prunable';
 import { IdempotencyService } from '../idempotency/idempotency.service';
 import { StatementSlotsService } from '../operations/statement-slots.service';
+import { PayeesService } from '../payees/payees.service';
 
 /**
  * Keeps tables from growing without bound: ended sessions (kept a day for
  * the record), login failures older than the throttling window, addresses
  * of successful logins older than the 30 days they are known,
- * Idempotency-Keys past the 24 hours they are kept, and statement slots whose
- * lease is over. Each module prunes its own tables (Prunable); this service
- * only calls them. Safe to run on every instance at once.
+ * Idempotency-Keys past the 24 hours they are kept, statement slots whose
+ * lease is over, and verifications of payee older than their hour. Each
+ * module prunes its own tables (Prunable); this service only calls them.
+ * Safe to run on every instance at once.
  */
 @Injectable()
 export class PruneService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -25,10 +27,11 @@ export class PruneService implements OnApplicationBootstrap, OnApplicationShutdo
     loginThrottle: LoginThrottleService,
     idempotency: IdempotencyService,
     statementSlots: StatementSlotsService,
+    payees: PayeesService,
     private readonly config: AppConfig,
     private readonly scheduler: SchedulerRegistry,
   ) {
-    this.owners = [sessions, loginThrottle, idempotency, statementSlots];
+    this.owners = [sessions, loginThrottle, idempotency, statementSlots, payees];
   }
 
   onApplicationBootstrap(): void {

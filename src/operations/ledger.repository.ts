@@ -4,7 +4,7 @@ import { statusPermitsSql } from '../accounts/account-status';
 import { ME_COLUMNS, meCte, meHasRole, MeRow, accountVisibleSql } from '../auth';
 import { Querier } from '../common/prepared';
 import { OperationKind, OperationType } from './operation.entity';
-import { OperationRow } from './operation-view';
+import { holderNamesSql, OperationRow } from './operation-view';
 
 export interface LockedAccount {
   id: string;
@@ -23,6 +23,8 @@ export interface Leg {
   description: string | null;
   transferId: string | null;
   reversalOf: string | null;
+  /** The other account of a transfer's reversal: the leg's counterparty. */
+  counterpartyAccountId: string | null;
 }
 
 /**
@@ -48,26 +50,33 @@ const MOVEMENT_SQL = { deposit: movementSql(true), withdrawal: movementSql(false
 
 /**
  * A transfer takes two statements in one transaction. The first checks the
- * caller's session ($1, $2) and locks both accounts ($3, $4) in id order; it
- * decides nothing. Values read by a locking statement may be those of its
- * snapshot, from before a concurrent movement it waited for committed: a
- * single statement that checked the balance it locked and then updated it
- * let the table's CHECK, not its own rule, stop an overdraft under
- * contention. The second statement starts after the locks are held, so it
- * reads the accounts as they are and no one can change them until commit.
+ * caller's session ($1, $2), finds the destination (account $4, or the
+ * account numbered $5: the number is resolved here, in the statement that
+ * locks, at no extra round trip) and locks both accounts (source $3) in id
+ * order; it decides nothing. Values read by a locking statement may be those
+ * of its snapshot, from before a concurrent movement it waited for
+ * committed: a single statement that checked the balance it locked and then
+ * updated it let the table's CHECK, not its own rule, stop an overdraft
+ * under contention. The second statement starts after the locks are held,
+ * so it reads the accounts as they are and no one can change them until
+ * commit. An account's number never changes, so the id found is the one
+ * locked.
  */
 const LOCK_TRANSFER_SQL = `WITH ${meCte('$1', '$2')},
+  dest AS (SELECT coalesce($4::uuid, (SELECT a.id FROM accounts a WHERE a.number = $5::varchar)) AS id),
   locked AS (
-    SELECT id FROM accounts WHERE id IN ($3, $4) AND EXISTS (SELECT 1 FROM me) ORDER BY id FOR UPDATE)
-  SELECT ${ME_COLUMNS}, (SELECT count(*) FROM locked) AS locked FROM me`;
+    SELECT id FROM accounts WHERE id IN ($3, (SELECT id FROM dest)) AND EXISTS (SELECT 1 FROM me) ORDER BY id FOR UPDATE)
+  SELECT ${ME_COLUMNS}, (SELECT count(*) FROM locked) AS locked, (SELECT id FROM dest) AS to_id FROM me`;
 
 /**
  * Then every rule on the locked rows (the caller's visibility $1: null for
  * staff, else its client), both balances and both legs (accounts $2 from, $3
- * to, amount $4, description $5, transfer id $6, performed by $7) written,
- * or nothing. Its rows are the legs, or one row that says why not: each
- * account's state and whether the source covers the amount, all read after
- * the locks, so the service may decide in any order which refusal to give.
+ * to, none when a number named no account, amount $4, description $5,
+ * transfer id $6, performed by $7) written, or nothing. Its rows are the
+ * legs, each with its counterparty (the other account's number and holders),
+ * or one row that says why not: each account's state and whether the source
+ * covers the amount, all read after the locks, so the service may decide in
+ * any order which refusal to give.
  */
 const TRANSFER_SQL = `WITH
   src AS (SELECT a.*, ${accountVisibleSql('a', '$1')} AS mine FROM accounts a WHERE a.id = $2),
@@ -87,7 +96,9 @@ const TRANSFER_SQL = `WITH
       FROM moved m
     RETURNING *)
   SELECT s.status AS src_status, s.currency AS src_currency, s.mine AS src_mine,
-         s.balance - $4 >= -s.overdraft_limit AS src_covers, d.status AS dst_status, d.currency AS dst_currency, d.mine AS dst_mine, legs.*
+         s.balance - $4 >= -s.overdraft_limit AS src_covers, d.status AS dst_status, d.currency AS dst_currency, d.mine AS dst_mine, legs.*,
+         CASE WHEN legs.account_id = s.id THEN d.number ELSE s.number END AS counterparty_number,
+         CASE WHEN legs.id IS NOT NULL THEN ${holderNamesSql('CASE WHEN legs.account_id = s.id THEN d.id ELSE s.id END')} END AS counterparty_name
     FROM (SELECT 1) one LEFT JOIN src s ON true LEFT JOIN dst d ON true LEFT JOIN legs ON true`;
 
 export interface TransferRow extends Partial<OperationRow> {
@@ -117,7 +128,8 @@ export interface TransferValues {
   /** visibilityParam of the caller: null for staff, else its client. */
   visibility: string | null;
   from: string;
-  to: string;
+  /** The destination found by lockTransfer (null: its number named no account). */
+  to: string | null;
   amount: bigint;
   description: string | null;
   transferId: string;
@@ -154,13 +166,22 @@ export class LedgerRepository {
     return row;
   }
 
-  /** The caller's `me` row (none: the session has ended), with both accounts locked. */
+  /**
+   * The caller's `me` row (none: the session has ended), with both accounts
+   * locked, and the destination's id (`to_id`): `accounts[1]`, or the account
+   * numbered `toNumber`; null when that number names no account.
+   */
   async lockTransfer(
     query: Querier,
     session: [string, string],
-    accounts: [string, string],
-  ): Promise<MeRow | undefined> {
-    const [me] = await query<MeRow>('transfer-lock', LOCK_TRANSFER_SQL, [...session, ...accounts]);
+    accounts: [string, string | null],
+    toNumber: string | null = null,
+  ): Promise<(MeRow & { to_id: string | null }) | undefined> {
+    const [me] = await query<MeRow & { to_id: string | null }>('transfer-lock', LOCK_TRANSFER_SQL, [
+      ...session,
+      ...accounts,
+      toNumber,
+    ]);
     return me;
   }
 
@@ -228,15 +249,18 @@ export class LedgerRepository {
 
   /**
    * Applies one leg to an account locked by lockAccounts: its new balance
-   * and its operation row, in one statement.
+   * and its operation row, with its counterparty, in one statement.
    */
   async post(em: EntityManager, leg: Leg, performedBy: string): Promise<OperationRow> {
     const delta = leg.type === 'credit' ? leg.amount : -leg.amount;
     const [row] = await em.query<OperationRow[]>(
       `WITH acc AS (UPDATE accounts SET balance = balance + $2, operation_count = operation_count + 1
-                    WHERE id = $1 RETURNING id, balance)
-       INSERT INTO operations (account_id, type, kind, amount, balance_after, description, transfer_id, reversal_of, performed_by)
-       SELECT id, $3, $4, $5, balance, $6, $7, $8, $9 FROM acc RETURNING *`,
+                    WHERE id = $1 RETURNING id, balance),
+            op AS (
+              INSERT INTO operations (account_id, type, kind, amount, balance_after, description, transfer_id, reversal_of, performed_by)
+              SELECT id, $3, $4, $5, balance, $6, $7, $8, $9 FROM acc RETURNING *)
+       SELECT op.*, ca.number AS counterparty_number, ${holderNamesSql('ca.id')} AS counterparty_name
+         FROM op LEFT JOIN accounts ca ON ca.id = $10::uuid`,
       [
         leg.accountId,
         delta.toString(),
@@ -247,6 +271,7 @@ export class LedgerRepository {
         leg.transferId,
         leg.reversalOf,
         performedBy,
+        leg.counterpartyAccountId,
       ],
     );
     return row;

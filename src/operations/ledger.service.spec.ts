@@ -7,7 +7,7 @@ import { CUSTOMER, TELLER } from '../test-utils/users';
 import { Role } from '../identity/role';
 import { LedgerRepository, LockedAccount, TransferRow } from './ledger.repository';
 import { LedgerService } from './ledger.service';
-import { TransferResultDto } from './dto/operations.dto';
+import { TransferDto, TransferResultDto } from './dto/operations.dto';
 import { OperationRow } from './operation-view';
 
 const teller = TELLER;
@@ -216,6 +216,8 @@ describe('LedgerService', () => {
           balance_after: '7500',
           description: 'rent',
           transfer_id: 't',
+          counterparty_number: '10000000025',
+          counterparty_name: 'Grace Hopper',
         }),
       },
       {
@@ -229,14 +231,27 @@ describe('LedgerService', () => {
           balance_after: '2500',
           description: 'rent',
           transfer_id: 't',
+          counterparty_number: '10000000017',
+          counterparty_name: 'Ada Lovelace & Charles Babbage',
         }),
       },
     ];
-    const transfer = (user: AuthUser, rows: TransferRow[], idem = noKey) => {
+    const transfer = (
+      user: AuthUser,
+      rows: TransferRow[],
+      idem = noKey,
+      body: TransferDto = dto,
+      toId: string | null = 'acc-2',
+    ) => {
       const s = setup();
-      s.ledger.lockTransfer.mockResolvedValue(meOf(user));
+      s.ledger.lockTransfer.mockResolvedValue({ ...meOf(user), to_id: toId });
       s.ledger.transfer.mockResolvedValue(rows);
-      return { ...s, answer: s.sut.transfer(callerOf(user), dto, idem) };
+      return { ...s, answer: s.sut.transfer(callerOf(user), body, idem) };
+    };
+    const byNumber: TransferDto = {
+      fromAccountId: 'acc-1',
+      toAccountNumber: '10000000025',
+      amount: 2500n,
     };
 
     it('locks both accounts in a transaction, then binds the customer’s client as its visibility', async () => {
@@ -247,6 +262,7 @@ describe('LedgerService', () => {
         expect.any(Function),
         [customer.sessionId, customer.id],
         ['acc-1', 'acc-2'],
+        null,
       );
       expect(ledger.transfer).toHaveBeenCalledWith(expect.any(Function), {
         visibility: 'client-1',
@@ -291,7 +307,94 @@ describe('LedgerService', () => {
         type: 'credit',
         amount: '25.00',
         createdAt: new Date('2026-01-02T03:04:05Z'),
+        counterparty: { accountNumber: '10000000017', name: 'Ada Lovelace & Charles Babbage' },
       });
+    });
+
+    it('gives each leg its counterparty: the other account’s number and holders', async () => {
+      const result = (await transfer(teller, legs()).answer) as TransferResultDto;
+      expect(result.debit.counterparty).toEqual({
+        accountNumber: '10000000025',
+        name: 'Grace Hopper',
+      });
+      expect(result.credit.counterparty).toEqual({
+        accountNumber: '10000000017',
+        name: 'Ada Lovelace & Charles Babbage',
+      });
+    });
+
+    it('resolves toAccountNumber in the locking statement and transfers to the account found', async () => {
+      const { answer, ledger } = transfer(teller, legs(), noKey, byNumber, 'acc-2');
+      await answer;
+      expect(ledger.lockTransfer).toHaveBeenCalledWith(
+        expect.any(Function),
+        [teller.sessionId, teller.id],
+        ['acc-1', null],
+        '10000000025',
+      );
+      expect(ledger.transfer).toHaveBeenCalledWith(
+        expect.any(Function),
+        expect.objectContaining({ from: 'acc-1', to: 'acc-2' }),
+      );
+    });
+
+    it('tells staff UNKNOWN_ACCOUNT_NUMBER for a number that names no account', async () => {
+      const { answer } = transfer(
+        teller,
+        [refusedRow({ dst_status: null, dst_currency: null, dst_mine: null })],
+        noKey,
+        byNumber,
+        null,
+      );
+      expect(await refusalOf(answer)).toMatchObject({
+        status: 422,
+        code: 'UNKNOWN_ACCOUNT_NUMBER',
+      });
+    });
+
+    it('tells a customer PAYEE_UNAVAILABLE for a number that names no account, after its own checks', async () => {
+      const unknown = { dst_status: null, dst_currency: null, dst_mine: null };
+      const refused = transfer(customer, [refusedRow(unknown)], noKey, byNumber, null);
+      expect(await refusalOf(refused.answer)).toMatchObject({
+        status: 422,
+        code: 'PAYEE_UNAVAILABLE',
+      });
+      const frozen = transfer(
+        customer,
+        [refusedRow({ ...unknown, src_status: 'frozen' })],
+        noKey,
+        byNumber,
+        null,
+      );
+      expect(await refusalOf(frozen.answer)).toMatchObject({ code: 'ACCOUNT_NOT_ACTIVE' });
+      const poor = transfer(
+        customer,
+        [refusedRow({ ...unknown, src_covers: false })],
+        noKey,
+        byNumber,
+        null,
+      );
+      expect(await refusalOf(poor.answer)).toMatchObject({ code: 'INSUFFICIENT_FUNDS' });
+    });
+
+    it('refuses a number that names the source itself with VALIDATION_FAILED on toAccountNumber', async () => {
+      const { answer } = transfer(customer, [refusedRow({})], noKey, byNumber, 'acc-1');
+      expect(await refusalOf(answer)).toMatchObject({
+        status: 400,
+        code: 'VALIDATION_FAILED',
+        errors: [{ field: 'toAccountNumber' }],
+      });
+    });
+
+    it('still says NOT_FOUND first for a source the customer does not hold, whatever the number', async () => {
+      const { answer } = transfer(
+        customer,
+        [refusedRow({ src_mine: false })],
+        noKey,
+        byNumber,
+        'acc-1',
+      );
+      expect(await refusalOf(answer)).toMatchObject({ status: 404, code: 'NOT_FOUND' });
     });
 
     it('answers TOKEN_INVALID when the session has ended, before any rule is read', async () => {
@@ -480,6 +583,7 @@ describe('LedgerService', () => {
           description: 'Reversal of op-1',
           transferId: null,
           reversalOf: 'op-1',
+          counterpartyAccountId: null,
         },
         teller.id,
       );
@@ -509,8 +613,8 @@ describe('LedgerService', () => {
       expect(ledger.lockAccounts).toHaveBeenCalledWith(expect.anything(), ['acc-1', 'acc-2']);
       const posted = ledger.post.mock.calls.map(([, leg]) => leg);
       expect(posted).toMatchObject([
-        { accountId: 'acc-1', type: 'credit', reversalOf: 'op-d' },
-        { accountId: 'acc-2', type: 'debit', reversalOf: 'op-c' },
+        { accountId: 'acc-1', type: 'credit', reversalOf: 'op-d', counterpartyAccountId: 'acc-2' },
+        { accountId: 'acc-2', type: 'debit', reversalOf: 'op-c', counterpartyAccountId: 'acc-1' },
       ]);
       expect(posted[0].transferId).toEqual(expect.any(String));
       expect(posted[0].transferId).not.toBe('t-1');

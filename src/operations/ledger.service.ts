@@ -6,7 +6,7 @@ import { onManager, onPool, Querier } from '../common/prepared';
 import { requirePermission } from '../accounts/account.errors';
 import { permits } from '../accounts/account-status';
 import { inTransaction, pgCode } from '../common/transactions';
-import { ApiError, notFound } from '../common/problem';
+import { ApiError, notFound, validationFailed } from '../common/problem';
 import { IdempotencyRequest, Replay } from '../idempotency/idempotency';
 import { IdempotencyService } from '../idempotency/idempotency.service';
 import {
@@ -21,11 +21,24 @@ import { Leg, LedgerRepository, MovementValues, TransferRow } from './ledger.rep
 import { formatMoney } from '../common/money';
 import { insufficientFunds } from './operation.errors';
 
+/** toAccountNumber named the source account itself (toAccountId is checked as the body is). */
+const sameAccount = () =>
+  validationFailed(
+    [
+      {
+        field: 'toAccountNumber',
+        message: 'toAccountNumber must name another account than fromAccountId',
+      },
+    ],
+    'A transfer needs two accounts',
+  );
+
 /**
  * A customer's transfer to an account it does not hold, refused: it learns
  * no more of that account than verification of payee would tell. The
  * source's own checks come first; then whatever is wrong with the
- * destination (none, frozen, closed, another currency) is one answer.
+ * destination (none, no account with its number, frozen, closed, another
+ * currency) is one answer.
  */
 function refuseForeign(row: TransferRow): void {
   requirePermission(row.src_status!, 'debit');
@@ -100,15 +113,18 @@ export class LedgerService {
   ): Promise<TransferResultDto | Replay> {
     const transferId = randomUUID();
     const move = async (query: Querier): Promise<TransferResultDto> => {
-      const me = await this.ledger.lockTransfer(query, caller.params, [
-        dto.fromAccountId,
-        dto.toAccountId,
-      ]);
+      const me = await this.ledger.lockTransfer(
+        query,
+        caller.params,
+        [dto.fromAccountId, dto.toAccountId ?? null],
+        dto.toAccountNumber ?? null,
+      );
       const user = caller.settle(me);
+      const to = me!.to_id;
       const rows = await this.ledger.transfer(query, {
         visibility: visibilityParam(user),
         from: dto.fromAccountId,
-        to: dto.toAccountId,
+        to,
         amount: dto.amount,
         description: dto.description ?? null,
         transferId,
@@ -116,8 +132,14 @@ export class LedgerService {
       });
       const [row] = rows;
       if (!row.src_status || !row.src_mine) throw notFound('Account fromAccountId');
+      if (to === dto.fromAccountId) throw sameAccount();
       if (!isStaff(user) && !row.dst_mine) refuseForeign(row);
-      if (!row.dst_status) throw notFound('Account toAccountId');
+      if (!row.dst_status) {
+        if (dto.toAccountNumber !== undefined) {
+          throw new ApiError('UNKNOWN_ACCOUNT_NUMBER', 'No account has this number');
+        }
+        throw notFound('Account toAccountId');
+      }
       requirePermission(row.src_status, 'debit');
       requirePermission(row.dst_status, 'credit');
       if (row.src_currency !== row.dst_currency) {
@@ -197,6 +219,9 @@ export class LedgerService {
         description: dto.description ?? `Reversal of ${leg.id}`,
         transferId,
         reversalOf: leg.id,
+        counterpartyAccountId: transferId
+          ? (legs.find((other) => other.id !== leg.id)?.account_id ?? null)
+          : null,
       }));
       for (const c of compensations) {
         const account = accounts.get(c.accountId)!;

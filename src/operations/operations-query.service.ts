@@ -261,7 +261,7 @@ async function* csvChunks(batches: AsyncIterable<StatementBatch>): AsyncGenerato
   for await (const batch of batches) for (const body of batch.bodies) yield `${body}\r\n`;
 }
 
-const CSV_HEADER = 'date,id,kind,type,description,amount,balanceAfter';
+const CSV_HEADER = 'date,id,kind,type,description,counterparty,amount,balanceAfter';
 
 /** What makes two lists of operations different lists, for their cursors. */
 const filterKey = (f: OperationFilters) => [f.type, f.kind, f.from, f.to];

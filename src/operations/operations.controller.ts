@@ -88,14 +88,21 @@ export class OperationsController {
     return this.ledger.withdraw(caller, id, dto, idem);
   }
 
-  /** Staff, or a customer from an account its client holds. Both legs or neither. */
+  /**
+   * Staff, or a customer from an account its client holds, to toAccountId or
+   * toAccountNumber. Both legs or neither, each with its counterparty.
+   */
   @Auth()
   @SessionInQuery()
   @Post('transfers')
   @ApiCreatedResponse({ type: TransferResultDto })
   @Idempotent()
   @ApiProblems(
-    [400, 'Invalid body, or the same account twice'],
+    [
+      400,
+      'Invalid body: both or neither of toAccountId and toAccountNumber, a malformed number ' +
+        '(length, check digit), or the same account twice',
+    ],
     [404, 'No such fromAccountId (for a customer: or not held); for staff, no such toAccountId'],
     [
       409,
@@ -105,6 +112,7 @@ export class OperationsController {
     [
       422,
       'INSUFFICIENT_FUNDS; CURRENCY_MISMATCH (staff, or a customer between its own accounts); ' +
+        'UNKNOWN_ACCOUNT_NUMBER (staff): toAccountNumber names no account; ' +
         'PAYEE_UNAVAILABLE: a customer paying an account it does not hold, once the source is ' +
         'active and covers the amount, whatever is wrong with the destination (none, not ' +
         `active, another currency); or ${REUSED}`,
@@ -166,9 +174,9 @@ export class OperationsController {
         schema: {
           type: 'string',
           example:
-            'date,id,kind,type,description,amount,balanceAfter\r\n' +
-            '2026-01-05T09:00:00.000Z,0b6c…,deposit,credit,Salary,2500.00,2500.00\r\n' +
-            '2026-01-06T12:30:00.000Z,4f1a…,transfer,debit,Rent,-900.00,1600.00\r\n',
+            'date,id,kind,type,description,counterparty,amount,balanceAfter\r\n' +
+            '2026-01-05T09:00:00.000Z,0b6c…,deposit,credit,Salary,,2500.00,2500.00\r\n' +
+            '2026-01-06T12:30:00.000Z,4f1a…,transfer,debit,Rent,10000000025 Grace Hopper,-900.00,1600.00\r\n',
         },
       },
     },

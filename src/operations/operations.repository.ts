@@ -5,7 +5,12 @@ import { COUNT_CAP } from '../common/pagination';
 import { preparedQuery } from '../common/prepared';
 import { SqlParams } from '../common/sql';
 import { OperationKind, OperationType } from './operation.entity';
-import { OPERATION_COLUMNS, OperationRow } from './operation-view';
+import {
+  COUNTERPARTY_COLUMNS,
+  counterpartyJoin,
+  OPERATION_COLUMNS,
+  OperationRow,
+} from './operation-view';
 
 /** Filters of an operation list; `from` inclusive, `to` exclusive. */
 export interface OperationFilterValues {
@@ -168,7 +173,8 @@ export class OperationsRepository {
   /** One operation, for staff (visibility null) or a customer holding its account. */
   async findVisible(visibility: string | null, id: string): Promise<OperationRow | undefined> {
     const rows = await this.db.query<OperationRow[]>(
-      `SELECT ${OPERATION_COLUMNS} FROM operations o JOIN accounts a ON a.id = o.account_id
+      `SELECT ${OPERATION_COLUMNS}, ${COUNTERPARTY_COLUMNS}
+         FROM operations o JOIN accounts a ON a.id = o.account_id ${counterpartyJoin('o')}
         WHERE o.id = $2 AND ${accountVisibleSql('a', '$1')}`,
       [visibility, id],
     );
@@ -226,7 +232,8 @@ export class OperationsRepository {
       `WITH ${meCte('$5', '$6')},
          reader AS (SELECT 1 FROM accounts a, me WHERE a.id = $1 AND ${visibleToMe('a')}),
          b AS (
-           SELECT o.*, (row_number() OVER (ORDER BY o.created_at, o.seq) - 1) / ${STATEMENT_PART} AS part
+           SELECT o.*, ${COUNTERPARTY_COLUMNS},
+                  (row_number() OVER (ORDER BY o.created_at, o.seq) - 1) / ${STATEMENT_PART} AS part
              FROM (SELECT o.* FROM operations o
                     WHERE EXISTS (SELECT 1 FROM reader) AND o.account_id = $1 AND ${
                       // One lower bound, so that it is where the index scan starts.
@@ -235,6 +242,7 @@ export class OperationsRepository {
                         : '(o.created_at, o.seq) > ((SELECT c.created_at FROM operations c WHERE c.seq = $2 AND c.account_id = $1), $2)'
                     }
                     ORDER BY o.created_at, o.seq LIMIT $4) o
+             ${counterpartyJoin('o')}
             WHERE (o.created_at, o.seq) <= ((SELECT c.created_at FROM operations c WHERE c.seq = $3 AND c.account_id = $1), $3))
        SELECT flag.allowed, p.*
          FROM (SELECT EXISTS (SELECT 1 FROM reader) AS allowed) flag
@@ -277,11 +285,16 @@ const JSON_ROW = `'{"id":"' || b.id || '","accountId":"' || b.account_id
     || ',"transferId":' || coalesce('"' || b.transfer_id || '"', 'null')
     || ',"reversalOf":' || coalesce('"' || b.reversal_of || '"', 'null')
     || ',"reversedBy":' || coalesce('"' || (SELECT r.id FROM operations r WHERE r.reversal_of = b.id) || '"', 'null')
+    || ',"counterparty":' || coalesce('{"accountNumber":"' || b.counterparty_number || '","name":'
+         || coalesce(to_json(b.counterparty_name)::text, '""') || '}', 'null')
     || ',"performedBy":"' || b.performed_by || '","createdAt":"' || iso_instant(b.created_at) || '"}'`;
 
-/** date,id,kind,type,description,amount,balanceAfter; debits negative. */
+/**
+ * date,id,kind,type,description,counterparty,amount,balanceAfter; debits
+ * negative; the counterparty as `<accountNumber> <name>`, empty when none.
+ */
 const CSV_ROW = `iso_instant(b.created_at) || ',' || b.id || ',' || b.kind || ',' || b.type || ','
-    || csv_cell(b.description) || ',' || CASE WHEN b.type = 'debit' THEN '-' ELSE '' END
+    || csv_cell(b.description) || ',' || csv_cell(b.counterparty_number || ' ' || b.counterparty_name) || ',' || CASE WHEN b.type = 'debit' THEN '-' ELSE '' END
     || money_text(b.amount) || ',' || money_text(b.balance_after)`;
 
 /**
@@ -307,9 +320,15 @@ function pageSql(
   // of the rows, which kept PostgreSQL planning the statement again at every execution, at
   // a cost larger than the page's own on a large ledger.
   const offset = window.offset > 0 ? ` OFFSET ${p.add(window.offset)}` : '';
-  return `SELECT ${OPERATION_COLUMNS} FROM ${from}
-    ORDER BY o.created_at DESC, o.seq DESC
-    LIMIT ${p.add(window.limit + 1)}${offset}`;
+  // Counterparties are joined to the page's rows only (a LATERAL join on the limited page), so
+  // they cost a few index probes per row shown, never a probe per row read; the page's order
+  // holds through the nested loop, so the outer ORDER BY needs no sort.
+  return `SELECT pg.*, ${COUNTERPARTY_COLUMNS} FROM (
+    SELECT ${OPERATION_COLUMNS} FROM ${from}
+     ORDER BY o.created_at DESC, o.seq DESC
+     LIMIT ${p.add(window.limit + 1)}${offset}) pg
+    ${counterpartyJoin('pg')}
+    ORDER BY pg.created_at DESC, pg.seq DESC`;
 }
 
 /**

@@ -67,6 +67,8 @@ export interface Operation {
   transferId: string | null;
   reversalOf: string | null;
   reversedBy: string | null;
+  /** The other account of a transfer (number, holders' names); null otherwise. */
+  counterparty: { accountNumber: string; name: string } | null;
   performedBy: string;
   createdAt: string;
 }
@@ -176,6 +178,9 @@ export function banking(t: Http, token: string) {
       post(`/api/v1/accounts/${accountId}/withdrawals`, moneyBody(body), key),
     transfer: (fromAccountId: string, toAccountId: string, body: MoneyBody, key?: string) =>
       post('/api/v1/transfers', { fromAccountId, toAccountId, ...moneyBody(body) }, key),
+    /** A transfer with the body as given: toAccountNumber, both destinations, or neither. */
+    transferBody: (body: Record<string, unknown>, key?: string) =>
+      post('/api/v1/transfers', body, key),
     reverse: (operationId: string, body: object = {}, key?: string) =>
       post(`/api/v1/operations/${operationId}/reverse`, body, key),
     operations: (accountId: string, query = '') =>

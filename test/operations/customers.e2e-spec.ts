@@ -12,11 +12,11 @@ import {
   createClient,
   createCustomer,
 } from '../helpers/banking';
-import { ISO_UTC, UUID, expectProblem } from '../helpers/expect';
+import { ISO_UTC, UUID, expectFieldError, expectProblem } from '../helpers/expect';
 import { withTeller } from '../helpers/fixture';
-import { expectOperation } from '../helpers/operations';
+import { csvCounterparties, expectOperation, unusedAccountNumber } from '../helpers/operations';
 
-const SUMMARY_KEYS = ['accountId', 'amount', 'createdAt', 'id', 'type'];
+const SUMMARY_KEYS = ['accountId', 'amount', 'counterparty', 'createdAt', 'id', 'type'];
 
 describe('operations', () => {
   let t: TestApp;
@@ -57,8 +57,8 @@ describe('operations', () => {
       mine = banking(t, customer);
     });
 
-    /** Accounts of another client that cannot be paid, each for another reason. */
-    async function unpayable(): Promise<Array<[string, string]>> {
+    /** Accounts of another client that cannot be paid, each for another reason: [why, id, number]. */
+    async function unpayable(): Promise<Array<[string, string, string]>> {
       const frozen = await bank.open({ funding: '1.00' });
       const frozeIt = await t.http
         .patch(`/api/v1/accounts/${frozen.id}`)
@@ -70,10 +70,10 @@ describe('operations', () => {
       expect(closeIt.status).toBe(200);
       const dollars = await bank.open({ currency: 'USD' });
       return [
-        ['missing', randomUUID()],
-        ['frozen', frozen.id],
-        ['closed', closed.id],
-        ['in another currency', dollars.id],
+        ['missing', randomUUID(), unusedAccountNumber()],
+        ['frozen', frozen.id, frozen.number],
+        ['closed', closed.id, closed.number],
+        ['in another currency', dollars.id, dollars.number],
       ];
     }
 
@@ -152,10 +152,163 @@ describe('operations', () => {
         type: 'credit',
         amount: '10.00',
         createdAt: expect.stringMatching(ISO_UTC),
+        counterparty: { accountNumber: own.number, name: 'Cora Customer' },
+      });
+      expect(res.body.debit.counterparty).toEqual({
+        accountNumber: foreign.number,
+        name: 'Ada Lovelace',
       });
       expect(JSON.stringify(res.body)).not.toContain('510.00');
       expect(await bank.balance(own.id)).toBe('90.00');
       expect(await bank.balance(foreign.id)).toBe('510.00');
+    });
+
+    it('pays someone by account number: the debit names the payee, the credit shows no balance', async () => {
+      const payee = await bank.open({
+        holderIds: [await newClient('Grace', 'Hopper')],
+        funding: '700.00',
+      });
+      const payer = await bank.open({ holderIds: [clientId], funding: '50.00' });
+      const res = await mine.transferBody({
+        fromAccountId: payer.id,
+        toAccountNumber: payee.number,
+        amount: '12.00',
+        description: 'Books',
+      });
+      expect(res.status).toBe(201);
+      expectOperation(res.body.debit, {
+        accountId: payer.id,
+        balanceAfter: '38.00',
+        counterparty: { accountNumber: payee.number, name: 'Grace Hopper' },
+      });
+      expect(Object.keys(res.body.credit).sort()).toEqual(SUMMARY_KEYS);
+      expect(res.body.credit).toEqual({
+        id: expect.stringMatching(UUID),
+        accountId: payee.id,
+        type: 'credit',
+        amount: '12.00',
+        createdAt: expect.stringMatching(ISO_UTC),
+        counterparty: { accountNumber: payer.number, name: 'Cora Customer' },
+      });
+      expect(res.body.credit).not.toHaveProperty('balanceAfter');
+      expect(JSON.stringify(res.body)).not.toContain('712.00');
+      expect(await bank.balance(payee.id)).toBe('712.00');
+
+      // The customer's history, statement JSON and CSV name the payee.
+      const [debit] = (await mine.operations(payer.id)).body.items as Operation[];
+      expect(debit).toEqual(res.body.debit);
+      const json = await t.http.get(`/api/v1/accounts/${payer.id}/statement`).set(bearer(customer));
+      expect(json.body.operations[1]).toEqual(res.body.debit);
+      const csv = await t.http
+        .get(`/api/v1/accounts/${payer.id}/statement?format=csv`)
+        .set(bearer(customer));
+      expect(csvCounterparties(csv.text).get(debit.id)).toBe(`${payee.number} Grace Hopper`);
+      // The payee's side names the payer.
+      const [credit] = (await bank.operations(payee.id)).body.items as Operation[];
+      expect(credit).toMatchObject({
+        id: res.body.credit.id,
+        balanceAfter: '712.00',
+        counterparty: { accountNumber: payer.number, name: 'Cora Customer' },
+      });
+      const payeeCsv = await t.http
+        .get(`/api/v1/accounts/${payee.id}/statement?format=csv`)
+        .set(bearer(teller));
+      expect(csvCounterparties(payeeCsv.text).get(credit.id)).toBe(`${payer.number} Cora Customer`);
+    });
+
+    it('paying a joint account by number names all its holders, in the order they were added', async () => {
+      const joint = await bank.open({ holderIds: [await newClient('Ada', 'Lovelace')] });
+      const added = await t.http
+        .post(`/api/v1/accounts/${joint.id}/holders`)
+        .set(bearer(teller))
+        .send({ clientId: await newClient('Charles', 'Babbage') });
+      expect(added.status).toBe(200);
+      const res = await mine.transferBody({
+        fromAccountId: own.id,
+        toAccountNumber: joint.number,
+        amount: '1.00',
+      });
+      expect(res.status).toBe(201);
+      expect(res.body.debit.counterparty).toEqual({
+        accountNumber: joint.number,
+        name: 'Ada Lovelace & Charles Babbage',
+      });
+    });
+
+    it('paying by number: no such number, frozen, closed or another currency is one answer, 422 PAYEE_UNAVAILABLE', async () => {
+      const before = await bank.balance(own.id);
+      for (const [what, , number] of await unpayable()) {
+        const res = await mine.transferBody({
+          fromAccountId: own.id,
+          toAccountNumber: number,
+          amount: '1.00',
+        });
+        expectProblem(res, 422, 'PAYEE_UNAVAILABLE');
+        expect({ what, detail: res.body.detail }).toEqual({
+          what,
+          detail: 'The payee account cannot receive this transfer',
+        });
+      }
+      expect(await bank.balance(own.id)).toBe(before);
+    });
+
+    it("paying by number: the source's own checks still come first", async () => {
+      const poor = await bank.open({ holderIds: [clientId], funding: '1.00' });
+      for (const [, , number] of [...(await unpayable()), ['active', foreign.id, foreign.number]]) {
+        const res = await mine.transferBody({
+          fromAccountId: poor.id,
+          toAccountNumber: number,
+          amount: '2.00',
+        });
+        expectProblem(res, 422, 'INSUFFICIENT_FUNDS');
+      }
+      expectProblem(
+        await mine.transferBody({
+          fromAccountId: foreign.id,
+          toAccountNumber: unusedAccountNumber(),
+          amount: '1.00',
+        }),
+        404,
+        'NOT_FOUND',
+      );
+      expect(await bank.balance(poor.id)).toBe('1.00');
+    });
+
+    it('its own account by number is a transfer between its own accounts: full credit, precise codes', async () => {
+      const target = await bank.open({ holderIds: [clientId] });
+      const res = await mine.transferBody({
+        fromAccountId: own.id,
+        toAccountNumber: target.number,
+        amount: '2.00',
+      });
+      expect(res.status).toBe(201);
+      expectOperation(res.body.credit, {
+        accountId: target.id,
+        balanceAfter: '2.00',
+        counterparty: { accountNumber: own.number, name: 'Cora Customer' },
+      });
+      const dollarsOwn = await bank.open({ holderIds: [clientId], currency: 'USD' });
+      expectProblem(
+        await mine.transferBody({
+          fromAccountId: own.id,
+          toAccountNumber: dollarsOwn.number,
+          amount: '1.00',
+        }),
+        422,
+        'CURRENCY_MISMATCH',
+      );
+      expectFieldError(
+        await mine.transferBody({
+          fromAccountId: own.id,
+          toAccountNumber: own.number,
+          amount: '1.00',
+        }),
+        'toAccountNumber',
+      );
+      expectFieldError(
+        await mine.transferBody({ fromAccountId: own.id, amount: '1.00' }),
+        'toAccountNumber',
+      );
     });
 
     it('between two of its own accounts the credit leg is the full operation', async () => {

@@ -5,7 +5,7 @@ import { TestApp, bearer } from '../helpers/app';
 import { Account, Banking, Operation, cents } from '../helpers/banking';
 import { expectProblem } from '../helpers/expect';
 import { withTeller } from '../helpers/fixture';
-import { day } from '../helpers/operations';
+import { csvCells, day } from '../helpers/operations';
 
 const STATEMENT_KEYS = [
   'account',
@@ -18,30 +18,7 @@ const STATEMENT_KEYS = [
   'totalDebits',
 ];
 
-const CSV_HEADER = 'date,id,kind,type,description,amount,balanceAfter';
-
-/** A minimal RFC 4180 line splitter (quoted cells, doubled quotes). */
-function csvCells(line: string): string[] {
-  const cells: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i += 1) {
-    const c = line[i];
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') {
-        cell += '"';
-        i += 1;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      cells.push(cell);
-      cell = '';
-    } else cell += c;
-  }
-  cells.push(cell);
-  return cells;
-}
+const CSV_HEADER = 'date,id,kind,type,description,counterparty,amount,balanceAfter';
 
 describe('operations', () => {
   let t: TestApp;
@@ -150,17 +127,18 @@ describe('operations', () => {
       const rows = lines.slice(1).map(csvCells);
       rows.forEach((cells, i) => {
         const op = ops[i];
-        expect(cells).toHaveLength(7);
-        const [date, id, kind, type, description, amount, balanceAfter] = cells;
+        expect(cells).toHaveLength(8);
+        const [date, id, kind, type, description, counterparty, amount, balanceAfter] = cells;
         expect(Date.parse(date)).toBe(Date.parse(op.createdAt));
         expect(id).toBe(op.id);
         expect(kind).toBe(op.kind);
         expect(type).toBe(op.type);
         expect(description).toBe(op.description);
+        expect(counterparty).toBe('');
         expect(amount).toBe(op.type === 'debit' ? `-${op.amount}` : op.amount);
         expect(balanceAfter).toBe(op.balanceAfter);
       });
-      expect(rows[1][5]).toBe('-25.00');
+      expect(rows[1][6]).toBe('-25.00');
       expect(lines[2]).toContain('"Rent, March"');
     }
 

@@ -323,9 +323,10 @@ WITH me AS (
     UPDATE sessions SET last_used_at = now()
      WHERE id = $1 AND EXISTS (SELECT 1 FROM me WHERE last_used_at < now() - interval '60 seconds')
   ),
+  dest AS (SELECT coalesce($4::uuid, (SELECT a.id FROM accounts a WHERE a.number = $5::varchar)) AS id),
   locked AS (
-    SELECT id FROM accounts WHERE id IN ($3, $4) AND EXISTS (SELECT 1 FROM me) ORDER BY id FOR UPDATE)
-  SELECT me.id AS me_id, me.username AS me_username, me.role AS me_role, me.client_id AS me_client_id, (SELECT count(*) FROM locked) AS locked FROM me;
+    SELECT id FROM accounts WHERE id IN ($3, (SELECT id FROM dest)) AND EXISTS (SELECT 1 FROM me) ORDER BY id FOR UPDATE)
+  SELECT me.id AS me_id, me.username AS me_username, me.role AS me_role, me.client_id AS me_client_id, (SELECT count(*) FROM locked) AS locked, (SELECT id FROM dest) AS to_id FROM me;
 
 WITH
   src AS (SELECT a.*, ($1::uuid IS NULL OR EXISTS (
@@ -347,7 +348,10 @@ WITH
       FROM moved m
     RETURNING *)
   SELECT s.status AS src_status, s.currency AS src_currency, s.mine AS src_mine,
-         s.balance - $4 >= -s.overdraft_limit AS src_covers, d.status AS dst_status, d.currency AS dst_currency, d.mine AS dst_mine, legs.*
+         s.balance - $4 >= -s.overdraft_limit AS src_covers, d.status AS dst_status, d.currency AS dst_currency, d.mine AS dst_mine, legs.*,
+         CASE WHEN legs.account_id = s.id THEN d.number ELSE s.number END AS counterparty_number,
+         CASE WHEN legs.id IS NOT NULL THEN (SELECT string_agg(hc.first_name || ' ' || hc.last_name, ' & ' ORDER BY hh.added_at, hc.id)
+      FROM account_holders hh JOIN clients hc ON hc.id = hh.client_id WHERE hh.account_id = CASE WHEN legs.account_id = s.id THEN d.id ELSE s.id END) END AS counterparty_name
     FROM (SELECT 1) one LEFT JOIN src s ON true LEFT JOIN dst d ON true LEFT JOIN legs ON true;
 
 COMMIT;
@@ -374,9 +378,13 @@ SELECT id, currency, balance, overdraft_limit, status FROM accounts WHERE id = A
 SELECT 1 FROM operations WHERE reversal_of = ANY($1::uuid[]) LIMIT 1;
 
 WITH acc AS (UPDATE accounts SET balance = balance + $2, operation_count = operation_count + 1
-                    WHERE id = $1 RETURNING id, balance)
-       INSERT INTO operations (account_id, type, kind, amount, balance_after, description, transfer_id, reversal_of, performed_by)
-       SELECT id, $3, $4, $5, balance, $6, $7, $8, $9 FROM acc RETURNING *;
+                    WHERE id = $1 RETURNING id, balance),
+            op AS (
+              INSERT INTO operations (account_id, type, kind, amount, balance_after, description, transfer_id, reversal_of, performed_by)
+              SELECT id, $3, $4, $5, balance, $6, $7, $8, $9 FROM acc RETURNING *)
+       SELECT op.*, ca.number AS counterparty_number, (SELECT string_agg(hc.first_name || ' ' || hc.last_name, ' & ' ORDER BY hh.added_at, hc.id)
+      FROM account_holders hh JOIN clients hc ON hc.id = hh.client_id WHERE hh.account_id = ca.id) AS counterparty_name
+         FROM op LEFT JOIN accounts ca ON ca.id = $10::uuid;
 
 COMMIT;
 
@@ -395,11 +403,18 @@ WITH me AS (
         counted AS MATERIALIZED (SELECT acct.operation_count AS total FROM acct)
       SELECT me.id AS me_id, me.username AS me_username, me.role AS me_role, me.client_id AS me_client_id, acct.id AS visible, counted.total, page.*
         FROM me LEFT JOIN acct ON true LEFT JOIN counted ON true LEFT JOIN LATERAL (
-          SELECT o.id, o.seq, o.account_id, o.type, o.kind, o.amount, o.balance_after,
+          SELECT pg.*, cp.counterparty_number, cp.counterparty_name FROM (
+    SELECT o.id, o.seq, o.account_id, o.type, o.kind, o.amount, o.balance_after,
   o.description, o.transfer_id, o.reversal_of, o.performed_by, o.created_at,
   (SELECT r.id FROM operations r WHERE r.reversal_of = o.id) AS reversed_by FROM operations o WHERE acct.id IS NOT NULL AND o.account_id = $3::uuid
-    ORDER BY o.created_at DESC, o.seq DESC
-    LIMIT $4) page ON true;
+     ORDER BY o.created_at DESC, o.seq DESC
+     LIMIT $4) pg
+    LEFT JOIN LATERAL (
+    SELECT ca.number AS counterparty_number, (SELECT string_agg(hc.first_name || ' ' || hc.last_name, ' & ' ORDER BY hh.added_at, hc.id)
+      FROM account_holders hh JOIN clients hc ON hc.id = hh.client_id WHERE hh.account_id = ca.id) AS counterparty_name
+      FROM operations t JOIN accounts ca ON ca.id = t.account_id
+     WHERE t.transfer_id = pg.transfer_id AND t.id <> pg.id LIMIT 1) cp ON true
+    ORDER BY pg.created_at DESC, pg.seq DESC) page ON true;
 
 -- GET /api/v1/operations
 WITH me AS (
@@ -412,11 +427,18 @@ WITH me AS (
      WHERE id = $1 AND EXISTS (SELECT 1 FROM me WHERE last_used_at < now() - interval '60 seconds')
   ) SELECT me.id AS me_id, me.username AS me_username, me.role AS me_role, me.client_id AS me_client_id FROM me;
 
-SELECT o.id, o.seq, o.account_id, o.type, o.kind, o.amount, o.balance_after,
+SELECT pg.*, cp.counterparty_number, cp.counterparty_name FROM (
+    SELECT o.id, o.seq, o.account_id, o.type, o.kind, o.amount, o.balance_after,
   o.description, o.transfer_id, o.reversal_of, o.performed_by, o.created_at,
   (SELECT r.id FROM operations r WHERE r.reversal_of = o.id) AS reversed_by FROM operations o WHERE o.seq > 0
-    ORDER BY o.created_at DESC, o.seq DESC
-    LIMIT $1;
+     ORDER BY o.created_at DESC, o.seq DESC
+     LIMIT $1) pg
+    LEFT JOIN LATERAL (
+    SELECT ca.number AS counterparty_number, (SELECT string_agg(hc.first_name || ' ' || hc.last_name, ' & ' ORDER BY hh.added_at, hc.id)
+      FROM account_holders hh JOIN clients hc ON hc.id = hh.client_id WHERE hh.account_id = ca.id) AS counterparty_name
+      FROM operations t JOIN accounts ca ON ca.id = t.account_id
+     WHERE t.transfer_id = pg.transfer_id AND t.id <> pg.id LIMIT 1) cp ON true
+    ORDER BY pg.created_at DESC, pg.seq DESC;
 
 SELECT ((SELECT CASE WHEN n > 10000 THEN NULL ELSE n END FROM (SELECT count(*) FROM (SELECT 1 FROM operations o WHERE o.seq > 0 LIMIT $1) r) AS c(n))) AS total;
 
@@ -465,10 +487,16 @@ WITH me AS (
          reader AS (SELECT 1 FROM accounts a, me WHERE a.id = $1 AND ((CASE WHEN me.role = 'customer' THEN me.client_id END)::uuid IS NULL OR EXISTS (
     SELECT 1 FROM account_holders vh WHERE vh.account_id = a.id AND vh.client_id = (CASE WHEN me.role = 'customer' THEN me.client_id END)::uuid))),
          b AS (
-           SELECT o.*, (row_number() OVER (ORDER BY o.created_at, o.seq) - 1) / 100 AS part
+           SELECT o.*, cp.counterparty_number, cp.counterparty_name,
+                  (row_number() OVER (ORDER BY o.created_at, o.seq) - 1) / 100 AS part
              FROM (SELECT o.* FROM operations o
                     WHERE EXISTS (SELECT 1 FROM reader) AND o.account_id = $1 AND o.created_at >= $2
                     ORDER BY o.created_at, o.seq LIMIT $4) o
+             LEFT JOIN LATERAL (
+    SELECT ca.number AS counterparty_number, (SELECT string_agg(hc.first_name || ' ' || hc.last_name, ' & ' ORDER BY hh.added_at, hc.id)
+      FROM account_holders hh JOIN clients hc ON hc.id = hh.client_id WHERE hh.account_id = ca.id) AS counterparty_name
+      FROM operations t JOIN accounts ca ON ca.id = t.account_id
+     WHERE t.transfer_id = o.transfer_id AND t.id <> o.id LIMIT 1) cp ON true
             WHERE (o.created_at, o.seq) <= ((SELECT c.created_at FROM operations c WHERE c.seq = $3 AND c.account_id = $1), $3))
        SELECT flag.allowed, p.*
          FROM (SELECT EXISTS (SELECT 1 FROM reader) AS allowed) flag
@@ -485,6 +513,8 @@ WITH me AS (
     || ',"transferId":' || coalesce('"' || b.transfer_id || '"', 'null')
     || ',"reversalOf":' || coalesce('"' || b.reversal_of || '"', 'null')
     || ',"reversedBy":' || coalesce('"' || (SELECT r.id FROM operations r WHERE r.reversal_of = b.id) || '"', 'null')
+    || ',"counterparty":' || coalesce('{"accountNumber":"' || b.counterparty_number || '","name":'
+         || coalesce(to_json(b.counterparty_name)::text, '""') || '}', 'null')
     || ',"performedBy":"' || b.performed_by || '","createdAt":"' || iso_instant(b.created_at) || '"}', ','
                              ORDER BY b.created_at, b.seq) AS body
              FROM b GROUP BY b.part) p ON true

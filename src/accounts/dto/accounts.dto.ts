@@ -101,12 +101,13 @@ export class AccountDto {
   balance!: string;
   /** @example 0.00 */
   overdraftLimit!: string;
-  @ApiProperty({ enum: AccountStatus })
+  @ApiProperty({ enum: AccountStatus, example: AccountStatus.Active })
   status!: AccountStatus;
   @ApiProperty({ type: [HolderDto] })
   holders!: HolderDto[];
   openedAt!: Date;
-  @ApiProperty({ type: Date, nullable: true })
+  /** When it was closed; null while it is active or frozen. */
+  @ApiProperty({ type: Date, nullable: true, example: null })
   closedAt!: Date | null;
 }
 

@@ -30,7 +30,7 @@ export class SimpleJwtController {
   @ApiOperation({ summary: 'Obtain a pair (simplejwt TokenObtainPairView)' })
   @Post()
   @HttpCode(200)
-  @ApiOkResponse({ type: SimpleJwtPairDto })
+  @ApiOkResponse({ type: SimpleJwtPairDto, description: 'The access and refresh tokens' })
   @ApiResponse({
     status: 401,
     description: 'Wrong credentials',
@@ -47,7 +47,7 @@ export class SimpleJwtController {
   @ApiOperation({ summary: 'Rotate a refresh token (simplejwt TokenRefreshView)' })
   @Post('refresh')
   @HttpCode(200)
-  @ApiOkResponse({ type: SimpleJwtPairDto })
+  @ApiOkResponse({ type: SimpleJwtPairDto, description: 'The next access and refresh tokens' })
   @ApiResponse(TOKEN_NOT_VALID)
   async refresh(@Body() dto: SimpleJwtRefreshDto): Promise<SimpleJwtPairDto> {
     const pair = await this.auth.refresh(dto.refresh);
@@ -57,7 +57,10 @@ export class SimpleJwtController {
   @ApiOperation({ summary: 'Verify a token (simplejwt TokenVerifyView)' })
   @Post('verify')
   @HttpCode(200)
-  @ApiOkResponse({ schema: { type: 'object', example: {} } })
+  @ApiOkResponse({
+    description: 'The token is valid: an empty object, as simplejwt answers',
+    schema: { type: 'object', example: {} },
+  })
   @ApiResponse(TOKEN_NOT_VALID)
   async verify(@Body() dto: VerifyDto): Promise<Record<string, never>> {
     await this.auth.verify(dto.token);

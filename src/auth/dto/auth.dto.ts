@@ -77,10 +77,12 @@ export class VerifyResultDto {
 
 export class MeDto {
   id!: string;
+  /** @example admin */
   username!: string;
-  @ApiProperty({ enum: Role })
+  @ApiProperty({ enum: Role, example: Role.Admin })
   role!: Role;
-  @ApiProperty({ type: String, nullable: true, format: 'uuid' })
+  /** The client a customer acts for; null for staff. */
+  @ApiProperty({ type: String, nullable: true, format: 'uuid', example: null })
   clientId!: string | null;
 }
 

@@ -13,6 +13,7 @@ export class JwksController {
   @Get('jwks.json')
   @Header('cache-control', 'public, max-age=300')
   @ApiOkResponse({
+    description: 'The JSON Web Key Set: the public keys, each with its kid',
     schema: {
       example: { keys: [{ kty: 'RSA', kid: '…', alg: 'RS256', use: 'sig', n: '…', e: 'AQAB' }] },
     },

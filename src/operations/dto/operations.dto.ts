@@ -1,9 +1,18 @@
 import { IsId } from '../../common/validation';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Matches, MaxLength, ValidateBy } from 'class-validator';
+import {
+  IsIn,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  ValidateBy,
+  ValidateIf,
+} from 'class-validator';
 import { IsMoney } from '../../common/money.dto';
 import { PageQuery } from '../../common/pagination';
 import { AccountDto } from '../../accounts/dto/accounts.dto';
+import { isAccountNumber } from '../../accounts/account-number';
 import {
   OPERATION_KINDS,
   OPERATION_TYPES,
@@ -47,12 +56,53 @@ export class MoneyMovementDto {
   description?: string;
 }
 
+const ONE_DESTINATION = 'give exactly one of toAccountId and toAccountNumber';
+
+/** Not both destinations: each field then says so. */
+const notBothDestinations = () =>
+  ValidateBy({
+    name: 'oneDestination',
+    validator: {
+      validate: (_: unknown, args) => {
+        const dto = args?.object as TransferDto;
+        return dto.toAccountId === undefined || dto.toAccountNumber === undefined;
+      },
+      defaultMessage: () => ONE_DESTINATION,
+    },
+  });
+
+/**
+ * Validates a destination field when it is given, and when neither is: both
+ * are then named as required (see flattenValidationErrors).
+ */
+const destinationGiven = (field: 'toAccountId' | 'toAccountNumber') =>
+  ValidateIf(
+    (o: TransferDto) =>
+      o[field] !== undefined || (o.toAccountId === undefined && o.toAccountNumber === undefined),
+  );
+
+/** An account number: 11 digits, the last a Luhn check digit of the first ten. */
+const IsAccountNumber = () =>
+  ValidateBy({
+    name: 'isAccountNumber',
+    validator: {
+      validate: (v: unknown) => typeof v === 'string' && isAccountNumber(v),
+      defaultMessage: (args) =>
+        `${args?.property} must be an account number: 11 digits, the last a check digit`,
+    },
+  });
+
 export class TransferDto extends MoneyMovementDto {
   /** An account you may debit. @example 0f8e2b7c-1d3a-4e5f-9a6b-7c8d9e0f1a2b */
   @IsId()
   fromAccountId!: string;
 
-  /** Any other account in the same currency. @example 5c4b3a29-1807-4f6e-8d5c-4b3a29180706 */
+  /**
+   * Any other account in the same currency; or give toAccountNumber.
+   * @example 5c4b3a29-1807-4f6e-8d5c-4b3a29180706
+   */
+  @destinationGiven('toAccountId')
+  @notBothDestinations()
   @IsId()
   @ValidateBy({
     name: 'differentAccount',
@@ -61,7 +111,16 @@ export class TransferDto extends MoneyMovementDto {
       defaultMessage: () => 'toAccountId must differ from fromAccountId',
     },
   })
-  toAccountId!: string;
+  toAccountId?: string;
+
+  /**
+   * The payee's account number (as its statements show it), instead of toAccountId.
+   * @example 10000000017
+   */
+  @destinationGiven('toAccountNumber')
+  @notBothDestinations()
+  @IsAccountNumber()
+  toAccountNumber?: string;
 }
 
 export class ReverseDto {
@@ -121,12 +180,23 @@ export class StatementQuery {
   format?: 'json' | 'csv';
 }
 
+/** The other account of a transfer, as a bank statement names it. */
+export class CounterpartyDto {
+  /** @example 10000000025 */
+  accountNumber!: string;
+  /** Its holders, in the order they were added, joined by " & ". @example Grace Hopper */
+  name!: string;
+}
+
+const COUNTERPARTY_EXAMPLE = { accountNumber: '10000000025', name: 'Grace Hopper' };
+
 export class OperationDto {
   id!: string;
   accountId!: string;
-  @ApiProperty({ enum: OPERATION_TYPES })
+  // The example is one transfer's debit leg, as its transferId and counterparty say.
+  @ApiProperty({ enum: OPERATION_TYPES, example: 'debit' })
   type!: OperationType;
-  @ApiProperty({ enum: OPERATION_KINDS })
+  @ApiProperty({ enum: OPERATION_KINDS, example: 'transfer' })
   kind!: OperationKind;
   /** @example 100.00 */
   amount!: string;
@@ -138,11 +208,17 @@ export class OperationDto {
   @ApiProperty({ type: String, nullable: true, format: 'uuid' })
   transferId!: string | null;
   /** The operation this one compensates. */
-  @ApiProperty({ type: String, nullable: true, format: 'uuid' })
+  @ApiProperty({ type: String, nullable: true, format: 'uuid', example: null })
   reversalOf!: string | null;
   /** The operation that compensates this one. */
-  @ApiProperty({ type: String, nullable: true, format: 'uuid' })
+  @ApiProperty({ type: String, nullable: true, format: 'uuid', example: null })
   reversedBy!: string | null;
+  /**
+   * The other account of a transfer (or of the reversal of one): its number
+   * and its holders' names; null for deposits, withdrawals and their reversals.
+   */
+  @ApiProperty({ type: CounterpartyDto, nullable: true, example: COUNTERPARTY_EXAMPLE })
+  counterparty!: CounterpartyDto | null;
   /** The user who did it. */
   @ApiProperty({ format: 'uuid' })
   performedBy!: string;
@@ -157,6 +233,8 @@ export class OperationSummaryDto {
   type!: OperationType;
   amount!: string;
   createdAt!: Date;
+  @ApiProperty({ type: CounterpartyDto, nullable: true, example: COUNTERPARTY_EXAMPLE })
+  counterparty!: CounterpartyDto | null;
 }
 
 export class TransferResultDto {
@@ -177,6 +255,7 @@ export class TransferResultDto {
       transferId: '3e2d1c0b-9a8f-4e7d-b6c5-a4b3c2d1e0f9',
       reversalOf: null,
       reversedBy: null,
+      counterparty: { accountNumber: '10000000025', name: 'Ada Lovelace & Charles Babbage' },
       performedBy: '7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d',
       createdAt: '2026-11-22T09:00:00.000Z',
     },
@@ -184,7 +263,7 @@ export class TransferResultDto {
   debit!: OperationDto;
   @ApiProperty({
     description:
-      'The full operation, or only {id, accountId, type, amount, createdAt} when the caller does not hold the receiving account',
+      'The full operation, or only {id, accountId, type, amount, createdAt, counterparty} when the caller does not hold the receiving account',
     type: OperationDto,
   })
   credit!: OperationDto | OperationSummaryDto;

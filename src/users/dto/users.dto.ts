@@ -74,9 +74,10 @@ export class ListUsersQuery extends PageQuery {
 export class UserDto {
   id!: string;
   username!: string;
-  @ApiProperty({ enum: Role })
+  @ApiProperty({ enum: Role, example: Role.Teller })
   role!: Role;
-  @ApiProperty({ type: String, nullable: true, format: 'uuid' })
+  /** The client a customer acts for; null for staff. */
+  @ApiProperty({ type: String, nullable: true, format: 'uuid', example: null })
   clientId!: string | null;
   disabled!: boolean;
   createdAt!: Date;
