@@ -137,11 +137,21 @@ describe('accounts', () => {
       const res = await open({ holderIds: [first.id, second.id] });
       expect(res.status).toBe(201);
       expectAccount(res.body, { balance: '0.00', currency: 'EUR', status: 'active' });
-      expect(res.body.holders).toHaveLength(2);
-      expect(res.body.holders).toEqual(expect.arrayContaining([first, second]));
-      expect((await getAccount(res.body.id)).body.holders).toEqual(
-        expect.arrayContaining([first, second]),
-      );
+      expect(res.body.holders).toEqual([first, second]);
+      expect((await getAccount(res.body.id)).body.holders).toEqual([first, second]);
+    });
+
+    it('keeps the holders of a joint account in the order they were given', async () => {
+      const clients = [];
+      for (const name of ['Ada', 'Bea', 'Cy', 'Di', 'Ed'])
+        clients.push(await newClient(name, 'Holder'));
+      // Random ids: a sort by id would put them in this order only once in 120.
+      for (const order of [clients, [...clients].reverse()]) {
+        const res = await open({ holderIds: order.map((c) => c.id) });
+        expect(res.status).toBe(201);
+        expect(res.body.holders).toEqual(order);
+        expect((await getAccount(res.body.id)).body.holders).toEqual(order);
+      }
     });
 
     it('numbers are unique, 11 digits, with a valid check digit', async () => {

@@ -112,8 +112,12 @@ export class AccountsRepository {
       `INSERT INTO accounts (number, currency, overdraft_limit) VALUES ($1, $2, $3) RETURNING id`,
       [account.number, account.currency, account.overdraftLimit.toString()],
     );
+    // Holders keep the order they were given in: one statement stamps them all at now(), so
+    // each is a microsecond after the one before it, and lists order holders by added_at.
     await em.query(
-      `INSERT INTO account_holders (account_id, client_id) SELECT $1, unnest($2::uuid[])`,
+      `INSERT INTO account_holders (account_id, client_id, added_at)
+       SELECT $1, h.id, now() + (h.ord - 1) * interval '1 microsecond'
+         FROM unnest($2::uuid[]) WITH ORDINALITY AS h(id, ord)`,
       [id, holderIds],
     );
     return id;

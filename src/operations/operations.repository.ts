@@ -294,7 +294,7 @@ const JSON_ROW = `'{"id":"' || b.id || '","accountId":"' || b.account_id
  * negative; the counterparty as `<accountNumber> <name>`, empty when none.
  */
 const CSV_ROW = `iso_instant(b.created_at) || ',' || b.id || ',' || b.kind || ',' || b.type || ','
-    || csv_cell(b.description) || ',' || csv_cell(b.counterparty_number || ' ' || b.counterparty_name) || ',' || CASE WHEN b.type = 'debit' THEN '-' ELSE '' END
+    || csv_cell(b.description) || ',' || csv_cell(rtrim(b.counterparty_number || ' ' || coalesce(b.counterparty_name, ''))) || ',' || CASE WHEN b.type = 'debit' THEN '-' ELSE '' END
     || money_text(b.amount) || ',' || money_text(b.balance_after)`;
 
 /**

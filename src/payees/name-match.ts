@@ -22,6 +22,14 @@ export interface HolderName {
 export const TYPO_SIMILARITY = 0.88;
 
 /**
+ * A typo changes a word's length by one letter at most. Jaro-Winkler alone
+ * rewards a shared start: a cut-short or lengthened name ("Martin" for
+ * Martinez, "Christine" for Christopher) would pass as near, and turn an
+ * account number into its holder's full name.
+ */
+const MAX_TYPO_LENGTH_CHANGE = 1;
+
+/**
  * Words per name beyond which only exact matches are looked for: the search
  * for a close match is exponential in them, and real names have far fewer.
  */
@@ -75,7 +83,12 @@ function standsFor(given: string, holder: HolderWord): 'exact' | 'near' | null {
   if (given === holder.word) return 'exact';
   // An initial stands for a first name only: "J Smith" is John Smith, "John S" is nobody.
   if (given.length === 1) return holder.first && holder.word.startsWith(given) ? 'near' : null;
-  if (holder.word.length > 1 && jaroWinkler(given, holder.word) >= TYPO_SIMILARITY) return 'near';
+  if (
+    holder.word.length > 1 &&
+    Math.abs(given.length - holder.word.length) <= MAX_TYPO_LENGTH_CHANGE &&
+    jaroWinkler(given, holder.word) >= TYPO_SIMILARITY
+  )
+    return 'near';
   return null;
 }
 

@@ -66,7 +66,9 @@ SELECT nextval('account_number_seq') AS serial;
 
 INSERT INTO accounts (number, currency, overdraft_limit) VALUES ($1, $2, $3) RETURNING id;
 
-INSERT INTO account_holders (account_id, client_id) SELECT $1, unnest($2::uuid[]);
+INSERT INTO account_holders (account_id, client_id, added_at)
+       SELECT $1, h.id, now() + (h.ord - 1) * interval '1 microsecond'
+         FROM unnest($2::uuid[]) WITH ORDINALITY AS h(id, ord);
 
 COMMIT;
 
