@@ -202,6 +202,16 @@ describe('statements under control', () => {
   afterAll(async () => {
     await t.close();
   });
+  // The service frees a slot after the answer ends, a moment after the client sees it end:
+  // each test starts with the user's slots free.
+  afterEach(async () => {
+    await until('every statement slot freed', async () => {
+      const held = await t.app
+        .get(DataSource)
+        .query<unknown[]>(`SELECT 1 FROM statement_slots WHERE expires_at > now()`);
+      return held.length === 0 ? true : undefined;
+    });
+  });
 
   it('a user streams at most STATEMENT_CONCURRENCY (2) at once: the next is 429, then served once one ends', async () => {
     const first = stalled(port, customer, long.id);
