@@ -32,6 +32,7 @@ describe('the typed-client example', () => {
   let username: string;
   let fromId: string;
   let toId: string;
+  let payee: { id: string; number: string };
   let before: Record<string, string>;
   let result: ExampleResult;
   /** What the session answered while it was still live, after the refresh. */
@@ -41,6 +42,8 @@ describe('the typed-client example', () => {
     verifySpent: { status: number; code: unknown };
   };
   const AMOUNT = '12.34';
+  /** What the example pays Grace Hopper by account number. */
+  const PAID = '7.50';
 
   beforeAll(async () => {
     t = await TestApp.start();
@@ -56,12 +59,15 @@ describe('the typed-client example', () => {
     fromId = (await bank.open({ holderIds: [clientId], funding: '250.00' })).id;
     toId = (await bank.open({ holderIds: [clientId], funding: '40.00' })).id;
     before = { [fromId]: await bank.balance(fromId), [toId]: await bank.balance(toId) };
+    const grace = await createClient(t, admin, { firstName: 'Grace', lastName: 'Hopper' });
+    payee = await bank.open({ holderIds: [grace.id] });
 
     result = await runExample(
       baseUrl,
       { username, password: USER_PASSWORD },
       {
         amount: AMOUNT,
+        payee: { accountNumber: payee.number, name: 'grace HOPPER', amount: PAID },
         beforeLogout: async ({ login, refreshed }) => {
           const me = await t.http.get('/api/v1/auth/me').set(bearer(refreshed.accessToken));
           const verify = (token: string) => t.http.post('/api/v1/auth/verify').send({ token });
@@ -95,13 +101,39 @@ describe('the typed-client example', () => {
       replayed: true,
       transferId: result.transfer.result.id,
     });
-    // Read by the admin, not through the example.
-    expect(cents(await bank.balance(fromId))).toBe(cents(before[fromId]) - cents(AMOUNT));
+    // Read by the admin, not through the example (which also paid Grace Hopper PAID).
+    expect(cents(await bank.balance(fromId))).toBe(
+      cents(before[fromId]) - cents(AMOUNT) - cents(PAID),
+    );
     expect(cents(await bank.balance(toId))).toBe(cents(before[toId]) + cents(AMOUNT));
-    const res = await bank.operations(fromId, 'kind=transfer');
+    const res = await bank.operations(toId, 'kind=transfer');
     expect(res.status).toBe(200);
     expect((res.body.items as Operation[]).map((o) => [o.type, o.amount, o.transferId])).toEqual([
-      ['debit', AMOUNT, result.transfer.result.id],
+      ['credit', AMOUNT, result.transfer.result.id],
+    ]);
+  });
+
+  it('pays someone by account number after verifying the name, and shows who in the history', async () => {
+    const payment = result.payment!;
+    expect(payment.verification).toEqual({
+      accountNumber: payee.number,
+      result: 'match',
+      currency: 'EUR',
+      suggestedName: null,
+    });
+    expect(payment.result.amount).toBe(PAID);
+    expect(payment.historyLine).toMatchObject({
+      type: 'debit',
+      amount: PAID,
+      transferId: payment.result.id,
+      counterparty: { accountNumber: payee.number, name: 'Grace Hopper' },
+    });
+    // The payee's side, read by the admin: the money arrived, from whom.
+    expect(await bank.balance(payee.id)).toBe(PAID);
+    const from = result.accounts.find((a) => a.id === fromId)!;
+    const credited = await bank.operations(payee.id, 'kind=transfer');
+    expect((credited.body.items as Operation[]).map((o) => o.counterparty)).toEqual([
+      { accountNumber: from.number, name: 'Ada Lovelace' },
     ]);
   });
 

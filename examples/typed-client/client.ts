@@ -22,6 +22,8 @@ export type Problem = Schemas['ProblemDetailsDto'];
 export type ProblemCode = Problem['code'];
 export type TokenPair = Schemas['TokenPairDto'];
 export type TransferResult = Schemas['TransferResultDto'];
+export type PayeeVerification = Schemas['PayeeVerificationDto'];
+export type Operation = Schemas['OperationDto'];
 
 export interface Credentials {
   username: string;
@@ -171,6 +173,24 @@ export class BankApi {
     const replayed = answer.response.headers.get('Idempotent-Replayed') === 'true';
     return { transfer: ok(answer), replayed };
   }
+
+  /**
+   * Verification of payee: whether `name` is the name of the account's
+   * holder (`match`), near it (`close_match`, with the bank's spelling in
+   * `suggestedName`), another name, or no account to pay. It informs; the
+   * payer decides.
+   */
+  async verifyPayee(accountNumber: string, name: string): Promise<PayeeVerification> {
+    return ok(await this.client.POST('/api/v1/payees/verify', { body: { accountNumber, name } }));
+  }
+
+  /** An account's newest operations; a transfer leg names the other side in `counterparty`. */
+  async history(accountId: string, limit = 20): Promise<Operation[]> {
+    const answer = await this.client.GET('/api/v1/accounts/{id}/operations', {
+      params: { path: { id: accountId }, query: { limit } },
+    });
+    return ok(answer).items;
+  }
 }
 
 export interface ExampleOptions {
@@ -178,6 +198,8 @@ export interface ExampleOptions {
   amount?: string;
   /** Progress lines, for the command line. */
   log?: (line: string) => void;
+  /** Someone to pay by account number after checking the name (the payment journey). */
+  payee?: { accountNumber: string; name: string; amount: string };
   /** Called with both pairs after the refresh, while the session is still live. */
   beforeLogout?: (tokens: { login: TokenPair; refreshed: TokenPair }) => Promise<void>;
 }
@@ -201,11 +223,18 @@ export interface ExampleResult {
   tokens: { login: TokenPair; refreshed: TokenPair };
   /** /auth/me answered with the refreshed access token. */
   meAfterRefresh: Me;
+  /** With `payee`: the name checked, the payment by number, and the payer's history line. */
+  payment?: {
+    verification: PayeeVerification;
+    result: TransferResult;
+    historyLine: Operation | undefined;
+  };
 }
 
 /**
  * The whole flow: log in, read the accounts, transfer (and retry it safely),
- * try a transfer the balance cannot cover, refresh the tokens, log out.
+ * try a transfer the balance cannot cover, pay someone by account number
+ * after verifying the name (with `payee`), refresh the tokens, log out.
  */
 export async function runExample(
   baseUrl: string,
@@ -267,6 +296,25 @@ export async function runExample(
   if (!refused) throw new Error(`a transfer of ${tooMuch} was accepted`);
   log(`a transfer of ${tooMuch}: ${refused.status} ${refused.code}, "${refused.message}"`);
 
+  // Paying someone: check the name against the number, pay by number, find it in the history.
+  let payment: ExampleResult['payment'];
+  if (options.payee) {
+    const { accountNumber, name, amount: paid } = options.payee;
+    const verification = await api.verifyPayee(accountNumber, name);
+    log(
+      `${accountNumber} for "${name}": ${verification.result}` +
+        (verification.suggestedName ? ` (the bank has "${verification.suggestedName}")` : ''),
+    );
+    const { transfer: result } = await api.transfer(
+      { fromAccountId: from.id, toAccountNumber: accountNumber, amount: paid },
+      crypto.randomUUID(),
+    );
+    const historyLine = (await api.history(from.id)).find((op) => op.transferId === result.id);
+    const to = historyLine?.counterparty;
+    log(`paid ${result.amount} to ${to ? `${to.name}, ${to.accountNumber}` : 'nobody shown'}`);
+    payment = { verification, result, historyLine };
+  }
+
   const refreshed = await api.refresh();
   const meAfterRefresh = await api.me();
   log('refreshed the tokens; the new access token works');
@@ -289,6 +337,7 @@ export async function runExample(
     refused,
     tokens: { login, refreshed },
     meAfterRefresh,
+    payment,
   };
 }
 
