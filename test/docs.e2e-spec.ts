@@ -3,13 +3,32 @@
  * the Markdown pages (README.md, docs/, bench/README.md, CHANGELOG.md, the
  * examples' READMEs) resolves to a file or folder inside the repository, an
  * #anchor into a Markdown page to one of its headings (GitHub's slugs), and the
- * API guide's table lists every error code the service defines, with its status.
+ * API guide's table of error codes is the one written from ERRORS (with
+ * DOCS_WRITE=1, as `npm run docs:errors` runs it, this test writes it).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { ERROR_CODES, ErrorCode } from '../src/common/problem';
+import { ERROR_CODES, ERRORS } from '../src/common/problem';
 
 const ROOT = resolve(__dirname, '..');
+
+/** The API guide's table of error codes lies between these two lines. */
+const TABLE_BEGIN =
+  '<!-- error codes: written by npm run docs:errors from ERRORS in src/common/problem.ts -->';
+const TABLE_END = '<!-- end of error codes -->';
+
+/** The table of ERRORS, in Markdown, laid out as the formatter lays out a table. */
+function errorCodeTable(): string {
+  const rows = [
+    ['code', 'status', 'meaning'],
+    ...Object.entries(ERRORS).map(([code, e]) => [`\`${code}\``, String(e.status), e.meaning]),
+  ];
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  return [line(rows[0]), line(widths.map((w) => '-'.repeat(w))), ...rows.slice(1).map(line)].join(
+    '\n',
+  );
+}
 
 /** The pages whose links are checked, as paths from the root. */
 function pages(): string[] {
@@ -165,38 +184,29 @@ describe('the documentation', () => {
     expect(relativeLinks).toBeGreaterThan(20); // the pages link to each other: the check saw them
   });
 
-  it('lists every error code in the API guide, with its status and a meaning', () => {
-    const guide = readPage('docs/api-guide.md')!;
-    const lines = guide.split(/\r?\n/);
-    const start = lines.findIndex((line) => /^#{2,6}\s+Error codes\s*$/.test(line));
-    expect(start).toBeGreaterThanOrEqual(0);
-    const end = lines.findIndex((line, i) => i > start && /^#{1,6}\s/.test(line));
-    const rows = new Map<string, { status: number; meaning: string }>();
-    const duplicates: string[] = [];
-    for (const line of lines.slice(start, end < 0 ? undefined : end)) {
-      const row = /^\|\s*`([A-Z][A-Z_]*)`\s*\|\s*(\d{3})\s*\|\s*(.*?)\s*\|\s*$/.exec(line);
-      if (!row) continue;
-      if (rows.has(row[1])) duplicates.push(row[1]);
-      rows.set(row[1], { status: Number(row[2]), meaning: row[3] });
+  it('has the table of error codes written from the one list in the code (npm run docs:errors)', () => {
+    const path = join(ROOT, 'docs/api-guide.md');
+    const guide = readFileSync(path, 'utf8');
+    const [begin, finish] = [guide.indexOf(TABLE_BEGIN), guide.indexOf(TABLE_END)];
+    expect(begin).toBeGreaterThan(guide.search(/^#{2,6}\s+Error codes\s*$/m));
+    expect(finish).toBeGreaterThan(begin);
+    const written = guide.slice(begin + TABLE_BEGIN.length, finish);
+    const table = `\n\n${errorCodeTable()}\n\n`;
+    if (process.env.DOCS_WRITE === '1' && written !== table) {
+      writeFileSync(path, guide.slice(0, begin + TABLE_BEGIN.length) + table + guide.slice(finish));
+    } else {
+      expect(written).toBe(table); // else: npm run docs:errors
     }
-    expect(duplicates).toEqual([]);
 
-    const codes = Object.keys(ERROR_CODES) as ErrorCode[];
-    expect(codes.length).toBeGreaterThan(20);
-    const documented = Object.fromEntries(
-      codes.map((code) => [code, rows.get(code)?.status ?? 'missing']),
-    );
-    expect(documented).toEqual(Object.fromEntries(codes.map((code) => [code, ERROR_CODES[code]])));
-    for (const code of codes) expect(rows.get(code)?.meaning).toMatch(/\w{3,}/);
-    // No row for a code the service does not have.
-    expect([...rows.keys()].filter((code) => !(code in ERROR_CODES))).toEqual([]);
-
-    // The codes the OpenAPI document promises clients are documented too.
+    const rows = [...table.matchAll(/^\| `([A-Z_]+)` +\| (\d{3}) +\| (.+?) +\|$/gm)];
+    expect(rows.map((r) => [r[1], Number(r[2])])).toEqual(Object.entries(ERROR_CODES));
+    for (const row of rows) expect(row[3]).toMatch(/\w{3,}/);
+    // The codes the OpenAPI document promises clients are these.
     const openapi = JSON.parse(readPage('openapi.json')!) as {
       components: { schemas: { ProblemDetailsDto: { properties: { code: { enum: string[] } } } } };
     };
     const promised = openapi.components.schemas.ProblemDetailsDto.properties.code.enum;
-    expect(promised.filter((code) => !rows.has(code))).toEqual([]);
+    expect(promised).toEqual(Object.keys(ERRORS));
   });
 
   describe('the link check itself', () => {

@@ -1,8 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { DEMO_LOGINS, seedDemo } from '../src/cli/seed-demo';
+import { DEMO_LOGINS, seedDemo } from '../src/demo/demo-data';
 import { UsersService } from '../src/users/users.service';
 import { TestApp, bearer } from './helpers/app';
 import { cents, money } from './helpers/banking';
+import { freePort, kill, listening, Service, startService, until } from './helpers/service';
 
 describe('demo data (npm run seed:demo)', () => {
   let t: TestApp;
@@ -76,4 +80,67 @@ describe('demo data (npm run seed:demo)', () => {
     const after = await db.query<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM operations`);
     expect(after[0].n).toBe(before[0].n);
   });
+});
+
+/**
+ * `npm start -- --seed-demo`: the service seeds its own embedded database at
+ * its start, so no second process needs the folder the service holds.
+ */
+describe('the service started with --seed-demo on the embedded database', () => {
+  const work = mkdtempSync(join(tmpdir(), 'bank-seed-start-e2e-'));
+  const data = join(work, 'data');
+  let service: Service | undefined;
+  afterAll(async () => {
+    if (service) await kill(service);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  const start = async (args: string[], env: Record<string, string | undefined> = {}) => {
+    const port = await freePort();
+    service = startService(work, { DATA_DIR: data, PORT: String(port), ...env }, [], args);
+    await until('listening', () => listening(service!).length === 1 || undefined, 120);
+    return `http://127.0.0.1:${port}`;
+  };
+  const logged = () => service!.lines.map((l) => (typeof l.msg === 'string' ? l.msg : ''));
+
+  it('writes the demo before it answers, and a demo login sees it at once', async () => {
+    const base = await start(['--seed-demo']);
+    expect(logged().some((m) => m.startsWith('Demo data created: 4 clients, 5 accounts'))).toBe(
+      true,
+    );
+    expect(logged().findIndex((m) => m.startsWith('Demo data created'))).toBeLessThan(
+      logged().findIndex((m) => m.startsWith('Bank API listening')),
+    );
+    const login = await fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(DEMO_LOGINS.customer),
+    });
+    expect(login.status).toBe(200);
+    const { accessToken } = (await login.json()) as { accessToken: string };
+    const accounts = await fetch(`${base}/api/v1/accounts`, {
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
+    expect(((await accounts.json()) as { total: number }).total).toBe(2);
+  }, 180_000);
+
+  it('changes nothing when started with it again, and SEED_DEMO=true is the same flag', async () => {
+    await kill(service!);
+    await start([], { SEED_DEMO: 'true' });
+    expect(logged()).toContain('The demo data is already there; nothing changed.');
+    expect(logged().some((m) => m.startsWith('Demo data created'))).toBe(false);
+  }, 180_000);
+
+  it('is refused in production, before anything starts', async () => {
+    await kill(service!);
+    const port = await freePort();
+    service = startService(
+      work,
+      { NODE_ENV: 'production', DATA_DIR: data, PORT: String(port) },
+      [],
+      ['--seed-demo'],
+    );
+    expect(await service.exited).toBe(1);
+    expect(service.stderr.join('')).toMatch(/SEED_DEMO \(--seed-demo\) .* refused in production/);
+  }, 60_000);
 });

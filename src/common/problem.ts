@@ -1,38 +1,143 @@
 import { HttpStatus } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 
-export const ERROR_CODES = {
-  VALIDATION_FAILED: 400,
-  UNAUTHENTICATED: 401,
-  INVALID_CREDENTIALS: 401,
-  TOKEN_EXPIRED: 401,
-  TOKEN_INVALID: 401,
-  REFRESH_TOKEN_REUSED: 401,
-  FORBIDDEN: 403,
-  WRONG_PASSWORD: 403,
-  NOT_FOUND: 404,
-  METHOD_NOT_ALLOWED: 405,
-  REQUEST_TIMEOUT: 408,
-  CONFLICT: 409,
-  CLIENT_HAS_ACCOUNTS: 409,
-  LAST_HOLDER: 409,
-  BALANCE_NOT_ZERO: 409,
-  ACCOUNT_NOT_ACTIVE: 409,
-  ALREADY_REVERSED: 409,
-  IDEMPOTENCY_KEY_IN_USE: 409,
-  PAYLOAD_TOO_LARGE: 413,
-  UNSUPPORTED_MEDIA_TYPE: 415,
-  INSUFFICIENT_FUNDS: 422,
-  CURRENCY_MISMATCH: 422,
-  IDEMPOTENCY_KEY_REUSED: 422,
-  PAYEE_UNAVAILABLE: 422,
-  UNKNOWN_ACCOUNT_NUMBER: 422,
-  TOO_MANY_REQUESTS: 429,
-  INTERNAL: 500,
-  SERVICE_UNAVAILABLE: 503,
-} as const satisfies Record<string, HttpStatus>;
+/**
+ * Every error code the service answers, with its HTTP status and what it
+ * means: the one list. ERROR_CODES, the OpenAPI enum of `code` and the API
+ * guide's table of error codes (written by `npm run docs:errors`, checked by
+ * the tests) all come from it.
+ */
+export const ERRORS = {
+  VALIDATION_FAILED: {
+    status: 400,
+    meaning:
+      'The request is not valid: a field or query parameter (see `errors`), a malformed id or body, a foreign or altered cursor.',
+  },
+  UNAUTHENTICATED: {
+    status: 401,
+    meaning: 'No bearer access token was sent.',
+  },
+  INVALID_CREDENTIALS: {
+    status: 401,
+    meaning: 'Login refused: the username or password is wrong.',
+  },
+  TOKEN_EXPIRED: {
+    status: 401,
+    meaning:
+      'The access token has expired, or is older than `ACCESS_TOKEN_TTL`: refresh, then retry.',
+  },
+  TOKEN_INVALID: {
+    status: 401,
+    meaning:
+      'The token is not valid (signature, claims, an ended session, a disabled user): log in again.',
+  },
+  REFRESH_TOKEN_REUSED: {
+    status: 401,
+    meaning: 'A refresh token was used a second time: the session is revoked; log in again.',
+  },
+  FORBIDDEN: {
+    status: 403,
+    meaning: "The caller's role may not do this.",
+  },
+  WRONG_PASSWORD: {
+    status: 403,
+    meaning: 'The current password given to change the password is wrong.',
+  },
+  NOT_FOUND: {
+    status: 404,
+    meaning: 'No such resource, one the caller may not see, or no such route.',
+  },
+  METHOD_NOT_ALLOWED: {
+    status: 405,
+    meaning:
+      'The path exists, but not with this method; the `Allow` header lists the methods it takes.',
+  },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    meaning:
+      "The request's headers and body did not arrive within `REQUEST_TIMEOUT`; the connection is closed.",
+  },
+  CONFLICT: {
+    status: 409,
+    meaning:
+      'The change conflicts with what exists: a username or national id taken, the last active admin, a client a customer login is linked to, a concurrent change (retry).',
+  },
+  CLIENT_HAS_ACCOUNTS: {
+    status: 409,
+    meaning: 'The client holds an account, open or closed, and cannot be deleted.',
+  },
+  LAST_HOLDER: {
+    status: 409,
+    meaning: 'An account keeps at least one holder.',
+  },
+  BALANCE_NOT_ZERO: {
+    status: 409,
+    meaning: 'An account closes only at `0.00`.',
+  },
+  ACCOUNT_NOT_ACTIVE: {
+    status: 409,
+    meaning: 'The account is frozen or closed, and its status does not allow this.',
+  },
+  ALREADY_REVERSED: {
+    status: 409,
+    meaning: 'The operation (or the transfer it belongs to) has already been reversed.',
+  },
+  IDEMPOTENCY_KEY_IN_USE: {
+    status: 409,
+    meaning: 'A request with this `Idempotency-Key` is still running: wait, then retry.',
+  },
+  PAYLOAD_TOO_LARGE: {
+    status: 413,
+    meaning: 'The body is over 100 KiB.',
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    meaning: 'The body is not `application/json`.',
+  },
+  INSUFFICIENT_FUNDS: {
+    status: 422,
+    meaning: 'The amount is beyond the balance plus the overdraft limit.',
+  },
+  CURRENCY_MISMATCH: {
+    status: 422,
+    meaning: 'A transfer between accounts of two currencies.',
+  },
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 422,
+    meaning:
+      'This `Idempotency-Key` was used with another body or route: use a new key for a new request.',
+  },
+  PAYEE_UNAVAILABLE: {
+    status: 422,
+    meaning:
+      "A customer's payee account does not exist, is not active or has another currency (one answer for all three).",
+  },
+  UNKNOWN_ACCOUNT_NUMBER: {
+    status: 422,
+    meaning:
+      '`toAccountNumber` is well formed but names no account (staff; a customer paying someone else gets `PAYEE_UNAVAILABLE`).',
+  },
+  TOO_MANY_REQUESTS: {
+    status: 429,
+    meaning:
+      'Too many failed logins or password checks, statements at once, or verifications of payee in an hour: wait `Retry-After` seconds.',
+  },
+  INTERNAL: {
+    status: 500,
+    meaning: 'An unexpected error; nothing internal is shown: quote the request id.',
+  },
+  SERVICE_UNAVAILABLE: {
+    status: 503,
+    meaning: 'The database cannot be reached right now: retry after `Retry-After` seconds.',
+  },
+} as const satisfies Record<string, { status: HttpStatus; meaning: string }>;
 
-export type ErrorCode = keyof typeof ERROR_CODES;
+export type ErrorCode = keyof typeof ERRORS;
+
+/** Each code's HTTP status. */
+export const ERROR_CODES = Object.fromEntries(
+  Object.entries(ERRORS).map(([code, { status }]) => [code, status]),
+) as { readonly [C in ErrorCode]: (typeof ERRORS)[C]['status'] };
 
 export interface FieldError {
   field: string;

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Env } from './env';
 import { ensurePrivateFolder, writeOwnerOnlyFile } from './private-files';
+import { checkedSigningKey } from './signing-key';
 
 export type TrustProxy = boolean | number | string[];
 
@@ -109,6 +110,9 @@ export class AppConfig {
     const privateKeyPem =
       env.JWT_PRIVATE_KEY?.replace(/\\n/g, '\n') ??
       (env.JWT_PRIVATE_KEY_FILE ? readFileSync(env.JWT_PRIVATE_KEY_FILE, 'utf8') : undefined);
+    // Checked here, with the rest of the configuration: before the database starts.
+    if (env.JWT_ALGORITHM !== 'HS256' && privateKeyPem)
+      checkedSigningKey(env.JWT_ALGORITHM, privateKeyPem);
     const secret = env.JWT_SECRET ?? devSecret(dataDir);
     this.jwt = {
       algorithm: env.JWT_ALGORITHM,

@@ -105,6 +105,7 @@ export const envSchema = Joi.object({
     .valid(...LOG_LEVELS)
     .default('info'),
   DOCS_ENABLED: boolean(true),
+  SEED_DEMO: boolean(false),
   DEFAULT_CURRENCY: Joi.string()
     .pattern(/^[A-Z]{3}$/)
     .default('EUR')
@@ -136,6 +137,7 @@ export const envSchema = Joi.object({
     if (env.JWT_ALGORITHM !== 'HS256' && !env.JWT_PRIVATE_KEY && !env.JWT_PRIVATE_KEY_FILE) {
       return helpers.error('key.missing');
     }
+    if (env.SEED_DEMO && env.NODE_ENV === 'production') return helpers.error('demo.production');
     // Metrics are never served on the public port: refused here rather than as EADDRINUSE.
     if (env.METRICS_ENABLED && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
       return helpers.error('metrics.port');
@@ -150,6 +152,8 @@ export const envSchema = Joi.object({
       'WEB_CONCURRENCY above 1 needs DATABASE_URL: the embedded database belongs to one process',
     'key.missing':
       'JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE is required when JWT_ALGORITHM is RS256, ES256 or EdDSA',
+    'demo.production':
+      'SEED_DEMO (--seed-demo) writes logins with known passwords: it is refused in production',
     'metrics.port': 'METRICS_PORT must differ from PORT: metrics are never served on the API port',
   });
 
@@ -181,6 +185,7 @@ export interface Env {
   TRUST_PROXY: string;
   LOG_LEVEL: (typeof LOG_LEVELS)[number];
   DOCS_ENABLED: boolean;
+  SEED_DEMO: boolean;
   DEFAULT_CURRENCY: string;
   PRUNE_INTERVAL: number;
   REQUEST_TIMEOUT: number;

@@ -38,6 +38,7 @@ export function startService(
   cwd: string,
   env: Record<string, string | undefined>,
   nodeArgs: string[] = [],
+  args: string[] = [],
 ): Service {
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
@@ -57,7 +58,7 @@ export function startService(
   }
   const child = spawn(
     process.execPath,
-    [...nodeArgs, '-r', join(ROOT, 'node_modules', 'ts-node', 'register'), MAIN],
+    [...nodeArgs, '-r', join(ROOT, 'node_modules', 'ts-node', 'register'), MAIN, ...args],
     { cwd, env: childEnv },
   );
   const service: Service = {

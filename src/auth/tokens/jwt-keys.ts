@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { createHash, createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { AppConfig } from '../../config/app-config';
+import { checkedSigningKey, fits, JwtAlgorithm } from '../../config/signing-key';
 
-export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256' | 'EdDSA';
+export type { JwtAlgorithm } from '../../config/signing-key';
 
 /**
  * A public key as JWKS publishes it (RFC 7517): RSA (n, e), P-256 (EC, crv,
@@ -25,19 +26,6 @@ interface PublicKeyEntry {
   jwk: PublicJwk;
   /** SPKI PEM, as the verifier takes it. */
   pem: string;
-}
-
-/** The key type each asymmetric algorithm signs with (ES256: the P-256 curve). */
-const KEY_TYPES: Record<Exclude<JwtAlgorithm, 'HS256'>, string> = {
-  RS256: 'rsa',
-  ES256: 'ec',
-  EdDSA: 'ed25519',
-};
-
-/** Whether `key` is of the type (and, for ES256, the curve) `algorithm` signs with. */
-function fits(key: KeyObject, algorithm: Exclude<JwtAlgorithm, 'HS256'>): boolean {
-  if (key.asymmetricKeyType !== KEY_TYPES[algorithm]) return false;
-  return algorithm !== 'ES256' || key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
 }
 
 /**
@@ -63,13 +51,7 @@ export class JwtKeys {
       this.signingKey = config.jwt.secret;
       return;
     }
-    const privateKey = createPrivateKey(config.jwt.privateKeyPem);
-    if (!fits(privateKey, this.algorithm)) {
-      const wanted = this.algorithm === 'ES256' ? 'ec (P-256)' : KEY_TYPES[this.algorithm];
-      throw new Error(
-        `JWT_ALGORITHM ${this.algorithm} needs a private key of type ${wanted}, not ${privateKey.asymmetricKeyType}`,
-      );
-    }
+    const privateKey = checkedSigningKey(this.algorithm, config.jwt.privateKeyPem);
     this.signingKey = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
     const current = publicEntry(createPublicKey(privateKey), this.algorithm);
     this.kid = current.jwk.kid;
