@@ -3,12 +3,25 @@
  * operations, written straight into a migrated database in a few statements,
  * then checked against every money rule.
  *
- * Every account's history alternates a deposit of 2m and a withdrawal of m
- * (m depends on the account), so its balance after operation i is known in
+ * Every account's history alternates a credit of 2m and a debit of m (m
+ * depends on the account), so its balance after operation i is known in
  * closed form and never goes below zero; operations are stamped at even
  * intervals after the account's opening, in the order of their seq. The big
  * account's history runs beside the others', or (`bigAccountOlder`) wholly
  * before them, as a merchant that stopped trading or a migrated history.
+ *
+ * About three in ten operations are transfer legs. An account's tier (k % 3)
+ * doubles its m: m = (100 + 10g) << tier, g = (k / 3) % 2. A debit of m of
+ * an account of tier t + 1 is the amount of a credit (2m) of an account of
+ * tier t with the same g, so such a debit and such a credit, on two different
+ * accounts, are the two legs of one transfer (kind 'transfer', one
+ * transfer_id) without changing either account's closed form. The candidate
+ * legs ("slots": every other debit and every other credit; the big account's
+ * every debit and every credit) of each class (t, g) are numbered, account by
+ * account, on both sides, and the smaller side's count of them is spread
+ * evenly over the larger side's, so that the big account's legs run through
+ * its whole history. Each leg keeps its own account's instant: the two legs
+ * of a seeded transfer are not stamped alike, as the service's are.
  */
 import { createHash } from 'node:crypto';
 import { Client } from 'pg';
@@ -233,7 +246,10 @@ export async function seedLedger(url: string, size: Size, performer: string): Pr
        SELECT k, ${uuidV4(`'account' || k`)} AS id,
               CASE WHEN k = 1 THEN $1::int WHEN k <= 51 THEN 40 WHEN k = 52 THEN 1 WHEN k = 53 THEN 20
                    ELSE greatest(1, $2::int + (k * 7919) % 41 - 20) END AS n,
-              100 + (k % 50) * 10 AS m,
+              (100 + (k / 3) % 2 * 10) << (k % 3) AS m,
+              k % 3 AS tier, (k / 3) % 2 AS g,
+              -- Every e-th operation is a transfer slot: debits at i % e = 0, credits at i % e = 1.
+              CASE WHEN k = 1 THEN 2 ELSE 4 END AS e,
               now() - CASE WHEN k = 1 AND $4::bool THEN interval '4 years' ELSE interval '2 years' END AS opened
          FROM generate_series(1, $3::int) k`,
       [size.bigAccount, base, size.accounts, size.bigAccountOlder ?? false],
@@ -242,6 +258,38 @@ export async function seedLedger(url: string, size: Size, performer: string): Pr
     await run(
       `UPDATE plan SET n = n + greatest(0, $1::int - (SELECT sum(n) FROM plan)) WHERE k = 54`,
       [size.operations],
+    );
+    // Transfer slots. A class (t, g), numbered 10t + g, pairs debits of tier t + 1 (the senders)
+    // with credits of tier t (the receivers). Each side's slots are numbered in account order
+    // (start: the account's first); of a side's T slots, M = the smaller side's count are legs:
+    // slot q is one when floor((q + 1) M / T) > floor(q M / T), and its transfer is number
+    // floor(q M / T) of the class, which is a bijection on both sides.
+    await run(
+      `ALTER TABLE plan ADD COLUMN s_class int, ADD COLUMN s_start bigint, ADD COLUMN s_t bigint,
+                        ADD COLUMN s_m bigint, ADD COLUMN r_class int, ADD COLUMN r_start bigint,
+                        ADD COLUMN r_t bigint, ADD COLUMN r_m bigint`,
+    );
+    await run(
+      `UPDATE plan SET s_class = CASE WHEN tier > 0 THEN (tier - 1) * 10 + g END,
+                       r_class = CASE WHEN tier < 2 THEN tier * 10 + g END`,
+    );
+    await run(
+      `WITH s AS (SELECT k, sum(n / e) OVER (PARTITION BY s_class ORDER BY k) - n / e AS start,
+                         sum(n / e) OVER (PARTITION BY s_class) AS t
+                    FROM plan WHERE s_class IS NOT NULL),
+            r AS (SELECT k, sum((n + e - 1) / e) OVER (PARTITION BY r_class ORDER BY k) - (n + e - 1) / e AS start,
+                         sum((n + e - 1) / e) OVER (PARTITION BY r_class) AS t
+                    FROM plan WHERE r_class IS NOT NULL)
+       UPDATE plan SET s_start = s.start, s_t = s.t, r_start = r.start, r_t = r.t
+         FROM plan p LEFT JOIN s ON s.k = p.k LEFT JOIN r ON r.k = p.k
+        WHERE plan.k = p.k`,
+    );
+    await run(
+      `WITH c AS (SELECT s_class AS class, max(s_t) AS t FROM plan GROUP BY s_class),
+            d AS (SELECT r_class AS class, max(r_t) AS t FROM plan GROUP BY r_class),
+            m AS (SELECT c.class, least(c.t, d.t) AS m FROM c JOIN d ON d.class = c.class)
+       UPDATE plan SET s_m = coalesce((SELECT m.m FROM m WHERE m.class = plan.s_class), 0),
+                       r_m = coalesce((SELECT m.m FROM m WHERE m.class = plan.r_class), 0)`,
     );
     await run(
       `INSERT INTO accounts (id, number, currency, balance, overdraft_limit, status, opened_at, operation_count)
@@ -259,17 +307,27 @@ export async function seedLedger(url: string, size: Size, performer: string): Pr
     // In plan order, so that seq follows each account's history; the skewed ledger in time
     // order, as a ledger that was appended to as it happened lies on disk.
     await run(
-      `INSERT INTO operations (id, account_id, type, kind, amount, balance_after, description, performed_by, created_at)
+      `INSERT INTO operations (id, account_id, type, kind, amount, balance_after, description, transfer_id, performed_by, created_at)
        SELECT gen_random_uuid(), p.id,
               CASE WHEN i % 2 = 1 THEN 'credit' ELSE 'debit' END,
-              CASE WHEN i % 2 = 1 THEN 'deposit' ELSE 'withdrawal' END,
+              CASE WHEN x.leg IS NOT NULL THEN 'transfer' WHEN i % 2 = 1 THEN 'deposit' ELSE 'withdrawal' END,
               CASE WHEN i % 2 = 1 THEN 2 * p.m ELSE p.m END,
               CASE WHEN i % 2 = 1 THEN p.m * ((i - 1) / 2 + 2) ELSE p.m * (i / 2) END,
-              CASE WHEN i % 2 = 1 THEN CASE WHEN i % 3 = 0 THEN 'Salary' ELSE 'Cash deposit' END
+              CASE WHEN x.leg IS NOT NULL THEN CASE WHEN i % 2 = 1 THEN 'Invoice paid' ELSE 'Rent' END
+                   WHEN i % 2 = 1 THEN CASE WHEN i % 3 = 0 THEN 'Salary' ELSE 'Cash deposit' END
                    WHEN i % 4 = 0 THEN NULL ELSE 'Card payment' END,
+              ${uuidV4(`x.leg`)},
               $1::uuid,
               p.opened + interval '1 day' + (i - 1) * (interval '700 days' / p.n) AS at
          FROM plan p CROSS JOIN LATERAL generate_series(1, p.n) i
+        CROSS JOIN LATERAL (
+          SELECT CASE
+                   WHEN i % p.e = 0 AND (q.s + 1) * p.s_m / nullif(p.s_t, 0) > q.s * p.s_m / nullif(p.s_t, 0)
+                     THEN 'transfer' || p.s_class || ':' || q.s * p.s_m / p.s_t
+                   WHEN i % p.e = 1 AND (q.r + 1) * p.r_m / nullif(p.r_t, 0) > q.r * p.r_m / nullif(p.r_t, 0)
+                     THEN 'transfer' || p.r_class || ':' || q.r * p.r_m / p.r_t
+                 END AS leg
+            FROM (SELECT p.s_start + i / p.e - 1 AS s, p.r_start + (i - 1) / p.e AS r) q) x
         ${size.bigAccountOlder ? 'ORDER BY at' : ''}`,
       [performer],
     );
@@ -302,6 +360,13 @@ export interface LedgerCheck {
   belowLimit: number;
   /** Operations whose account or performer does not exist. */
   orphans: number;
+  /** Transfer legs (kind 'transfer'). */
+  transferLegs: number;
+  /**
+   * Transfers that are not one debit and one credit of the same amount on two
+   * accounts of the same currency.
+   */
+  brokenTransfers: number;
 }
 
 /** Checks every money rule over the whole ledger (a few full scans). */
@@ -338,6 +403,16 @@ export async function checkLedger(url: string): Promise<LedgerCheck> {
         `SELECT count(*) FROM operations o
           WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = o.account_id)
              OR NOT EXISTS (SELECT 1 FROM users u WHERE u.id = o.performed_by)`,
+      ),
+      transferLegs: await one(`SELECT count(*) FROM operations WHERE kind = 'transfer'`),
+      brokenTransfers: await one(
+        `SELECT count(*) FROM (
+           SELECT o.transfer_id FROM operations o JOIN accounts a ON a.id = o.account_id
+            WHERE o.kind = 'transfer'
+            GROUP BY o.transfer_id
+           HAVING o.transfer_id IS NULL OR count(*) <> 2 OR count(DISTINCT o.account_id) <> 2
+               OR count(*) FILTER (WHERE o.type = 'debit') <> 1 OR min(o.amount) <> max(o.amount)
+               OR min(a.currency) <> max(a.currency)) x`,
       ),
     };
   } finally {
