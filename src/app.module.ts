@@ -13,6 +13,8 @@ import { MaintenanceModule } from './maintenance/maintenance.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OperationsModule } from './operations/operations.module';
 import { PayeesModule } from './payees/payees.module';
+import { AuditModule } from './audit/audit.module';
+import { AuditEventsModule } from './audit-events/audit-events.module';
 import { UsersModule } from './users/users.module';
 import { loggerOptions } from './logging';
 
@@ -43,6 +45,8 @@ export class AppModule {
         AccountsModule,
         OperationsModule,
         PayeesModule,
+        AuditModule,
+        AuditEventsModule,
         HealthModule,
         MaintenanceModule,
         // Off, the module is not there at all: no series, no hooks, no provider to start a server.

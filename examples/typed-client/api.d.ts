@@ -562,6 +562,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Newest first, by actor, subject, type and time. */
+        get: operations["AuditEventsController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit-events/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Recomputes the hash chain from its first event and says where it breaks, if it does. */
+        get: operations["AuditEventsController_verify"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's security events (logins, failed logins, logouts, revocations, password and factor changes), newest first. */
+        get: operations["OwnEventsController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -1116,6 +1167,148 @@ export interface components {
              * @example 10000000017
              */
             accountNumber: string;
+        };
+        AuditActorDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example teller1 */
+            username: string;
+            /** @example teller */
+            role: string;
+        };
+        AuditSubjectDto: {
+            /**
+             * @description user, client, account, operation, transfer, session
+             * @example account
+             */
+            type: string;
+            /** Format: uuid */
+            id: string;
+        };
+        AuditEventDto: {
+            /**
+             * @description The event's place in the chain; null until it is sealed, within seconds.
+             * @example 42
+             */
+            seq: number | null;
+            /** @description Who did it; null for an anonymous attempt (a failed login names no user it could trust). */
+            actor: components["schemas"]["AuditActorDto"] | null;
+            subject: components["schemas"]["AuditSubjectDto"] | null;
+            /** @enum {string} */
+            outcome: "succeeded" | "failed" | "refused";
+            /**
+             * @description The error code of a failed or refused attempt.
+             * @example null
+             */
+            reason: string | null;
+            /** @example 203.0.113.7 */
+            ip: string | null;
+            userAgent: string | null;
+            requestId: string | null;
+            /**
+             * @description What changed; never a password, token, code or secret.
+             * @example {}
+             */
+            data: {
+                [key: string]: unknown;
+            };
+            /** @description SHA-256 of prevHash, a line feed and the event (RFC 8785, hash left out); null until sealed. */
+            hash: string | null;
+            /** @description The previous event's hash (64 zeros for the first); null until sealed. */
+            prevHash: string | null;
+            /** Format: uuid */
+            id: string;
+            /** @example auth.login.succeeded */
+            type: string;
+            /** Format: date-time */
+            occurredAt: string;
+        };
+        AuditEventPage: {
+            items: components["schemas"]["AuditEventDto"][];
+            /**
+             * @description Null on a page reached by cursor
+             * @example 1
+             */
+            page: number | null;
+            /** @example 20 */
+            limit: number;
+            /**
+             * @description The exact number of matching items, or null when only a scan of more than 10000 rows could count them (page by nextCursor until it is null)
+             * @example 57
+             */
+            total: number | null;
+            /**
+             * @description Pass as ?cursor= for the next page; null on the last page
+             * @example WyJvcGVyYXRpb25zIiwiYWJjIiwiNDIiXQ
+             */
+            nextCursor: string | null;
+        };
+        ChainVerificationDto: {
+            headSeq: number | null;
+            headHash: string | null;
+            /**
+             * @description The first seq at which the chain does not hold (a removed event's own seq); null when ok.
+             * @example null
+             */
+            brokenAtSeq: number | null;
+            /** @description Whether the whole chain holds. */
+            ok: boolean;
+            /** @description Sealed events checked. */
+            count: number;
+        };
+        SecurityEventDto: {
+            /**
+             * @description The event's place in the chain; null until it is sealed, within seconds.
+             * @example 42
+             */
+            seq: number | null;
+            /** @description Who did it; null for an anonymous attempt (a failed login names no user it could trust). */
+            actor: components["schemas"]["AuditActorDto"] | null;
+            subject: components["schemas"]["AuditSubjectDto"] | null;
+            /** @enum {string} */
+            outcome: "succeeded" | "failed" | "refused";
+            /**
+             * @description The error code of a failed or refused attempt.
+             * @example null
+             */
+            reason: string | null;
+            /** @example 203.0.113.7 */
+            ip: string | null;
+            userAgent: string | null;
+            requestId: string | null;
+            /**
+             * @description What changed; never a password, token, code or secret.
+             * @example {}
+             */
+            data: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            id: string;
+            /** @example auth.login.succeeded */
+            type: string;
+            /** Format: date-time */
+            occurredAt: string;
+        };
+        SecurityEventPage: {
+            items: components["schemas"]["SecurityEventDto"][];
+            /**
+             * @description Null on a page reached by cursor
+             * @example 1
+             */
+            page: number | null;
+            /** @example 20 */
+            limit: number;
+            /**
+             * @description The exact number of matching items, or null when only a scan of more than 10000 rows could count them (page by nextCursor until it is null)
+             * @example 57
+             */
+            total: number | null;
+            /**
+             * @description Pass as ?cursor= for the next page; null on the last page
+             * @example WyJvcGVyYXRpb25zIiwiYWJjIiwiNDIiXQ
+             */
+            nextCursor: string | null;
         };
         FieldErrorDto: {
             /** @example password */
@@ -3333,6 +3526,160 @@ export interface operations {
             };
             /** @description TOO_MANY_REQUESTS: 30 verifications within the last 60 minutes; retry after Retry-After seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    AuditEventsController_list: {
+        parameters: {
+            query?: {
+                /** @description 1-based; page × limit at most 10000. Deeper, page by cursor. */
+                page?: number;
+                limit?: number;
+                /** @description The previous page's nextCursor, for the page after it at any depth (not together with page). */
+                cursor?: string;
+                /** @description Events done by this user. */
+                actorId?: string;
+                /** @description Events about this user, client, account, operation or transfer (its id). */
+                subjectId?: string;
+                /** @description One event type, e.g. auth.login.failed. */
+                type?: string;
+                /** @description From this day (UTC, inclusive) or instant. */
+                from?: string;
+                /** @description To this day (UTC, inclusive) or instant. */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of audit events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEventPage"];
+                };
+            };
+            /** @description Invalid page, limit, cursor or filter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED, TOKEN_INVALID or TOKEN_EXPIRED: missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description FORBIDDEN: requires role admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    AuditEventsController_verify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The chain verification */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChainVerificationDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED: an unknown query parameter (errors names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED, TOKEN_INVALID or TOKEN_EXPIRED: missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description FORBIDDEN: requires role admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    OwnEventsController_list: {
+        parameters: {
+            query?: {
+                /** @description 1-based; page × limit at most 10000. Deeper, page by cursor. */
+                page?: number;
+                limit?: number;
+                /** @description The previous page's nextCursor, for the page after it at any depth (not together with page). */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of security events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecurityEventPage"];
+                };
+            };
+            /** @description Invalid page, limit or cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED, TOKEN_INVALID or TOKEN_EXPIRED: missing, invalid, expired or revoked access token */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

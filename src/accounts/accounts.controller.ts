@@ -26,8 +26,8 @@ export class AccountsController {
   @Post()
   @ApiCreatedResponse({ type: AccountDto })
   @ApiProblems([400, 'Invalid body, unknown holder or currency'])
-  open(@Body() dto: OpenAccountDto): Promise<AccountDto> {
-    return this.accounts.open(dto);
+  open(@CurrentUser() user: AuthUser, @Body() dto: OpenAccountDto): Promise<AccountDto> {
+    return this.accounts.open(user, dto);
   }
 
   /** Staff see every account; a customer the accounts its client holds. */
@@ -62,8 +62,12 @@ export class AccountsController {
     [404, 'No such account'],
     [409, 'ACCOUNT_NOT_ACTIVE (closed), or CONFLICT when the balance is below the new limit'],
   )
-  update(@Param('id', ParseIdPipe) id: string, @Body() dto: UpdateAccountDto): Promise<AccountDto> {
-    return this.accounts.update(id, dto);
+  update(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseIdPipe) id: string,
+    @Body() dto: UpdateAccountDto,
+  ): Promise<AccountDto> {
+    return this.accounts.update(user, id, dto);
   }
 
   /** Adds a holder (a client) to an account. */
@@ -76,8 +80,12 @@ export class AccountsController {
     [404, 'No such account'],
     [409, 'CONFLICT (already a holder) or ACCOUNT_NOT_ACTIVE (closed)'],
   )
-  addHolder(@Param('id', ParseIdPipe) id: string, @Body() dto: AddHolderDto): Promise<AccountDto> {
-    return this.accounts.addHolder(id, dto.clientId);
+  addHolder(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseIdPipe) id: string,
+    @Body() dto: AddHolderDto,
+  ): Promise<AccountDto> {
+    return this.accounts.addHolder(user, id, dto.clientId);
   }
 
   /** Removes a holder from an account; never the last one, and not from a closed account. */
@@ -91,10 +99,11 @@ export class AccountsController {
     [409, 'LAST_HOLDER, or ACCOUNT_NOT_ACTIVE (closed)'],
   )
   removeHolder(
+    @CurrentUser() user: AuthUser,
     @Param('id', ParseIdPipe) id: string,
     @Param('clientId', ParseIdPipe) clientId: string,
   ): Promise<void> {
-    return this.accounts.removeHolder(id, clientId);
+    return this.accounts.removeHolder(user, id, clientId);
   }
 
   /** Closes an account whose balance is 0.00. */
@@ -106,7 +115,7 @@ export class AccountsController {
     [404, 'No such account'],
     [409, 'BALANCE_NOT_ZERO, or ACCOUNT_NOT_ACTIVE when already closed'],
   )
-  close(@Param('id', ParseIdPipe) id: string): Promise<AccountDto> {
-    return this.accounts.close(id);
+  close(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe) id: string): Promise<AccountDto> {
+    return this.accounts.close(user, id);
   }
 }

@@ -1,4 +1,5 @@
 import { AuthUser, Caller, MeRow } from '../auth';
+import { AuditService } from '../audit/audit.service';
 import { ClientsService } from '../clients/clients.service';
 import { notFound } from '../common/problem';
 import { newTestService, refusalOf } from '../test-utils/new-test-service';
@@ -44,7 +45,7 @@ describe('AccountsService', () => {
       const { sut, accounts } = setup();
       accounts.keepClients.mockResolvedValue(['client-1']);
       const refusal = await refusalOf(
-        sut.open({ holderIds: ['client-1', 'client-2', 'client-3'] }),
+        sut.open(teller, { holderIds: ['client-1', 'client-2', 'client-3'] }),
       );
       expect(refusal).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
       expect(refusal.errors).toEqual([
@@ -60,7 +61,7 @@ describe('AccountsService', () => {
       accounts.nextSerial.mockResolvedValue('42');
       accounts.insert.mockResolvedValue('acc-new');
 
-      const opened = await sut.open({ holderIds: ['client-1'] });
+      const opened = await sut.open(teller, { holderIds: ['client-1'] });
 
       expect(accounts.keepClients).toHaveBeenCalledWith(mocks.em, ['client-1']);
       expect(accounts.insert).toHaveBeenCalledWith(
@@ -72,11 +73,11 @@ describe('AccountsService', () => {
     });
 
     it('opens with the currency and overdraft limit asked for', async () => {
-      const { sut, accounts } = setup();
+      const { sut, accounts, mocks } = setup();
       accounts.keepClients.mockResolvedValue(['client-1', 'client-2']);
       accounts.nextSerial.mockResolvedValue('7');
       accounts.insert.mockResolvedValue('acc-new');
-      await sut.open({
+      await sut.open(teller, {
         holderIds: ['client-1', 'client-2'],
         currency: 'USD',
         overdraftLimit: 50000n,
@@ -86,6 +87,16 @@ describe('AccountsService', () => {
         expect.objectContaining({ currency: 'USD', overdraftLimit: 50000n }),
         ['client-1', 'client-2'],
       );
+      expect(mocks.get(AuditService).record).toHaveBeenCalledWith(mocks.em, {
+        type: 'account.opened',
+        actor: { id: teller.id, username: teller.username, role: teller.role },
+        subject: { type: 'account', id: 'acc-new' },
+        data: expect.objectContaining({
+          currency: 'USD',
+          overdraftLimit: '500.00',
+          holderIds: ['client-1', 'client-2'],
+        }),
+      });
     });
   });
 
@@ -207,7 +218,9 @@ describe('AccountsService', () => {
     it('answers NOT_FOUND for an account that does not exist', async () => {
       const { sut, accounts } = setup();
       accounts.lock.mockResolvedValue(undefined);
-      expect(await refusalOf(sut.update('acc-x', { status: AccountStatus.Frozen }))).toMatchObject({
+      expect(
+        await refusalOf(sut.update(teller, 'acc-x', { status: AccountStatus.Frozen })),
+      ).toMatchObject({
         status: 404,
         code: 'NOT_FOUND',
       });
@@ -217,7 +230,7 @@ describe('AccountsService', () => {
     it('refuses to change a closed account with ACCOUNT_NOT_ACTIVE', async () => {
       const { sut, accounts } = setup();
       accounts.lock.mockResolvedValue(locked({ status: AccountStatus.Closed }));
-      expect(await refusalOf(sut.update('acc-1', { overdraftLimit: 100n }))).toMatchObject({
+      expect(await refusalOf(sut.update(teller, 'acc-1', { overdraftLimit: 100n }))).toMatchObject({
         status: 409,
         code: 'ACCOUNT_NOT_ACTIVE',
       });
@@ -227,11 +240,13 @@ describe('AccountsService', () => {
     it('refuses an overdraft limit below what the balance already owes with CONFLICT', async () => {
       const { sut, accounts } = setup();
       accounts.lock.mockResolvedValue(locked({ balance: '-10000', overdraft_limit: '20000' }));
-      expect(await refusalOf(sut.update('acc-1', { overdraftLimit: 9999n }))).toMatchObject({
-        status: 409,
-        code: 'CONFLICT',
-        detail: 'The balance -100.00 is below the new overdraft limit',
-      });
+      expect(await refusalOf(sut.update(teller, 'acc-1', { overdraftLimit: 9999n }))).toMatchObject(
+        {
+          status: 409,
+          code: 'CONFLICT',
+          detail: 'The balance -100.00 is below the new overdraft limit',
+        },
+      );
       expect(accounts.setStatusAndLimit).not.toHaveBeenCalled();
     });
 
@@ -240,7 +255,7 @@ describe('AccountsService', () => {
       accounts.lock.mockResolvedValue(
         locked({ balance: '-10000', overdraft_limit: '20000', status: AccountStatus.Frozen }),
       );
-      await sut.update('acc-1', { overdraftLimit: 10000n });
+      await sut.update(teller, 'acc-1', { overdraftLimit: 10000n });
       expect(accounts.lock).toHaveBeenCalledWith(mocks.em, 'acc-1');
       expect(accounts.setStatusAndLimit).toHaveBeenCalledWith(
         mocks.em,
@@ -253,7 +268,7 @@ describe('AccountsService', () => {
     it('freezes an account keeping its overdraft limit', async () => {
       const { sut, accounts } = setup();
       accounts.lock.mockResolvedValue(locked({ overdraft_limit: '2500' }));
-      const answer = await sut.update('acc-1', { status: AccountStatus.Frozen });
+      const answer = await sut.update(teller, 'acc-1', { status: AccountStatus.Frozen });
       expect(accounts.setStatusAndLimit).toHaveBeenCalledWith(
         expect.anything(),
         'acc-1',
@@ -269,7 +284,7 @@ describe('AccountsService', () => {
     it('refuses a new holder on a closed account with ACCOUNT_NOT_ACTIVE', async () => {
       const { sut, accounts } = setup();
       accounts.lock.mockResolvedValue(locked({ status: AccountStatus.Closed }));
-      expect(await refusalOf(sut.addHolder('acc-1', 'client-2'))).toMatchObject({
+      expect(await refusalOf(sut.addHolder(teller, 'acc-1', 'client-2'))).toMatchObject({
         status: 409,
         code: 'ACCOUNT_NOT_ACTIVE',
       });
@@ -280,7 +295,7 @@ describe('AccountsService', () => {
       const { sut, accounts } = setup();
       accounts.lock.mockResolvedValue(locked());
       accounts.keepClients.mockResolvedValue([]);
-      const refusal = await refusalOf(sut.addHolder('acc-1', 'client-x'));
+      const refusal = await refusalOf(sut.addHolder(teller, 'acc-1', 'client-x'));
       expect(refusal).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
       expect(refusal.errors).toEqual([
         { field: 'clientId', message: 'no client has the id client-x' },
@@ -293,7 +308,7 @@ describe('AccountsService', () => {
       accounts.lock.mockResolvedValue(locked());
       accounts.keepClients.mockResolvedValue(['client-1']);
       accounts.addHolder.mockResolvedValue(false);
-      expect(await refusalOf(sut.addHolder('acc-1', 'client-1'))).toMatchObject({
+      expect(await refusalOf(sut.addHolder(teller, 'acc-1', 'client-1'))).toMatchObject({
         status: 409,
         code: 'CONFLICT',
       });
@@ -304,7 +319,7 @@ describe('AccountsService', () => {
       accounts.lock.mockResolvedValue(locked({ status: AccountStatus.Frozen }));
       accounts.keepClients.mockResolvedValue(['client-2']);
       accounts.addHolder.mockResolvedValue(true);
-      expect((await sut.addHolder('acc-1', 'client-2')).id).toBe('acc-1');
+      expect((await sut.addHolder(teller, 'acc-1', 'client-2')).id).toBe('acc-1');
       expect(accounts.addHolder).toHaveBeenCalledWith(mocks.em, 'acc-1', 'client-2');
     });
 
@@ -312,7 +327,7 @@ describe('AccountsService', () => {
       const { sut, accounts } = setup();
       accounts.lock.mockResolvedValue(locked());
       accounts.holderIds.mockResolvedValue(['client-1', 'client-2']);
-      expect(await refusalOf(sut.removeHolder('acc-1', 'client-3'))).toMatchObject({
+      expect(await refusalOf(sut.removeHolder(teller, 'acc-1', 'client-3'))).toMatchObject({
         status: 404,
         code: 'NOT_FOUND',
       });
@@ -323,7 +338,7 @@ describe('AccountsService', () => {
       const { sut, accounts } = setup();
       accounts.lock.mockResolvedValue(locked());
       accounts.holderIds.mockResolvedValue(['client-1']);
-      expect(await refusalOf(sut.removeHolder('acc-1', 'client-1'))).toMatchObject({
+      expect(await refusalOf(sut.removeHolder(teller, 'acc-1', 'client-1'))).toMatchObject({
         status: 409,
         code: 'LAST_HOLDER',
       });
@@ -334,7 +349,7 @@ describe('AccountsService', () => {
       const { sut, accounts } = setup();
       accounts.lock.mockResolvedValue(locked({ status: AccountStatus.Closed }));
       accounts.holderIds.mockResolvedValue(['client-1', 'client-2']);
-      expect(await refusalOf(sut.removeHolder('acc-1', 'client-2'))).toMatchObject({
+      expect(await refusalOf(sut.removeHolder(teller, 'acc-1', 'client-2'))).toMatchObject({
         status: 409,
         code: 'ACCOUNT_NOT_ACTIVE',
       });
@@ -345,7 +360,7 @@ describe('AccountsService', () => {
       const { sut, accounts, mocks } = setup();
       accounts.lock.mockResolvedValue(locked());
       accounts.holderIds.mockResolvedValue(['client-1', 'client-2']);
-      await sut.removeHolder('acc-1', 'client-2');
+      await sut.removeHolder(teller, 'acc-1', 'client-2');
       expect(accounts.removeHolder).toHaveBeenCalledWith(mocks.em, 'acc-1', 'client-2');
     });
   });
@@ -354,7 +369,7 @@ describe('AccountsService', () => {
     it('refuses to close a closed account with ACCOUNT_NOT_ACTIVE', async () => {
       const { sut, accounts } = setup();
       accounts.lock.mockResolvedValue(locked({ status: AccountStatus.Closed }));
-      expect(await refusalOf(sut.close('acc-1'))).toMatchObject({
+      expect(await refusalOf(sut.close(teller, 'acc-1'))).toMatchObject({
         status: 409,
         code: 'ACCOUNT_NOT_ACTIVE',
       });
@@ -366,14 +381,15 @@ describe('AccountsService', () => {
         ['1', '0.01'],
         ['-250', '-2.50'],
       ]) {
-        const { sut, accounts } = setup();
+        const { sut, accounts, mocks } = setup();
         accounts.lock.mockResolvedValue(locked({ balance, overdraft_limit: '1000' }));
-        expect(await refusalOf(sut.close('acc-1'))).toMatchObject({
+        expect(await refusalOf(sut.close(teller, 'acc-1'))).toMatchObject({
           status: 409,
           code: 'BALANCE_NOT_ZERO',
           detail: `The balance is ${shown}; it must be 0.00 to close`,
         });
         expect(accounts.close).not.toHaveBeenCalled();
+        expect(mocks.get(AuditService).record).not.toHaveBeenCalled();
       }
     });
 
@@ -381,8 +397,15 @@ describe('AccountsService', () => {
       for (const status of [AccountStatus.Active, AccountStatus.Frozen]) {
         const { sut, accounts, mocks } = setup();
         accounts.lock.mockResolvedValue(locked({ status }));
-        await sut.close('acc-1');
+        await sut.close(teller, 'acc-1');
         expect(accounts.close).toHaveBeenCalledWith(mocks.em, 'acc-1');
+        expect(mocks.get(AuditService).record).toHaveBeenCalledWith(
+          mocks.em,
+          expect.objectContaining({
+            type: 'account.closed',
+            subject: { type: 'account', id: 'acc-1' },
+          }),
+        );
       }
     });
   });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { AuthUser, visibilityParam, Caller } from '../auth';
+import { auditActor, AuthUser, visibilityParam, Caller } from '../auth';
 import { formatMoney } from '../common/money';
 import {
   Cursors,
@@ -13,6 +13,7 @@ import {
 } from '../common/pagination';
 import { ApiError, notFound, validationFailed } from '../common/problem';
 import { AppConfig } from '../config/app-config';
+import { AuditService } from '../audit/audit.service';
 import { ClientsService } from '../clients/clients.service';
 import { AccountFilters, AccountRow, AccountsRepository } from './accounts.repository';
 import { accountNumber } from './account-number';
@@ -33,9 +34,10 @@ export class AccountsService {
     private readonly clients: ClientsService,
     private readonly config: AppConfig,
     private readonly cursors: Cursors,
+    private readonly audit: AuditService,
   ) {}
 
-  async open(dto: OpenAccountDto): Promise<AccountDto> {
+  async open(user: AuthUser, dto: OpenAccountDto): Promise<AccountDto> {
     const id = await this.db.transaction(async (em) => {
       const found = await this.accounts.keepClients(em, dto.holderIds);
       const missing = dto.holderIds.filter((h) => !found.includes(h));
@@ -49,7 +51,19 @@ export class AccountsService {
         currency: dto.currency ?? this.config.defaultCurrency,
         overdraftLimit: dto.overdraftLimit ?? 0n,
       };
-      return this.accounts.insert(em, account, dto.holderIds);
+      const id = await this.accounts.insert(em, account, dto.holderIds);
+      await this.audit.record(em, {
+        type: 'account.opened',
+        actor: auditActor(user),
+        subject: { type: 'account', id },
+        data: {
+          number: account.number,
+          currency: account.currency,
+          overdraftLimit: formatMoney(account.overdraftLimit),
+          holderIds: dto.holderIds,
+        },
+      });
+      return id;
     });
     return this.view(id);
   }
@@ -86,7 +100,7 @@ export class AccountsService {
     return toAccountDto(row as AccountRow);
   }
 
-  async update(id: string, dto: UpdateAccountDto): Promise<AccountDto> {
+  async update(user: AuthUser, id: string, dto: UpdateAccountDto): Promise<AccountDto> {
     await this.db.transaction(async (em) => {
       const account = await this.lock(em, id);
       requirePermission(account.status, 'settingsChanges');
@@ -98,11 +112,20 @@ export class AccountsService {
         );
       }
       await this.accounts.setStatusAndLimit(em, id, dto.status ?? account.status, limit);
+      const data: { status?: string; overdraftLimit?: string } = {};
+      if (dto.status !== undefined) data.status = dto.status;
+      if (dto.overdraftLimit !== undefined) data.overdraftLimit = formatMoney(dto.overdraftLimit);
+      await this.audit.record(em, {
+        type: 'account.updated',
+        actor: auditActor(user),
+        subject: { type: 'account', id },
+        data,
+      });
     });
     return this.view(id);
   }
 
-  async addHolder(id: string, clientId: string): Promise<AccountDto> {
+  async addHolder(user: AuthUser, id: string, clientId: string): Promise<AccountDto> {
     await this.db.transaction(async (em) => {
       const account = await this.lock(em, id);
       requirePermission(account.status, 'holderChanges');
@@ -113,11 +136,17 @@ export class AccountsService {
       }
       if (!(await this.accounts.addHolder(em, id, clientId)))
         throw new ApiError('CONFLICT', 'The client already holds this account');
+      await this.audit.record(em, {
+        type: 'account.holder.added',
+        actor: auditActor(user),
+        subject: { type: 'account', id },
+        data: { clientId },
+      });
     });
     return this.view(id);
   }
 
-  async removeHolder(id: string, clientId: string): Promise<void> {
+  async removeHolder(user: AuthUser, id: string, clientId: string): Promise<void> {
     await this.db.transaction(async (em) => {
       const account = await this.lock(em, id);
       requirePermission(account.status, 'holderChanges');
@@ -127,10 +156,16 @@ export class AccountsService {
         throw new ApiError('LAST_HOLDER', 'An account keeps at least one holder');
       }
       await this.accounts.removeHolder(em, id, clientId);
+      await this.audit.record(em, {
+        type: 'account.holder.removed',
+        actor: auditActor(user),
+        subject: { type: 'account', id },
+        data: { clientId },
+      });
     });
   }
 
-  async close(id: string): Promise<AccountDto> {
+  async close(user: AuthUser, id: string): Promise<AccountDto> {
     await this.db.transaction(async (em) => {
       const account = await this.lock(em, id);
       requirePermission(account.status, 'close');
@@ -141,6 +176,11 @@ export class AccountsService {
         );
       }
       await this.accounts.close(em, id);
+      await this.audit.record(em, {
+        type: 'account.closed',
+        actor: auditActor(user),
+        subject: { type: 'account', id },
+      });
     });
     return this.view(id);
   }

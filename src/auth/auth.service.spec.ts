@@ -10,6 +10,7 @@ import { PasswordService } from './login/password.service';
 import { IssuedRefresh, SessionsService } from './sessions/sessions.service';
 import { PASSWORD_THROTTLE } from './login/throttle-window';
 import { TokensService } from './tokens/tokens.service';
+import { AuditService } from '../audit/audit.service';
 
 const origin = { ip: '203.0.113.7', userAgent: 'curl/8' };
 const stored = (o: Partial<User> = {}): User =>
@@ -123,17 +124,25 @@ describe('AuthService', () => {
       expect(sessions.create).not.toHaveBeenCalled();
     });
 
-    it('refuses a throttled attempt before looking the user up or hashing anything', async () => {
-      const { sut, throttle, credentials, passwords } = setup();
+    it('refuses a throttled attempt before hashing anything, and records it apart', async () => {
+      const { sut, mocks, throttle, credentials, passwords } = setup();
       throttle.begin.mockRejectedValue(new ApiError('TOO_MANY_REQUESTS', 'Too many failed logins'));
+      credentials.findByUsername.mockResolvedValue(stored());
       expect(
         await refusalOf(sut.login({ username: 'carol', password: 'x' }, origin)),
       ).toMatchObject({
         status: 429,
         code: 'TOO_MANY_REQUESTS',
       });
-      expect(credentials.findByUsername).not.toHaveBeenCalled();
       expect(passwords.verify).not.toHaveBeenCalled();
+      expect(mocks.get(AuditService).recordApart).toHaveBeenCalledWith({
+        type: 'auth.login.throttled',
+        actor: null,
+        subject: { type: 'user', id: 'user-1' },
+        outcome: 'failed',
+        reason: 'TOO_MANY_REQUESTS',
+        data: { username: 'carol' },
+      });
     });
   });
 
@@ -248,16 +257,26 @@ describe('AuthService', () => {
       expect(credentials.findById).not.toHaveBeenCalled();
     });
 
-    it('stores the new password’s hash and ends every other session of the user', async () => {
-      const { sut, credentials, passwords, throttle, sessions } = setup();
+    it('stores the new password’s hash and ends every other session of the user, with its event, in one transaction', async () => {
+      const { sut, mocks, credentials, passwords, throttle, sessions } = setup();
       credentials.findById.mockResolvedValue(stored());
       passwords.verify.mockResolvedValue(true);
       passwords.hash.mockResolvedValue('$argon2id$new');
       await sut.changePassword(user, dto, origin.ip);
       expect(passwords.verify).toHaveBeenCalledWith('$argon2id$stored', 'old-password');
       expect(throttle.succeeded).toHaveBeenCalledWith(attempt);
-      expect(credentials.setPasswordHash).toHaveBeenCalledWith('user-1', '$argon2id$new');
-      expect(sessions.revokeAll).toHaveBeenCalledWith('user-1', 'password_changed', 'session-1');
+      expect(credentials.setPasswordHash).toHaveBeenCalledWith('user-1', '$argon2id$new', mocks.em);
+      expect(sessions.revokeAll).toHaveBeenCalledWith(
+        'user-1',
+        'password_changed',
+        'session-1',
+        mocks.em,
+      );
+      expect(mocks.get(AuditService).record).toHaveBeenCalledWith(mocks.em, {
+        type: 'auth.password.changed',
+        actor: { id: 'user-1', username: 'carol', role: Role.Customer },
+        subject: { type: 'user', id: 'user-1' },
+      });
     });
   });
 });

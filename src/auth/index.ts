@@ -7,7 +7,7 @@
  */
 export { AuthModule } from './auth.module';
 export { Auth, CurrentUser, Public } from './auth.decorators';
-export type { AuthUser } from './auth-user';
+export { type AuthUser, auditActor } from './auth-user';
 export { Caller, CurrentCaller } from './caller';
 export { SessionInQuery } from './guard/session-in-query.decorator';
 export { ME_COLUMNS, meCte, meHasRole, type MeRow, visibleToMe } from './session-sql';

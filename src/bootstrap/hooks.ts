@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { answerMissingHost } from '../common/client-errors';
 import { ApiError } from '../common/problem';
+import { currentRequest } from '../common/request-context';
 import { requestIdFrom } from '../common/request-id';
 import { isDocs } from '../common/security-headers';
 import { invalidPreflightAnswer } from './cors';
@@ -17,7 +18,8 @@ export function requestId(req: IncomingMessage): string {
  * The hooks every request passes: a missing Host (HTTP/1.1) answered at
  * once, 503 while the service shuts down, and on every answer its
  * X-Request-Id, Cache-Control: no-store (the docs excepted), and CORS's
- * refused preflight as problem details.
+ * refused preflight as problem details; and the request made current
+ * (common/request-context.ts) for its handler.
  */
 export function addRequestHooks(fastify: FastifyInstance): void {
   let closing = false;
@@ -39,6 +41,8 @@ export function addRequestHooks(fastify: FastifyInstance): void {
       }),
     );
   });
+  // The rest of the request (guards, handler) runs with it as the current request.
+  fastify.addHook('preHandler', (request, _reply, done) => currentRequest.run(request, done));
   fastify.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-request-id', request.id);
     if (!reply.hasHeader('cache-control') && !isDocs(request.url)) {

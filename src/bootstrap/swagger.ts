@@ -49,6 +49,10 @@ const TAGS: Array<[string, string]> = [
     'The ledger: deposits, withdrawals, transfers, reversals, account histories and statements.',
   ],
   ['payees', 'Checking a payee before paying it: whether an account number and name match.'],
+  [
+    'audit',
+    'The audit log (admin): every change and authentication event, and the check of its hash chain.',
+  ],
   ['health', 'Whether the service and its database answer: for load balancers and monitors.'],
 ];
 

@@ -18,8 +18,8 @@ export class ClientsController {
   @Post()
   @ApiCreatedResponse({ type: ClientDto })
   @ApiProblems([400, 'Invalid body'], [409, 'CONFLICT: a client with this nationalId exists'])
-  create(@Body() dto: CreateClientDto): Promise<ClientDto> {
-    return this.clients.create(dto);
+  create(@CurrentUser() user: AuthUser, @Body() dto: CreateClientDto): Promise<ClientDto> {
+    return this.clients.create(user, dto);
   }
 
   /** Filters are case-insensitive prefixes; q matches any of nationalId, lastName, firstName. */
@@ -45,8 +45,12 @@ export class ClientsController {
   @Patch(':id')
   @ApiOkResponse({ type: ClientDto })
   @ApiProblems([400, 'Invalid body (nationalId cannot change)'], [404, 'No such client'])
-  update(@Param('id', ParseIdPipe) id: string, @Body() dto: UpdateClientDto): Promise<ClientDto> {
-    return this.clients.update(id, dto);
+  update(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseIdPipe) id: string,
+    @Body() dto: UpdateClientDto,
+  ): Promise<ClientDto> {
+    return this.clients.update(user, id, dto);
   }
 
   /** Deletes a client that holds no account, open or closed. */
@@ -58,7 +62,7 @@ export class ClientsController {
     [404, 'No such client'],
     [409, 'CLIENT_HAS_ACCOUNTS, or CONFLICT when a customer login is linked to the client'],
   )
-  remove(@Param('id', ParseIdPipe) id: string): Promise<void> {
-    return this.clients.remove(id);
+  remove(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe) id: string): Promise<void> {
+    return this.clients.remove(user, id);
   }
 }

@@ -40,16 +40,22 @@ export class ClientsRepository {
   ) {}
 
   /** Inserts the client; a taken national id fails with the unique violation (23505). */
-  insert(client: Omit<Client, 'id' | 'createdAt'>): Promise<Client> {
-    return this.clients.save(this.clients.create(client));
+  insert(client: Omit<Client, 'id' | 'createdAt'>, em?: EntityManager): Promise<Client> {
+    const repo = this.on(em);
+    return repo.save(repo.create(client));
   }
 
-  findById(id: string): Promise<Client | null> {
-    return this.clients.findOneBy({ id });
+  findById(id: string, em?: EntityManager): Promise<Client | null> {
+    return this.on(em).findOneBy({ id });
   }
 
-  save(client: Client): Promise<Client> {
-    return this.clients.save(client);
+  save(client: Client, em?: EntityManager): Promise<Client> {
+    return this.on(em).save(client);
+  }
+
+  /** The clients' Repository, on the transaction of `em` when given. */
+  private on(em?: EntityManager): Repository<Client> {
+    return em ? em.getRepository(Client) : this.clients;
   }
 
   /**

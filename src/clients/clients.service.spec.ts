@@ -4,6 +4,7 @@ import { newTestService, refusalOf } from '../test-utils/new-test-service';
 import { CUSTOMER, TELLER } from '../test-utils/users';
 import { Role } from '../identity/role';
 import { Client } from './client.entity';
+import { AuditService } from '../audit/audit.service';
 import { ClientsRepository } from './clients.repository';
 import { ClientsService } from './clients.service';
 import { ListClientsQuery, UpdateClientDto } from './dto/clients.dto';
@@ -36,17 +37,32 @@ function setup() {
 describe('ClientsService', () => {
   describe('create', () => {
     it('stores the client with null for every optional field not given', async () => {
-      const { sut, clients } = setup();
-      const created = await sut.create({ nationalId: 'NAT-2', firstName: 'Bob', lastName: 'Roe' });
-      expect(clients.insert).toHaveBeenCalledWith({
+      const { sut, clients, mocks } = setup();
+      const created = await sut.create(teller, {
         nationalId: 'NAT-2',
         firstName: 'Bob',
         lastName: 'Roe',
-        address: null,
-        email: null,
-        phone: null,
       });
+      expect(clients.insert).toHaveBeenCalledWith(
+        {
+          nationalId: 'NAT-2',
+          firstName: 'Bob',
+          lastName: 'Roe',
+          address: null,
+          email: null,
+          phone: null,
+        },
+        mocks.em,
+      );
       expect(created).toMatchObject({ id: 'client-new', nationalId: 'NAT-2', email: null });
+      expect(mocks.get(AuditService).record).toHaveBeenCalledWith(
+        mocks.em,
+        expect.objectContaining({
+          type: 'client.created',
+          actor: { id: teller.id, username: teller.username, role: teller.role },
+          subject: { type: 'client', id: 'client-new' },
+        }),
+      );
     });
 
     it('refuses a nationalId another client has with CONFLICT', async () => {
@@ -55,7 +71,7 @@ describe('ClientsService', () => {
         new QueryFailedError('INSERT', [], Object.assign(new Error('dup'), { code: '23505' })),
       );
       expect(
-        await refusalOf(sut.create({ nationalId: 'NAT-1', firstName: 'A', lastName: 'B' })),
+        await refusalOf(sut.create(teller, { nationalId: 'NAT-1', firstName: 'A', lastName: 'B' })),
       ).toMatchObject({
         status: 409,
         code: 'CONFLICT',
@@ -71,9 +87,9 @@ describe('ClientsService', () => {
         Object.assign(new Error('x'), { code: '23514' }),
       );
       clients.insert.mockRejectedValue(failure);
-      await expect(sut.create({ nationalId: 'N', firstName: 'A', lastName: 'B' })).rejects.toBe(
-        failure,
-      );
+      await expect(
+        sut.create(teller, { nationalId: 'N', firstName: 'A', lastName: 'B' }),
+      ).rejects.toBe(failure);
     });
   });
 
@@ -123,7 +139,7 @@ describe('ClientsService', () => {
     it('answers NOT_FOUND for a client that does not exist', async () => {
       const { sut, clients } = setup();
       clients.findById.mockResolvedValue(null);
-      expect(await refusalOf(sut.update('client-x', { firstName: 'X' }))).toMatchObject({
+      expect(await refusalOf(sut.update(teller, 'client-x', { firstName: 'X' }))).toMatchObject({
         status: 404,
         code: 'NOT_FOUND',
       });
@@ -131,14 +147,14 @@ describe('ClientsService', () => {
     });
 
     it('changes only the fields given, clears a field given as null, and never the nationalId', async () => {
-      const { sut, clients } = setup();
+      const { sut, clients, mocks } = setup();
       clients.findById.mockResolvedValue(stored());
       const dto = {
         lastName: 'Smith',
         email: null,
         nationalId: 'NAT-9',
       } as unknown as UpdateClientDto;
-      const updated = await sut.update('client-1', dto);
+      const updated = await sut.update(teller, 'client-1', dto);
       expect(clients.save).toHaveBeenCalledWith(
         expect.objectContaining({
           nationalId: 'NAT-1',
@@ -147,8 +163,15 @@ describe('ClientsService', () => {
           address: '1 Main St',
           email: null,
         }),
+        mocks.em,
       );
       expect(updated).toMatchObject({ nationalId: 'NAT-1', lastName: 'Smith', email: null });
+      expect(mocks.get(AuditService).record).toHaveBeenCalledWith(mocks.em, {
+        type: 'client.updated',
+        actor: { id: teller.id, username: teller.username, role: teller.role },
+        subject: { type: 'client', id: 'client-1' },
+        data: { lastName: 'Smith', email: null },
+      });
     });
   });
 
@@ -156,7 +179,7 @@ describe('ClientsService', () => {
     it('answers NOT_FOUND for a client that does not exist', async () => {
       const { sut, clients } = setup();
       clients.lockForRemoval.mockResolvedValue(undefined);
-      expect(await refusalOf(sut.remove('client-x'))).toMatchObject({
+      expect(await refusalOf(sut.remove(teller, 'client-x'))).toMatchObject({
         status: 404,
         code: 'NOT_FOUND',
       });
@@ -167,7 +190,7 @@ describe('ClientsService', () => {
       for (const logins of [false, true]) {
         const { sut, clients } = setup();
         clients.lockForRemoval.mockResolvedValue({ holds: true, logins });
-        expect(await refusalOf(sut.remove('client-1'))).toMatchObject({
+        expect(await refusalOf(sut.remove(teller, 'client-1'))).toMatchObject({
           status: 409,
           code: 'CLIENT_HAS_ACCOUNTS',
         });
@@ -178,7 +201,7 @@ describe('ClientsService', () => {
     it('refuses to delete a client a customer login is linked to with CONFLICT', async () => {
       const { sut, clients } = setup();
       clients.lockForRemoval.mockResolvedValue({ holds: false, logins: true });
-      expect(await refusalOf(sut.remove('client-1'))).toMatchObject({
+      expect(await refusalOf(sut.remove(teller, 'client-1'))).toMatchObject({
         status: 409,
         code: 'CONFLICT',
         detail: 'A customer login is linked to this client; unlink or remove it first',
@@ -189,9 +212,16 @@ describe('ClientsService', () => {
     it('deletes a client with no accounts and no login, under its lock', async () => {
       const { sut, clients, mocks } = setup();
       clients.lockForRemoval.mockResolvedValue({ holds: false, logins: false });
-      await sut.remove('client-1');
+      await sut.remove(teller, 'client-1');
       expect(clients.lockForRemoval).toHaveBeenCalledWith(mocks.em, 'client-1');
       expect(clients.delete).toHaveBeenCalledWith(mocks.em, 'client-1');
+      expect(mocks.get(AuditService).record).toHaveBeenCalledWith(
+        mocks.em,
+        expect.objectContaining({
+          type: 'client.deleted',
+          subject: { type: 'client', id: 'client-1' },
+        }),
+      );
     });
   });
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuthUser, isStaff } from '../auth';
+import { AuditService } from '../audit/audit.service';
+import { auditActor, AuthUser, isStaff } from '../auth';
 import { Cursors, Page, pageStart, toPage, UUID_KEY } from '../common/pagination';
 import { pgCode } from '../common/transactions';
 import { ApiError, notFound } from '../common/problem';
@@ -14,19 +15,38 @@ export class ClientsService {
     private readonly clients: ClientsRepository,
     private readonly db: DataSource,
     private readonly cursors: Cursors,
+    private readonly audit: AuditService,
   ) {}
 
-  async create(dto: CreateClientDto): Promise<ClientDto> {
+  async create(user: AuthUser, dto: CreateClientDto): Promise<ClientDto> {
     try {
-      const saved = await this.clients.insert({
-        nationalId: dto.nationalId,
-        firstName: dto.firstName,
-        lastName: dto.lastName,
-        address: dto.address ?? null,
-        email: dto.email ?? null,
-        phone: dto.phone ?? null,
+      return await this.db.transaction(async (em) => {
+        const saved = await this.clients.insert(
+          {
+            nationalId: dto.nationalId,
+            firstName: dto.firstName,
+            lastName: dto.lastName,
+            address: dto.address ?? null,
+            email: dto.email ?? null,
+            phone: dto.phone ?? null,
+          },
+          em,
+        );
+        await this.audit.record(em, {
+          type: 'client.created',
+          actor: auditActor(user),
+          subject: { type: 'client', id: saved.id },
+          data: {
+            nationalId: saved.nationalId,
+            firstName: saved.firstName,
+            lastName: saved.lastName,
+            address: saved.address,
+            email: saved.email,
+            phone: saved.phone,
+          },
+        });
+        return toClientDto(saved);
       });
-      return toClientDto(saved);
     } catch (error) {
       if (pgCode(error) === '23505') {
         throw new ApiError('CONFLICT', 'A client with this nationalId already exists');
@@ -69,17 +89,30 @@ export class ClientsService {
     return client;
   }
 
-  async update(id: string, dto: UpdateClientDto): Promise<ClientDto> {
-    const client = await this.clients.findById(id);
-    if (!client) throw notFound('Client');
-    for (const field of ['firstName', 'lastName', 'address', 'email', 'phone'] as const) {
-      if (dto[field] !== undefined) Object.assign(client, { [field]: dto[field] });
-    }
-    return toClientDto(await this.clients.save(client));
+  async update(user: AuthUser, id: string, dto: UpdateClientDto): Promise<ClientDto> {
+    return this.db.transaction(async (em) => {
+      const client = await this.clients.findById(id, em);
+      if (!client) throw notFound('Client');
+      const changed: Record<string, unknown> = {};
+      for (const field of ['firstName', 'lastName', 'address', 'email', 'phone'] as const) {
+        if (dto[field] !== undefined) {
+          Object.assign(client, { [field]: dto[field] });
+          changed[field] = dto[field];
+        }
+      }
+      const saved = await this.clients.save(client, em);
+      await this.audit.record(em, {
+        type: 'client.updated',
+        actor: auditActor(user),
+        subject: { type: 'client', id },
+        data: changed,
+      });
+      return toClientDto(saved);
+    });
   }
 
   /** Refused while the client holds an account (open or closed: the ledger keeps its history). */
-  async remove(id: string): Promise<void> {
+  async remove(user: AuthUser, id: string): Promise<void> {
     await this.db.transaction(async (em) => {
       const client = await this.clients.lockForRemoval(em, id);
       if (!client) throw notFound('Client');
@@ -96,6 +129,11 @@ export class ClientsService {
         );
       }
       await this.clients.delete(em, id);
+      await this.audit.record(em, {
+        type: 'client.deleted',
+        actor: auditActor(user),
+        subject: { type: 'client', id },
+      });
     });
   }
 }

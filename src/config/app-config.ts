@@ -25,6 +25,8 @@ export class AppConfig {
   readonly corsMaxAgeSeconds: number;
   readonly trustProxy: TrustProxy;
   readonly pruneIntervalSeconds: number;
+  /** How often the audit log's sealer runs, in ms. */
+  readonly auditSealInterval: number;
   /** Limits on what one connection may hold: see docs/operations.md, "Limits and timeouts". */
   readonly http: {
     /** Seconds for a request's headers and body to arrive (408 after). */
@@ -88,6 +90,7 @@ export class AppConfig {
     this.corsMaxAgeSeconds = env.CORS_MAX_AGE;
     this.trustProxy = parseTrustProxy(env.TRUST_PROXY);
     this.pruneIntervalSeconds = env.PRUNE_INTERVAL;
+    this.auditSealInterval = env.AUDIT_SEAL_INTERVAL * 1000;
     this.http = {
       requestTimeoutSeconds: env.REQUEST_TIMEOUT,
       maxConnections: env.MAX_CONNECTIONS,

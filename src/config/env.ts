@@ -111,6 +111,7 @@ export const envSchema = Joi.object({
     .default('EUR')
     .messages({ 'string.pattern.base': '{{#label}} must be an ISO 4217 code such as EUR' }),
   PRUNE_INTERVAL: duration('1h'),
+  AUDIT_SEAL_INTERVAL: duration('1s', '1m'),
   // A timer of more than 2^31 - 1 ms (24.8 days) fires at once in Node: these stay well within.
   REQUEST_TIMEOUT: duration('30s', '1h'),
   MAX_CONNECTIONS: Joi.number().integer().min(0).max(1_000_000).default(0),
@@ -188,6 +189,7 @@ export interface Env {
   SEED_DEMO: boolean;
   DEFAULT_CURRENCY: string;
   PRUNE_INTERVAL: number;
+  AUDIT_SEAL_INTERVAL: number;
   REQUEST_TIMEOUT: number;
   MAX_CONNECTIONS: number;
   STATEMENT_CONCURRENCY: number;

@@ -19,6 +19,7 @@ import { AccountPagesOwnIndex1764410000000 } from './migrations/1764410000000-Ac
 import { KnownLoginAddresses1764420000000 } from './migrations/1764420000000-KnownLoginAddresses';
 import { WiderAccountStatus1764430000000 } from './migrations/1764430000000-WiderAccountStatus';
 import { PayeeVerifications1764440000000 } from './migrations/1764440000000-PayeeVerifications';
+import { AuditEvents1764450000000 } from './migrations/1764450000000-AuditEvents';
 
 export const ENTITIES = [
   Client,
@@ -45,6 +46,7 @@ export const MIGRATIONS = [
   KnownLoginAddresses1764420000000,
   WiderAccountStatus1764430000000,
   PayeeVerifications1764440000000,
+  AuditEvents1764450000000,
 ];
 
 /**

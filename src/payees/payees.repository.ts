@@ -5,6 +5,7 @@ import { HolderName } from './name-match';
 
 /** An account as verification of payee sees it: its status, currency and holders' names. */
 export interface PayeeAccount {
+  id: string;
   status: AccountStatus;
   currency: string;
   holders: HolderName[];
@@ -28,9 +29,9 @@ export class PayeesRepository {
   constructor(private readonly db: DataSource) {}
 
   /** The account numbered `number` with its holders (oldest first), or null when none is. */
-  async findAccount(number: string): Promise<PayeeAccount | null> {
-    const [account] = await this.db.query<PayeeAccount[]>(
-      `SELECT a.status, a.currency, coalesce((
+  async findAccount(number: string, em?: EntityManager): Promise<PayeeAccount | null> {
+    const [account] = await (em ?? this.db).query<PayeeAccount[]>(
+      `SELECT a.id, a.status, a.currency, coalesce((
          SELECT json_agg(json_build_object('firstName', c.first_name, 'lastName', c.last_name)
                          ORDER BY h.added_at, c.id)
            FROM account_holders h JOIN clients c ON c.id = h.client_id

@@ -1,4 +1,5 @@
 import { AccountStatus } from '../accounts/account-status';
+import { AuditService } from '../audit/audit.service';
 import { newTestService, refusalOf } from '../test-utils/new-test-service';
 import { CUSTOMER, TELLER } from '../test-utils/users';
 import { PayeeAccount, PayeesRepository } from './payees.repository';
@@ -7,6 +8,7 @@ import { PAYEE_VERIFICATION_LIMIT, PayeesService } from './payees.service';
 const NUMBER = '10000000017';
 
 const joint = (o: Partial<PayeeAccount> = {}): PayeeAccount => ({
+  id: 'acc-1',
   status: AccountStatus.Active,
   currency: 'EUR',
   holders: [
@@ -35,14 +37,21 @@ describe('PayeesService', () => {
       ['A. Lovelace', 'close_match', 'EUR', 'Ada Lovelace'],
       ['Grace Hopper', 'no_match', null, null],
     ])('%j against a joint account: %s', async (name, result, currency, suggestedName) => {
-      const { sut, payees } = setup();
+      const { sut, payees, mocks } = setup();
       expect(await sut.verify(CUSTOMER, { accountNumber: NUMBER, name })).toEqual({
         accountNumber: NUMBER,
         result,
         currency,
         suggestedName,
       });
-      expect(payees.findAccount).toHaveBeenCalledWith(NUMBER);
+      expect(payees.findAccount).toHaveBeenCalledWith(NUMBER, mocks.em);
+      // Recorded with its result, in the verification's transaction, never with the name typed.
+      expect(mocks.get(AuditService).record).toHaveBeenCalledWith(mocks.em, {
+        type: 'payee.verified',
+        actor: { id: CUSTOMER.id, username: CUSTOMER.username, role: CUSTOMER.role },
+        subject: { type: 'account', id: 'acc-1' },
+        data: { accountNumber: NUMBER, result },
+      });
     });
 
     it('is not_possible for a number that names no account, telling nothing else', async () => {

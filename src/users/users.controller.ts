@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../common/api-problems';
-import { Auth } from '../auth';
+import { Auth, AuthUser, CurrentUser } from '../auth';
 import { Page, PageOf } from '../common/pagination';
 import { ParseIdPipe } from '../common/validation';
 import { CreateUserDto, ListUsersQuery, UpdateUserDto, UserDto } from './dto/users.dto';
@@ -37,8 +37,8 @@ export class UsersController {
     [400, 'Invalid body, or role and clientId do not fit, or unknown clientId'],
     [409, 'Username taken'],
   )
-  create(@Body() dto: CreateUserDto): Promise<UserDto> {
-    return this.users.create(dto);
+  create(@Body() dto: CreateUserDto, @CurrentUser() by: AuthUser): Promise<UserDto> {
+    return this.users.create(dto, by);
   }
 
   /** Lists users, oldest first, optionally by role. */
@@ -65,7 +65,11 @@ export class UsersController {
     [404, 'No such user'],
     [409, 'Would leave no active admin'],
   )
-  update(@Param('id', ParseIdPipe) id: string, @Body() dto: UpdateUserDto): Promise<UserDto> {
-    return this.users.update(id, dto);
+  update(
+    @Param('id', ParseIdPipe) id: string,
+    @Body() dto: UpdateUserDto,
+    @CurrentUser() by: AuthUser,
+  ): Promise<UserDto> {
+    return this.users.update(id, dto, by);
   }
 }

@@ -42,9 +42,13 @@ export class UsersRepository {
     return inserted.length > 0;
   }
 
-  /** Inserts the user; a taken username fails with the unique violation (23505). */
-  insert(user: Pick<User, 'username' | 'passwordHash' | 'role' | 'clientId'>): Promise<User> {
-    return this.users.save(this.users.create(user));
+  /** Inserts the user in `em`'s transaction; a taken username fails with the unique violation (23505). */
+  insert(
+    user: Pick<User, 'username' | 'passwordHash' | 'role' | 'clientId'>,
+    em: EntityManager = this.db.manager,
+  ): Promise<User> {
+    const users = em.getRepository(User);
+    return users.save(users.create(user));
   }
 
   findById(id: string): Promise<User | null> {

@@ -8,6 +8,7 @@ import { Role } from '../identity/role';
 import { User } from '../identity/user.entity';
 import { newTestService, refusalOf } from '../test-utils/new-test-service';
 import { ListUsersQuery } from './dto/users.dto';
+import { AuditService } from '../audit/audit.service';
 import { UsersRepository } from './users.repository';
 import { UsersService } from './users.service';
 
@@ -205,14 +206,23 @@ describe('UsersService', () => {
     });
 
     it('stores the password’s hash, never the password, and answers no hash', async () => {
-      const { sut, users } = setup();
+      const { sut, users, mocks } = setup();
       const created = await sut.create({ ...dto, clientId: 'client-1' });
-      expect(users.insert).toHaveBeenCalledWith({
-        username: 'carol',
-        passwordHash: 'hash of a-long-password',
-        role: Role.Customer,
-        clientId: 'client-1',
+      expect(mocks.get(AuditService).record).toHaveBeenCalledWith(mocks.em, {
+        type: 'user.created',
+        actor: null,
+        subject: { type: 'user', id: 'user-new' },
+        data: { username: 'carol', role: Role.Customer, clientId: 'client-1' },
       });
+      expect(users.insert).toHaveBeenCalledWith(
+        {
+          username: 'carol',
+          passwordHash: 'hash of a-long-password',
+          role: Role.Customer,
+          clientId: 'client-1',
+        },
+        mocks.em,
+      );
       expect(created).toMatchObject({ id: 'user-new', role: Role.Customer, clientId: 'client-1' });
       expect(created).not.toHaveProperty('passwordHash');
     });

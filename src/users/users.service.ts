@@ -2,7 +2,8 @@ import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { DataSource, EntityManager } from 'typeorm';
-import { PasswordService, SessionsService } from '../auth';
+import { auditActor, AuthUser, PasswordService, SessionsService } from '../auth';
+import { AuditService } from '../audit/audit.service';
 import { Cursors, Page, pageStart, toPage, UUID_KEY } from '../common/pagination';
 import { pgCode } from '../common/transactions';
 import { ApiError, notFound, validationFailed } from '../common/problem';
@@ -25,6 +26,7 @@ export class UsersService implements OnApplicationBootstrap {
     private readonly sessions: SessionsService,
     private readonly config: AppConfig,
     private readonly cursors: Cursors,
+    private readonly audit: AuditService,
   ) {}
 
   /**
@@ -91,7 +93,11 @@ export class UsersService implements OnApplicationBootstrap {
     return password;
   }
 
-  async create(dto: CreateUserDto): Promise<UserDto> {
+  /**
+   * The user and its event in one transaction (TypeORM's save opened one
+   * anyway). `by`: the admin; none from the command line or the demo seed.
+   */
+  async create(dto: CreateUserDto, by: AuthUser | null = null): Promise<UserDto> {
     const clientId = dto.clientId ?? null;
     await this.checkRoleAndClient(dto.role, clientId);
     const user = {
@@ -101,7 +107,16 @@ export class UsersService implements OnApplicationBootstrap {
       clientId,
     };
     try {
-      return toUserDto(await this.users.insert(user));
+      return await this.db.transaction(async (em) => {
+        const saved = await this.users.insert(user, em);
+        await this.audit.record(em, {
+          type: 'user.created',
+          actor: by && auditActor(by),
+          subject: { type: 'user', id: saved.id },
+          data: { username: saved.username, role: saved.role, clientId: saved.clientId },
+        });
+        return toUserDto(saved);
+      });
     } catch (error) {
       throw uniqueUsername(error);
     }
@@ -124,7 +139,7 @@ export class UsersService implements OnApplicationBootstrap {
     return toUserDto(await this.find(id));
   }
 
-  async update(id: string, dto: UpdateUserDto): Promise<UserDto> {
+  async update(id: string, dto: UpdateUserDto, by: AuthUser | null = null): Promise<UserDto> {
     const passwordHash =
       dto.password !== undefined ? await this.passwords.hash(dto.password) : null;
     return this.db.transaction(async (em) => {
@@ -139,10 +154,22 @@ export class UsersService implements OnApplicationBootstrap {
       if (user.role === Role.Admin && !user.disabled && (role !== Role.Admin || disabled)) {
         await this.ensureAnotherAdmin(em, user.id);
       }
+      // What changed, never the password itself.
+      const changed: Record<string, unknown> = {};
+      if (role !== user.role) changed.role = role;
+      if (disabled !== user.disabled) changed.disabled = disabled;
+      if (clientId !== user.clientId) changed.clientId = clientId;
+      if (passwordHash) changed.passwordReset = true;
       Object.assign(user, { role, clientId, disabled }, passwordHash ? { passwordHash } : {});
       const saved = await this.users.save(em, user);
       if (dto.disabled === true) await this.sessions.revokeAll(user.id, 'user_disabled', null, em);
       else if (passwordHash) await this.sessions.revokeAll(user.id, 'password_reset', null, em);
+      await this.audit.record(em, {
+        type: 'user.updated',
+        actor: by && auditActor(by),
+        subject: { type: 'user', id: user.id },
+        data: changed,
+      });
       return toUserDto(saved);
     });
   }

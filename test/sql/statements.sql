@@ -36,6 +36,10 @@ UPDATE "users" SET "last_login_at" = now() WHERE "id" = $1;
 INSERT INTO sessions (id, user_id, last_used_at, expires_at, refresh_generation, refresh_hash, user_agent, ip)
        VALUES ($1, $2, now(), now() + make_interval(secs => $3), 0, $4, $5, $6);
 
+INSERT INTO audit_events (type, actor_id, actor_username, actor_role, subject_type,
+  subject_id, outcome, reason, ip, user_agent, request_id, data)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb);
+
 -- GET /api/v1/auth/me
 WITH me AS (
     SELECT u.id, u.username, u.role, u.client_id, s.last_used_at
@@ -69,6 +73,10 @@ INSERT INTO accounts (number, currency, overdraft_limit) VALUES ($1, $2, $3) RET
 INSERT INTO account_holders (account_id, client_id, added_at)
        SELECT $1, h.id, now() + (h.ord - 1) * interval '1 microsecond'
          FROM unnest($2::uuid[]) WITH ORDINALITY AS h(id, ord);
+
+INSERT INTO audit_events (type, actor_id, actor_username, actor_role, subject_type,
+  subject_id, outcome, reason, ip, user_agent, request_id, data)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb);
 
 COMMIT;
 
@@ -141,6 +149,10 @@ SELECT * FROM accounts WHERE id = $1;
 
 UPDATE "accounts" SET "status" = $1, "overdraft_limit" = $2 WHERE "id" = $3;
 
+INSERT INTO audit_events (type, actor_id, actor_username, actor_role, subject_type,
+  subject_id, outcome, reason, ip, user_agent, request_id, data)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb);
+
 COMMIT;
 
 SELECT a.*, coalesce((
@@ -169,6 +181,10 @@ SELECT id FROM clients WHERE id = ANY($1::uuid[]) FOR KEY SHARE;
 
 INSERT INTO "account_holders"("account_id", "client_id", "added_at") VALUES ($1, $2, DEFAULT) ON CONFLICT DO NOTHING  RETURNING "client_id", "added_at";
 
+INSERT INTO audit_events (type, actor_id, actor_username, actor_role, subject_type,
+  subject_id, outcome, reason, ip, user_agent, request_id, data)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb);
+
 COMMIT;
 
 SELECT a.*, coalesce((
@@ -196,6 +212,10 @@ SELECT * FROM accounts WHERE id = $1;
 SELECT "AccountHolder"."client_id" AS "AccountHolder_client_id", "AccountHolder"."account_id" AS "AccountHolder_account_id" FROM "account_holders" "AccountHolder" WHERE (("AccountHolder"."account_id" = $1));
 
 DELETE FROM "account_holders" WHERE ("account_id" = $1 AND "client_id" = $2);
+
+INSERT INTO audit_events (type, actor_id, actor_username, actor_role, subject_type,
+  subject_id, outcome, reason, ip, user_agent, request_id, data)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb);
 
 COMMIT;
 
@@ -561,6 +581,10 @@ SELECT * FROM accounts WHERE id = $1;
 
 UPDATE "accounts" SET "status" = $1, "closed_at" = now() WHERE "id" = $2;
 
+INSERT INTO audit_events (type, actor_id, actor_username, actor_role, subject_type,
+  subject_id, outcome, reason, ip, user_agent, request_id, data)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb);
+
 COMMIT;
 
 SELECT a.*, coalesce((
@@ -580,3 +604,7 @@ WITH me AS (
   ) SELECT me.id AS me_id, me.username AS me_username, me.role AS me_role, me.client_id AS me_client_id FROM me;
 
 UPDATE "sessions" SET "revoked_at" = now(), "revoked_reason" = $1 WHERE "id" = $2 AND "revoked_at" IS NULL;
+
+INSERT INTO audit_events (type, actor_id, actor_username, actor_role, subject_type,
+  subject_id, outcome, reason, ip, user_agent, request_id, data)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { EntityManager, Repository } from 'typeorm';
 import { User } from '../../identity/user.entity';
 import { USERNAME_KEY_SQL, usernameKey } from '../../identity/username';
 
@@ -29,7 +29,12 @@ export class CredentialsRepository {
     await this.users.update({ id }, { lastLoginAt: () => 'now()' });
   }
 
-  async setPasswordHash(id: string, passwordHash: string): Promise<void> {
-    await this.users.update({ id }, { passwordHash });
+  /** Sets the hash, on `em`'s connection (in its transaction) when given. */
+  async setPasswordHash(
+    id: string,
+    passwordHash: string,
+    em: EntityManager = this.users.manager,
+  ): Promise<void> {
+    await em.update(User, { id }, { passwordHash });
   }
 }

@@ -20,6 +20,9 @@ export interface NewSession {
 /** A session whose refresh token did not rotate, as rotation needs it to say why. */
 export interface SessionState {
   user_id: string;
+  /** The user's name and role, for the audit log. */
+  username: string;
+  role: string;
   refresh_generation: number;
   /** Seconds left, 0 once expired. */
   expires_in: number;
@@ -80,7 +83,7 @@ export class SessionsRepository {
   /** The session's state, with `grace` seconds as the reuse window. */
   async state(sessionId: string, grace: number): Promise<SessionState | undefined> {
     const rows = await this.db.query<SessionState[]>(
-      `SELECT s.user_id, s.refresh_generation,
+      `SELECT s.user_id, u.username, u.role, s.refresh_generation,
               greatest(0, floor(extract(epoch FROM s.expires_at - now())))::int AS expires_in,
               (s.revoked_at IS NULL AND s.expires_at > now() AND NOT u.disabled) AS live,
               (s.rotated_at IS NOT NULL AND s.rotated_at > now() - make_interval(secs => $2)) AS in_grace

@@ -29,6 +29,8 @@ const hash = (t: string) => Buffer.from(`hash of ${t}`);
 
 const state = (o: Partial<SessionState> = {}): SessionState => ({
   user_id: 'user-1',
+  username: 'carol',
+  role: Role.Customer,
   refresh_generation: 4,
   expires_in: 120,
   live: true,

@@ -9,6 +9,8 @@ import { TokensService } from '../tokens/tokens.service';
 import { Caller, userFromMe } from '../caller';
 import { SessionDto } from '../dto/auth.dto';
 import { SessionsRepository } from './sessions.repository';
+import { AuditService } from '../../audit/audit.service';
+import { auditActor } from '../auth-user';
 import { invalidRefresh } from '../auth.errors';
 
 export interface IssuedRefresh {
@@ -30,6 +32,7 @@ export class SessionsService implements Prunable {
     private readonly sessions: SessionsRepository,
     private readonly tokens: TokensService,
     private readonly config: AppConfig,
+    private readonly audit: AuditService,
   ) {}
 
   /** Sessions that ended (revoked or expired) more than a day ago: kept that long for the record. */
@@ -84,7 +87,15 @@ export class SessionsService implements Prunable {
       };
     }
     if (generation < session.refresh_generation) {
+      // One statement, autocommitted: the event is recorded after it, on its own.
       await this.revoke(sessionId, 'refresh_reuse');
+      await this.audit.recordApart({
+        type: 'auth.refresh.reused',
+        actor: { id: session.user_id, username: session.username, role: session.role },
+        subject: { type: 'session', id: sessionId },
+        outcome: 'refused',
+        reason: 'REFRESH_TOKEN_REUSED',
+      });
       throw new ApiError(
         'REFRESH_TOKEN_REUSED',
         'This refresh token was already used; the session has been revoked',
@@ -137,6 +148,12 @@ export class SessionsService implements Prunable {
     if (!(await this.sessions.revokeOfUser(sessionId, user.id, 'deleted'))) {
       throw notFound('Session');
     }
+    // One autocommitted statement: recorded after it succeeded, on its own.
+    await this.audit.recordApart({
+      type: 'auth.session.revoked',
+      actor: auditActor(user),
+      subject: { type: 'session', id: sessionId },
+    });
   }
 
   async list(user: AuthUser): Promise<SessionDto[]> {

@@ -34,7 +34,7 @@ export function parseDayOrInstant(text: string): { start: Date; endExclusive: Da
   return { start, endExclusive };
 }
 
-const IsDayOrInstant = () =>
+export const IsDayOrInstant = () =>
   ValidateBy({
     name: 'isDayOrInstant',
     validator: {
