@@ -139,6 +139,8 @@ describe('repositories on a real database', () => {
             description: 'rent',
             transferId: randomUUID(),
             performedBy: session[1],
+            performerName: 'admin',
+            performerRole: 'admin',
           });
         });
       const legs = await transfer(400n);
@@ -174,6 +176,8 @@ describe('repositories on a real database', () => {
           description: null,
           transferId: randomUUID(),
           performedBy: session[1],
+          performerName: 'admin',
+          performerRole: 'admin',
         });
       });
       const name = (a: typeof from) =>

@@ -8,6 +8,10 @@ import { AuditRepository } from './audit.repository';
 
 /** Events the sealer chains in one transaction. */
 const SEAL_BATCH = 1_000;
+/** Ticks the sealer keeps running after a write of this instance. */
+const SEAL_TICKS_AFTER_WRITE = 3;
+/** Without writes, the sealer runs every this many ticks. */
+const SEAL_FALLBACK_TICKS = 60;
 /** Events verification reads at a time. */
 const VERIFY_BATCH = 2_000;
 
@@ -30,19 +34,44 @@ export interface ChainVerification {
  */
 @Injectable()
 export class AuditService {
+  /** Sealer ticks left in which this instance's recent writes may still commit (see noteWritten). */
+  private ticksLeft = 0;
+
   constructor(
     private readonly db: DataSource,
     private readonly audit: AuditRepository,
   ) {}
 
   /** In the transaction of `on` (an EntityManager or a statement runner of one). */
-  record(on: EntityManager | Querier, event: AuditEvent): Promise<void> {
-    return this.audit.insert(typeof on === 'function' ? on : onManager(on), event);
+  async record(on: EntityManager | Querier, event: AuditEvent): Promise<void> {
+    await this.audit.insert(typeof on === 'function' ? on : onManager(on), event);
+    this.noteWritten();
   }
 
   /** In a transaction of its own: a failed login, a refused money request. */
-  recordApart(event: AuditEvent): Promise<void> {
-    return this.audit.insert(onPool(this.db), event);
+  async recordApart(event: AuditEvent): Promise<void> {
+    await this.audit.insert(onPool(this.db), event);
+    this.noteWritten();
+  }
+
+  /**
+   * This instance wrote an event (here, or in a statement of its own, as the
+   * ledger's do): its sealer runs at its next few ticks, long enough for the
+   * writing transaction to commit. An instance that writes nothing seals
+   * only every SEAL_FALLBACK_TICKS ticks (the events of an instance that died
+   * before sealing them), so an idle service leaves its database idle too.
+   */
+  noteWritten(): void {
+    this.ticksLeft = SEAL_TICKS_AFTER_WRITE;
+  }
+
+  /** Whether the sealer's tick number `tick` should seal. */
+  shouldSeal(tick: number): boolean {
+    if (this.ticksLeft > 0) {
+      this.ticksLeft -= 1;
+      return true;
+    }
+    return tick % SEAL_FALLBACK_TICKS === 0;
   }
 
   /** Chains the committed, unsealed events; how many it sealed. */
@@ -102,7 +131,8 @@ function link(row: AuditRow, seq: number, prevHash: string): string {
 }
 
 /**
- * Seals the log every AUDIT_SEAL_INTERVAL on every instance; the advisory
+ * Seals the log every AUDIT_SEAL_INTERVAL on every instance that has just
+ * written events (and every 60 intervals on any, see noteWritten); the advisory
  * lock lets one at a time do it, and a transaction-scoped lock and polling
  * work behind a transaction-mode pooler, where session locks and
  * LISTEN/NOTIFY do not.
@@ -121,8 +151,10 @@ export class AuditSealer implements OnApplicationBootstrap, OnApplicationShutdow
   onApplicationBootstrap(): void {
     const every = this.config.auditSealInterval;
     if (every <= 0) return;
+    let tick = 0;
     this.timer = setInterval(() => {
-      if (this.running) return;
+      tick += 1;
+      if (this.running || !this.audit.shouldSeal(tick)) return;
       this.running = this.audit
         .seal()
         .catch((error: unknown) =>

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { ApiError } from '../common/problem';
 import { flattenValidationErrors } from '../common/validation';
 import { AppConfigModule } from '../config/config.module';
+import { AuditModule } from '../audit/audit.module';
 import { DatabaseModule } from '../database/database.module';
 import { CreateUserDto } from '../users/dto/users.dto';
 import { Role } from '../identity/role';
@@ -88,11 +89,12 @@ function contextOf(rest: unknown[]): string | undefined {
 @Module({})
 class CreateUserCliModule {
   static register(): DynamicModule {
-    // UsersModule brings UsersService with its dependencies (PasswordService for argon2id);
+    // UsersModule brings UsersService with its dependencies (PasswordService for argon2id; the
+    // audit log, which records the user's creation);
     // an application context instantiates them without any HTTP server.
     return {
       module: CreateUserCliModule,
-      imports: [AppConfigModule.register(), DatabaseModule, UsersModule],
+      imports: [AppConfigModule.register(), DatabaseModule, AuditModule, UsersModule],
     };
   }
 }

@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { formatMoney } from '../common/money';
 import { AppConfigModule } from '../config/config.module';
+import { AuditModule } from '../audit/audit.module';
 import { DatabaseModule } from '../database/database.module';
 import { seedDemo } from '../demo/demo-data';
 import { UsersModule } from '../users/users.module';
@@ -16,7 +17,7 @@ import { adminPasswordBanner, UsersService } from '../users/users.service';
  * instead, which seeds it in place.
  */
 
-@Module({ imports: [AppConfigModule.register(), DatabaseModule, UsersModule] })
+@Module({ imports: [AppConfigModule.register(), DatabaseModule, AuditModule, UsersModule] })
 class SeedModule {}
 
 async function main(): Promise<void> {

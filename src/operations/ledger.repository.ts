@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { requestTrace } from '../common/request-context';
 import { EntityManager } from 'typeorm';
 import { statusPermitsSql } from '../accounts/account-status';
 import { ME_COLUMNS, meCte, meHasRole, MeRow, accountVisibleSql } from '../auth';
@@ -27,10 +28,16 @@ export interface Leg {
   counterpartyAccountId: string | null;
 }
 
+/** SQL: an operation's audit data: its account, amount and the balance after it, as money text. */
+const moneyEventData = (account: string, op: string) =>
+  `jsonb_build_object('accountId', ${account}, 'amount', (${op}.amount::numeric / 100)::numeric(20, 2)::text,
+     'balanceAfter', (${op}.balance_after::numeric / 100)::numeric(20, 2)::text)`;
+
 /**
  * A deposit or a withdrawal is one atomic statement: the caller's session
  * ($1, $2) and role ($6), a conditional UPDATE of account $3 by amount $4,
- * and its operation (description $5). No operation row means refused (see
+ * its operation (description $5), and its audit event (where from: $7 ip,
+ * $8 user agent, $9 request id). No operation row means refused (see
  * explainRefusal).
  */
 const movementSql = (credit: boolean) => `WITH ${meCte('$1', '$2')},
@@ -43,7 +50,13 @@ const movementSql = (credit: boolean) => `WITH ${meCte('$1', '$2')},
     INSERT INTO operations (account_id, type, kind, amount, balance_after, description, performed_by)
     SELECT acc.id, '${credit ? 'credit' : 'debit'}', '${credit ? 'deposit' : 'withdrawal'}', $4, acc.balance, $5, me.id
       FROM acc, me
-    RETURNING *)
+    RETURNING *),
+  audit AS (
+    INSERT INTO audit_events (type, actor_id, actor_username, actor_role, subject_type, subject_id,
+                              ip, user_agent, request_id, data)
+    SELECT 'operation.${credit ? 'deposit' : 'withdrawal'}', me.id, me.username, me.role, 'operation', op.id::text,
+           $7, $8, $9, ${moneyEventData('op.account_id', 'op')}
+      FROM op, me)
   SELECT ${ME_COLUMNS}, op.* FROM me LEFT JOIN op ON true`;
 
 const MOVEMENT_SQL = { deposit: movementSql(true), withdrawal: movementSql(false) };
@@ -72,7 +85,9 @@ const LOCK_TRANSFER_SQL = `WITH ${meCte('$1', '$2')},
  * Then every rule on the locked rows (the caller's visibility $1: null for
  * staff, else its client), both balances and both legs (accounts $2 from, $3
  * to, none when a number named no account, amount $4, description $5,
- * transfer id $6, performed by $7) written, or nothing. Its rows are the
+ * transfer id $6, performed by $7, whose username $8 and role $9, from $10
+ * ip, $11 user agent, $12 request id, for its audit event) written, or
+ * nothing. Its rows are the
  * legs, each with its counterparty (the other account's number and holders),
  * or one row that says why not: each account's state and whether the source
  * covers the amount, all read after the locks, so the service may decide in
@@ -94,7 +109,14 @@ const TRANSFER_SQL = `WITH
     INSERT INTO operations (account_id, type, kind, amount, balance_after, description, transfer_id, performed_by)
     SELECT m.id, CASE WHEN m.id = $2 THEN 'debit' ELSE 'credit' END, 'transfer', $4, m.balance, $5, $6, $7
       FROM moved m
-    RETURNING *)
+    RETURNING *),
+  audit AS (
+    INSERT INTO audit_events (type, actor_id, actor_username, actor_role, subject_type, subject_id,
+                              ip, user_agent, request_id, data)
+    SELECT 'operation.transfer', $7, $8, $9, 'transfer', $6::text, $10, $11, $12,
+           jsonb_build_object('fromAccountId', $2::uuid, 'toAccountId', $3::uuid,
+             'amount', ($4::numeric / 100)::numeric(20, 2)::text)
+     WHERE EXISTS (SELECT 1 FROM legs))
   SELECT s.status AS src_status, s.currency AS src_currency, s.mine AS src_mine,
          s.balance - $4 >= -s.overdraft_limit AS src_covers, d.status AS dst_status, d.currency AS dst_currency, d.mine AS dst_mine, legs.*,
          CASE WHEN legs.account_id = s.id THEN d.number ELSE s.number END AS counterparty_number,
@@ -134,7 +156,15 @@ export interface TransferValues {
   description: string | null;
   transferId: string;
   performedBy: string;
+  performerName: string;
+  performerRole: string;
 }
+
+/** Where the request came from, for a statement's audit event: ip, user agent, request id. */
+const traceValues = (): [string | null, string | null, string | null] => {
+  const { ip, userAgent, requestId } = requestTrace();
+  return [ip, userAgent, requestId];
+};
 
 /**
  * The ledger's SQL: every statement that moves money or locks what it moves.
@@ -162,6 +192,7 @@ export class LedgerRepository {
       v.amount.toString(),
       v.description,
       v.roles,
+      ...traceValues(),
     ]);
     return row;
   }
@@ -195,6 +226,9 @@ export class LedgerRepository {
       v.description,
       v.transferId,
       v.performedBy,
+      v.performerName,
+      v.performerRole,
+      ...traceValues(),
     ]);
   }
 

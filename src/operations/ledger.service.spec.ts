@@ -272,6 +272,8 @@ describe('LedgerService', () => {
         description: null,
         transferId: result.id,
         performedBy: customer.id,
+        performerName: customer.username,
+        performerRole: customer.role,
       });
       expect(mocks.get(LedgerRepository).lockTransfer.mock.invocationCallOrder[0]).toBeLessThan(
         ledger.transfer.mock.invocationCallOrder[0],

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { Caller, isStaff, visibilityParam, SessionsService, AuthUser } from '../auth';
+import { auditActor, Caller, isStaff, visibilityParam, SessionsService, AuthUser } from '../auth';
+import { AuditService } from '../audit/audit.service';
 import { onManager, onPool, Querier } from '../common/prepared';
 import { requirePermission } from '../accounts/account.errors';
 import { permits } from '../accounts/account-status';
@@ -20,6 +21,20 @@ import { OperationRow, toOperationDto, toOperationSummary } from './operation-vi
 import { Leg, LedgerRepository, MovementValues, TransferRow } from './ledger.repository';
 import { formatMoney } from '../common/money';
 import { insufficientFunds } from './operation.errors';
+
+/** The codes of a money request refused by a rule: recorded as refused in the audit log. */
+const REFUSALS = new Set<string>([
+  'NOT_FOUND',
+  'FORBIDDEN',
+  'ACCOUNT_NOT_ACTIVE',
+  'INSUFFICIENT_FUNDS',
+  'CURRENCY_MISMATCH',
+  'PAYEE_UNAVAILABLE',
+  'UNKNOWN_ACCOUNT_NUMBER',
+  'ALREADY_REVERSED',
+  'CONFLICT',
+  'VALIDATION_FAILED',
+]);
 
 /** toAccountNumber named the source account itself (toAccountId is checked as the body is). */
 const sameAccount = () =>
@@ -61,7 +76,43 @@ export class LedgerService {
     private readonly ledger: LedgerRepository,
     private readonly idempotency: IdempotencyService,
     private readonly sessions: SessionsService,
+    private readonly audit: AuditService,
   ) {}
+
+  /**
+   * A money request refused by a rule (funds, status, currency, payee...):
+   * recorded apart, with its code, since its own transaction rolls back.
+   * A request whose session had ended, or that was malformed, is not one.
+   */
+  private async refused<T>(
+    user: () => AuthUser | undefined,
+    kind: 'deposit' | 'withdrawal' | 'transfer' | 'reversal',
+    data: Record<string, unknown>,
+    attempt: Promise<T>,
+  ): Promise<T> {
+    try {
+      const done = await attempt;
+      this.audit.noteWritten(); // its event was written by the movement's own statement
+      return done;
+    } catch (error) {
+      const who = user();
+      if (who && error instanceof ApiError && REFUSALS.has(error.code)) {
+        try {
+          await this.audit.recordApart({
+            type: `operation.${kind}`,
+            actor: auditActor(who),
+            subject: null,
+            outcome: 'refused',
+            reason: error.code,
+            data,
+          });
+        } catch {
+          // The refusal is the answer: a record that failed must not hide it.
+        }
+      }
+      throw error;
+    }
+  }
 
   deposit(
     caller: Caller,
@@ -102,7 +153,12 @@ export class LedgerService {
         await this.explainRefusal(query, accountId, kind === 'deposit' ? 'credit' : 'debit');
       return toOperationDto(row as OperationRow);
     };
-    return this.once(caller, idem, move);
+    return this.refused(
+      () => caller.user,
+      kind,
+      { accountId, amount: formatMoney(dto.amount) },
+      this.once(caller, idem, move),
+    );
   }
 
   /** Both legs or neither; a customer only from an account its client holds. */
@@ -129,6 +185,8 @@ export class LedgerService {
         description: dto.description ?? null,
         transferId,
         performedBy: user.id,
+        performerName: user.username,
+        performerRole: user.role,
       });
       const [row] = rows;
       if (!row.src_status || !row.src_mine) throw notFound('Account fromAccountId');
@@ -160,9 +218,27 @@ export class LedgerService {
           : toOperationSummary(credit as OperationRow),
       };
     };
-    if (!idem.key) return inTransaction(this.db, (em) => move(onManager(em)));
+    const data = {
+      fromAccountId: dto.fromAccountId,
+      toAccountId: dto.toAccountId ?? null,
+      toAccountNumber: dto.toAccountNumber ?? null,
+      amount: formatMoney(dto.amount),
+    };
+    if (!idem.key) {
+      return this.refused(
+        () => caller.user,
+        'transfer',
+        data,
+        inTransaction(this.db, (em) => move(onManager(em))),
+      );
+    }
     await this.sessions.resolve(caller);
-    return this.idempotency.run(idem, (em) => move(onManager(em)));
+    return this.refused(
+      () => caller.user,
+      'transfer',
+      data,
+      this.idempotency.run(idem, (em) => move(onManager(em))),
+    );
   }
 
   /**
@@ -190,7 +266,7 @@ export class LedgerService {
     dto: ReverseDto,
     idem: IdempotencyRequest,
   ): Promise<OperationDto | Replay> {
-    return this.idempotency.run(idem, async (em) => {
+    const reversal = this.idempotency.run(idem, async (em) => {
       const original = await this.ledger.operation(em, operationId);
       if (!original) throw notFound('Operation');
       if (original.kind === 'reversal')
@@ -245,8 +321,23 @@ export class LedgerService {
         }
         throw error;
       }
+      await this.audit.record(em, {
+        type: 'operation.reversal',
+        actor: auditActor(user),
+        subject: { type: 'operation', id: original.id },
+        data: {
+          reversalId: answer!.id,
+          transferId,
+          legs: compensations.map((c) => ({
+            accountId: c.accountId,
+            type: c.type,
+            amount: formatMoney(c.amount),
+          })),
+        },
+      });
       return toOperationDto(answer!);
     });
+    return this.refused(() => user, 'reversal', { operationId }, reversal);
   }
 
   /** A conditional update changed nothing: say why. */

@@ -238,7 +238,14 @@ WITH me AS (
     INSERT INTO operations (account_id, type, kind, amount, balance_after, description, performed_by)
     SELECT acc.id, 'credit', 'deposit', $4, acc.balance, $5, me.id
       FROM acc, me
-    RETURNING *)
+    RETURNING *),
+  audit AS (
+    INSERT INTO audit_events (type, actor_id, actor_username, actor_role, subject_type, subject_id,
+                              ip, user_agent, request_id, data)
+    SELECT 'operation.deposit', me.id, me.username, me.role, 'operation', op.id::text,
+           $7, $8, $9, jsonb_build_object('accountId', op.account_id, 'amount', (op.amount::numeric / 100)::numeric(20, 2)::text,
+     'balanceAfter', (op.balance_after::numeric / 100)::numeric(20, 2)::text)
+      FROM op, me)
   SELECT me.id AS me_id, me.username AS me_username, me.role AS me_role, me.client_id AS me_client_id, op.* FROM me LEFT JOIN op ON true;
 
 -- POST /api/v1/accounts/:id/deposits with an Idempotency-Key
@@ -279,7 +286,14 @@ WITH me AS (
     INSERT INTO operations (account_id, type, kind, amount, balance_after, description, performed_by)
     SELECT acc.id, 'credit', 'deposit', $4, acc.balance, $5, me.id
       FROM acc, me
-    RETURNING *)
+    RETURNING *),
+  audit AS (
+    INSERT INTO audit_events (type, actor_id, actor_username, actor_role, subject_type, subject_id,
+                              ip, user_agent, request_id, data)
+    SELECT 'operation.deposit', me.id, me.username, me.role, 'operation', op.id::text,
+           $7, $8, $9, jsonb_build_object('accountId', op.account_id, 'amount', (op.amount::numeric / 100)::numeric(20, 2)::text,
+     'balanceAfter', (op.balance_after::numeric / 100)::numeric(20, 2)::text)
+      FROM op, me)
   SELECT me.id AS me_id, me.username AS me_username, me.role AS me_role, me.client_id AS me_client_id, op.* FROM me LEFT JOIN op ON true;
 
 INSERT INTO idempotency_keys (user_id, key, route, request_hash, response_status, response_type, response_body)
@@ -306,7 +320,14 @@ WITH me AS (
     INSERT INTO operations (account_id, type, kind, amount, balance_after, description, performed_by)
     SELECT acc.id, 'debit', 'withdrawal', $4, acc.balance, $5, me.id
       FROM acc, me
-    RETURNING *)
+    RETURNING *),
+  audit AS (
+    INSERT INTO audit_events (type, actor_id, actor_username, actor_role, subject_type, subject_id,
+                              ip, user_agent, request_id, data)
+    SELECT 'operation.withdrawal', me.id, me.username, me.role, 'operation', op.id::text,
+           $7, $8, $9, jsonb_build_object('accountId', op.account_id, 'amount', (op.amount::numeric / 100)::numeric(20, 2)::text,
+     'balanceAfter', (op.balance_after::numeric / 100)::numeric(20, 2)::text)
+      FROM op, me)
   SELECT me.id AS me_id, me.username AS me_username, me.role AS me_role, me.client_id AS me_client_id, op.* FROM me LEFT JOIN op ON true;
 
 -- POST /api/v1/accounts/:id/withdrawals refused
@@ -328,13 +349,40 @@ WITH me AS (
     INSERT INTO operations (account_id, type, kind, amount, balance_after, description, performed_by)
     SELECT acc.id, 'debit', 'withdrawal', $4, acc.balance, $5, me.id
       FROM acc, me
-    RETURNING *)
+    RETURNING *),
+  audit AS (
+    INSERT INTO audit_events (type, actor_id, actor_username, actor_role, subject_type, subject_id,
+                              ip, user_agent, request_id, data)
+    SELECT 'operation.withdrawal', me.id, me.username, me.role, 'operation', op.id::text,
+           $7, $8, $9, jsonb_build_object('accountId', op.account_id, 'amount', (op.amount::numeric / 100)::numeric(20, 2)::text,
+     'balanceAfter', (op.balance_after::numeric / 100)::numeric(20, 2)::text)
+      FROM op, me)
   SELECT me.id AS me_id, me.username AS me_username, me.role AS me_role, me.client_id AS me_client_id, op.* FROM me LEFT JOIN op ON true;
 
 SELECT status FROM accounts WHERE id = $1;
 
+INSERT INTO audit_events (type, actor_id, actor_username, actor_role, subject_type,
+  subject_id, outcome, reason, ip, user_agent, request_id, data)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb);
+
 -- POST /api/v1/transfers
 START TRANSACTION;
+
+SELECT pg_try_advisory_xact_lock($1) AS locked;
+
+SELECT pos, id, seq, type, occurred_at, actor_id, actor_username, actor_role,
+  subject_type, subject_id, outcome, reason, ip, user_agent, request_id, data, prev_hash, hash FROM audit_events WHERE seq IS NULL ORDER BY pos LIMIT $1;
+
+SELECT seq, hash FROM audit_chain_head;
+
+UPDATE audit_events a SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash
+           FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) AS v(pos, seq, prev_hash, hash)
+          WHERE a.pos = v.pos;
+
+INSERT INTO audit_chain_head (one, seq, hash) VALUES (true, $1, $2)
+         ON CONFLICT (one) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash;
+
+COMMIT;
 
 WITH me AS (
     SELECT u.id, u.username, u.role, u.client_id, s.last_used_at
@@ -368,15 +416,20 @@ WITH
     INSERT INTO operations (account_id, type, kind, amount, balance_after, description, transfer_id, performed_by)
     SELECT m.id, CASE WHEN m.id = $2 THEN 'debit' ELSE 'credit' END, 'transfer', $4, m.balance, $5, $6, $7
       FROM moved m
-    RETURNING *)
+    RETURNING *),
+  audit AS (
+    INSERT INTO audit_events (type, actor_id, actor_username, actor_role, subject_type, subject_id,
+                              ip, user_agent, request_id, data)
+    SELECT 'operation.transfer', $7, $8, $9, 'transfer', $6::text, $10, $11, $12,
+           jsonb_build_object('fromAccountId', $2::uuid, 'toAccountId', $3::uuid,
+             'amount', ($4::numeric / 100)::numeric(20, 2)::text)
+     WHERE EXISTS (SELECT 1 FROM legs))
   SELECT s.status AS src_status, s.currency AS src_currency, s.mine AS src_mine,
          s.balance - $4 >= -s.overdraft_limit AS src_covers, d.status AS dst_status, d.currency AS dst_currency, d.mine AS dst_mine, legs.*,
          CASE WHEN legs.account_id = s.id THEN d.number ELSE s.number END AS counterparty_number,
          CASE WHEN legs.id IS NOT NULL THEN (SELECT string_agg(hc.first_name || ' ' || hc.last_name, ' & ' ORDER BY hh.added_at, hc.id)
       FROM account_holders hh JOIN clients hc ON hc.id = hh.client_id WHERE hh.account_id = CASE WHEN legs.account_id = s.id THEN d.id ELSE s.id END) END AS counterparty_name
     FROM (SELECT 1) one LEFT JOIN src s ON true LEFT JOIN dst d ON true LEFT JOIN legs ON true;
-
-COMMIT;
 
 -- POST /api/v1/operations/:id/reverse
 WITH me AS (
@@ -407,6 +460,10 @@ WITH acc AS (UPDATE accounts SET balance = balance + $2, operation_count = opera
        SELECT op.*, ca.number AS counterparty_number, (SELECT string_agg(hc.first_name || ' ' || hc.last_name, ' & ' ORDER BY hh.added_at, hc.id)
       FROM account_holders hh JOIN clients hc ON hc.id = hh.client_id WHERE hh.account_id = ca.id) AS counterparty_name
          FROM op LEFT JOIN accounts ca ON ca.id = $10::uuid;
+
+INSERT INTO audit_events (type, actor_id, actor_username, actor_role, subject_type,
+  subject_id, outcome, reason, ip, user_agent, request_id, data)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb);
 
 COMMIT;
 
