@@ -368,22 +368,6 @@ INSERT INTO audit_events (type, actor_id, actor_username, actor_role, subject_ty
 -- POST /api/v1/transfers
 START TRANSACTION;
 
-SELECT pg_try_advisory_xact_lock($1) AS locked;
-
-SELECT pos, id, seq, type, occurred_at, actor_id, actor_username, actor_role,
-  subject_type, subject_id, outcome, reason, ip, user_agent, request_id, data, prev_hash, hash FROM audit_events WHERE seq IS NULL ORDER BY pos LIMIT $1;
-
-SELECT seq, hash FROM audit_chain_head;
-
-UPDATE audit_events a SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash
-           FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) AS v(pos, seq, prev_hash, hash)
-          WHERE a.pos = v.pos;
-
-INSERT INTO audit_chain_head (one, seq, hash) VALUES (true, $1, $2)
-         ON CONFLICT (one) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash;
-
-COMMIT;
-
 WITH me AS (
     SELECT u.id, u.username, u.role, u.client_id, s.last_used_at
       FROM sessions s JOIN users u ON u.id = s.user_id
@@ -430,6 +414,8 @@ WITH
          CASE WHEN legs.id IS NOT NULL THEN (SELECT string_agg(hc.first_name || ' ' || hc.last_name, ' & ' ORDER BY hh.added_at, hc.id)
       FROM account_holders hh JOIN clients hc ON hc.id = hh.client_id WHERE hh.account_id = CASE WHEN legs.account_id = s.id THEN d.id ELSE s.id END) END AS counterparty_name
     FROM (SELECT 1) one LEFT JOIN src s ON true LEFT JOIN dst d ON true LEFT JOIN legs ON true;
+
+COMMIT;
 
 -- POST /api/v1/operations/:id/reverse
 WITH me AS (
